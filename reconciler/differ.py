@@ -1,0 +1,280 @@
+"""Stage 3, the differ: (DesiredState, LiveState) -> per-resource differences. Pure.
+
+Only what the spec declares is compared, in canonical form on both sides: the driver
+defaults to ``local``, engine-internal labels are dropped, mounts are keyed by target.
+Containers are compared twice over: their recorded config (the label volplan wrote) against
+the spec, and their real mounts against the mounts the spec implies, so a container that
+was changed or recreated by hand is caught even though its labels still look right.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler import labels
+from reconciler.actions import AnonymousVolume, Change
+from reconciler.fieldpath import format_path
+from reconciler.model import (
+    DesiredContainer,
+    DesiredState,
+    DesiredVolume,
+    LiveContainer,
+    LiveMount,
+    LiveState,
+    LiveVolume,
+    MountKind,
+    RunState,
+)
+
+
+class Status(StrEnum):
+    IN_SYNC = "in-sync"
+    MISSING = "missing"
+    CHANGED = "changed"
+    ADOPTED = "adopted"
+    """An existing volume volplan did not create, whose config matches: used as is."""
+    UNMANAGED = "unmanaged"
+    """A container of that name exists but volplan did not create it."""
+    STATE = "state"
+    """A container that only needs starting or stopping."""
+    CONFLICT = "conflict"
+    EXTERNAL_MISSING = "external-missing"
+
+
+@dataclass(frozen=True)
+class ResourceDiff:
+    kind: str
+    name: str
+    status: Status
+    reason: str
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Diff:
+    volumes: Mapping[str, ResourceDiff]
+    containers: Mapping[str, ResourceDiff]
+
+
+def diff_states(desired: DesiredState, live: LiveState) -> Diff:
+    return Diff(
+        volumes={
+            name: diff_volume(volume, live.volumes.get(name))
+            for name, volume in sorted(desired.volumes.items())
+        },
+        containers={
+            name: diff_container(container, desired, live)
+            for name, container in sorted(desired.containers.items())
+        },
+    )
+
+
+def diff_volume(desired: DesiredVolume, live: LiveVolume | None) -> ResourceDiff:
+    def result(status: Status, reason: str, changes: tuple[Change, ...] = ()) -> ResourceDiff:
+        return ResourceDiff("volume", desired.name, status, reason, changes)
+
+    if live is None:
+        if desired.external:
+            return result(Status.EXTERNAL_MISSING, "external volume does not exist on the engine")
+        return result(Status.MISSING, "volume does not exist")
+    if desired.external:
+        return result(Status.IN_SYNC, "external volume exists")
+    owner = live.labels.get(labels.PROJECT)
+    if owner is not None and owner != desired.project:
+        return result(Status.CONFLICT, f"volume belongs to project {owner!r}")
+    changes = field_changes(live_volume_config(live), labels.volume_config(desired))
+    if owner is None:
+        if changes:
+            return result(
+                Status.CONFLICT,
+                "a volume of that name exists, was not created by volplan, and differs from the "
+                "spec; it cannot be changed in place (mark it external: true, or remove it)",
+                changes,
+            )
+        return result(Status.ADOPTED, "existing volume matches the spec; used as is")
+    if changes:
+        return result(
+            Status.CHANGED, "volume config differs; volumes cannot be changed in place", changes
+        )
+    return result(Status.IN_SYNC, "volume matches the spec")
+
+
+def live_volume_config(live: LiveVolume) -> dict[str, Any]:
+    return {
+        "driver": live.driver,
+        "driver_opts": dict(sorted(live.driver_opts.items())),
+        "labels": dict(sorted(labels.user_labels(live.labels).items())),
+    }
+
+
+def diff_container(
+    desired: DesiredContainer, state: DesiredState, live_state: LiveState
+) -> ResourceDiff:
+    def result(status: Status, reason: str, changes: tuple[Change, ...] = ()) -> ResourceDiff:
+        return ResourceDiff("container", desired.name, status, reason, changes)
+
+    live = live_state.containers.get(desired.name)
+    if live is None:
+        return result(Status.MISSING, "container does not exist")
+    owner = live.labels.get(labels.PROJECT)
+    if owner is not None and owner != desired.project:
+        return result(Status.CONFLICT, f"container belongs to project {owner!r}")
+    mount_changes = _mount_changes(desired, state, live_state)
+    if owner is None:
+        return result(
+            Status.UNMANAGED,
+            "a container of that name exists but was not created by volplan",
+            mount_changes,
+        )
+    changes = _merge(
+        field_changes(recorded_config(live), labels.container_config(desired)), mount_changes
+    )
+    if changes:
+        return result(
+            Status.CHANGED, "container config differs; containers are recreated to change", changes
+        )
+    if (desired.state is RunState.RUNNING) != live.running:
+        wanted = desired.state.value
+        return result(
+            Status.STATE,
+            f"container is {live.status}, spec says {wanted}",
+            (Change("state", live.status, wanted),),
+        )
+    return result(Status.IN_SYNC, "container matches the spec")
+
+
+def recorded_config(live: LiveContainer) -> dict[str, Any]:
+    """The config volplan recorded when it created the container ({} if unreadable)."""
+    try:
+        config = json.loads(live.labels.get(labels.CONFIG, "{}"))
+    except ValueError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def field_changes(before: Any, after: Any) -> tuple[Change, ...]:
+    """Field-level differences; a change inside a list is reported for the whole list."""
+    tree = DeepDiff(before, after, view="tree", verbose_level=2)
+    changes: dict[str, Change] = {}
+    for report in tree.values():
+        for level in report:
+            path = _up_to_list(level.path(output_format="list"))
+            text = format_path(path)
+            changes.setdefault(text, Change(text, _value_at(before, path), _value_at(after, path)))
+    return tuple(changes[key] for key in sorted(changes))
+
+
+def _up_to_list(path: list[str | int]) -> list[str | int]:
+    for index, segment in enumerate(path):
+        if isinstance(segment, int):
+            return path[:index]
+    return path
+
+
+def _value_at(data: Any, path: list[str | int]) -> Any:
+    for segment in path:
+        if not isinstance(data, dict) or segment not in data:
+            return None
+        data = data[segment]
+    return data
+
+
+def _merge(config: tuple[Change, ...], mounts: tuple[Change, ...]) -> tuple[Change, ...]:
+    """Config changes, plus the mount changes they do not already explain."""
+    explained = {c.path[: c.path.index("]") + 1] for c in config if c.path.startswith("mounts[")}
+    return (*config, *(m for m in mounts if m.path not in explained))
+
+
+@dataclass(frozen=True, order=True)
+class _MountView:
+    """A mount reduced to what both the spec and the engine's Mounts list can say."""
+
+    type: str
+    source: str
+    read_only: bool
+    propagation: str
+
+    def __str__(self) -> str:
+        flags = ["ro" if self.read_only else "rw"]
+        if self.type == "bind" and self.propagation != "rprivate":
+            flags.append(self.propagation)
+        return f"{self.type} {self.source} ({','.join(flags)})"
+
+
+def resolve_anonymous(container: DesiredContainer, live: LiveState) -> tuple[AnonymousVolume, ...]:
+    """Names for the container's anonymous volumes: the ones it already has, else stable ones.
+
+    Reusing the live container's volume at the same target is what keeps a data-volume
+    container's data through a recreate.
+    """
+    current = live.containers.get(container.name)
+    resolved = []
+    for mount in container.mounts:
+        if mount.kind is not MountKind.ANONYMOUS:
+            continue
+        existing = current.mount_at(mount.target) if current else None
+        if existing is not None and existing.type == "volume" and existing.name:
+            name = existing.name
+        else:
+            name = labels.anonymous_volume_name(container.project, container.name, mount.target)
+        resolved.append(AnonymousVolume(mount.target, name, name in live.volumes))
+    return tuple(resolved)
+
+
+def expected_mounts(
+    container: DesiredContainer, state: DesiredState, live: LiveState
+) -> dict[str, _MountView]:
+    """Every mount the container should show, its own and those inherited via volumes_from."""
+    anonymous = {a.target: a.name for a in resolve_anonymous(container, live)}
+    views: dict[str, _MountView] = {}
+    for source in container.volumes_from:
+        inherited = expected_mounts(state.containers[source.container], state, live)
+        for target, view in inherited.items():
+            views[target] = _MountView(
+                view.type, view.source, view.read_only or source.read_only, view.propagation
+            )
+    for mount in container.mounts:
+        if mount.kind is MountKind.BIND:
+            view = _MountView(
+                "bind", str(mount.source), mount.read_only, mount.propagation or "rprivate"
+            )
+        else:
+            name = (
+                anonymous[mount.target] if mount.kind is MountKind.ANONYMOUS else str(mount.source)
+            )
+            view = _MountView("volume", name, mount.read_only, "")
+        views[mount.target] = view
+    return views
+
+
+def _live_view(mount: LiveMount) -> _MountView:
+    if mount.type == "bind":
+        return _MountView("bind", mount.source, mount.read_only, mount.propagation or "rprivate")
+    return _MountView(mount.type, mount.name or mount.source, mount.read_only, "")
+
+
+def _mount_changes(
+    desired: DesiredContainer, state: DesiredState, live_state: LiveState
+) -> tuple[Change, ...]:
+    live = live_state.containers[desired.name]
+    expected = expected_mounts(desired, state, live_state)
+    actual = {m.target: _live_view(m) for m in live.mounts}
+    return tuple(
+        Change(
+            format_path(["mounts", target]),
+            str(actual[target]) if target in actual else None,
+            str(expected[target]) if target in expected else None,
+        )
+        for target in sorted(expected.keys() | actual.keys())
+        if expected.get(target) != actual.get(target)
+    )

@@ -1,0 +1,197 @@
+"""The docker SDK adapter: the only module that imports ``docker``.
+
+Every SDK or transport exception is turned into one of volplan's ``EngineError``s here, so
+nothing from docker-py or requests crosses into the rest of the program.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.types import Mount as SdkMount
+from docker.utils import parse_repository_tag
+
+from reconciler.engine.base import ContainerCreate, RawObject, VolumeCreate
+from reconciler.errors import (
+    EngineConflict,
+    EngineError,
+    EngineNotFound,
+    EngineUnreachable,
+)
+from reconciler.model import EngineInfo, Mount, MountKind
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+REQUEST_TIMEOUT_SECONDS = 120
+
+
+@contextmanager
+def engine_errors(doing: str) -> Iterator[None]:
+    """Map SDK and transport failures to volplan errors that name what was being done."""
+    try:
+        yield
+    except docker.errors.NotFound as exc:
+        raise EngineNotFound(f"{doing}: {_explanation(exc)}") from exc
+    except docker.errors.APIError as exc:
+        error = EngineConflict if exc.status_code == 409 else EngineError
+        raise error(f"{doing}: {_explanation(exc)}") from exc
+    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
+        raise EngineUnreachable(f"{doing}: the Docker engine did not answer ({exc})") from exc
+    except requests.exceptions.Timeout as exc:
+        raise EngineError(f"{doing}: the Docker engine timed out") from exc
+
+
+def _explanation(exc: docker.errors.APIError) -> str:
+    explanation = exc.explanation
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode(errors="replace")
+    return str(explanation or exc)
+
+
+def resolve_host(host: str | None) -> str:
+    return host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+
+
+class DockerEngine:
+    """``Engine`` over docker-py's low-level ``APIClient``: one HTTP request per method."""
+
+    def __init__(self, client: docker.APIClient, endpoint: str) -> None:
+        self.client = client
+        self.endpoint = endpoint
+
+    @classmethod
+    def connect(cls, host: str | None = None) -> DockerEngine:
+        """Connect like the docker CLI: ``--host``, else ``DOCKER_HOST`` and its TLS settings."""
+        endpoint = resolve_host(host)
+        kwargs: dict[str, Any] = {**docker.utils.kwargs_from_env(), "base_url": endpoint}
+        with engine_errors(f"connecting to the Docker engine at {endpoint}"):
+            client = docker.APIClient(version="auto", timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
+        return cls(client, endpoint)
+
+    def info(self) -> EngineInfo:
+        with engine_errors("reading engine info"):
+            info = self.client.info()
+        return EngineInfo(
+            endpoint=self.endpoint,
+            daemon_id=info.get("ID", ""),
+            name=info.get("Name", ""),
+            server_version=info.get("ServerVersion", ""),
+            api_version=self.client.api_version,
+            is_local=self.endpoint.startswith(("unix://", "npipe://")),
+        )
+
+    def list_volumes(self) -> list[RawObject]:
+        with engine_errors("listing volumes"):
+            answer = self.client.volumes()
+        return list(answer.get("Volumes") or [])
+
+    def list_containers(self) -> list[RawObject]:
+        with engine_errors("listing containers"):
+            return list(self.client.containers(all=True))
+
+    def create_volume(self, request: VolumeCreate) -> None:
+        with engine_errors(f"creating volume {request.name}"):
+            self.client.create_volume(
+                name=request.name,
+                driver=request.driver,
+                driver_opts=dict(request.driver_opts),
+                labels=dict(request.labels),
+            )
+
+    def remove_volume(self, name: str) -> None:
+        with engine_errors(f"removing volume {name}"):
+            self.client.remove_volume(name)
+
+    def create_container(self, request: ContainerCreate) -> str:
+        host_config = self.client.create_host_config(
+            mounts=[_sdk_mount(m) for m in request.mounts if not m.create_host_path] or None,
+            binds=[_bind_string(m) for m in request.mounts if m.create_host_path] or None,
+            volumes_from=list(request.volumes_from) or None,
+            network_mode=request.network_mode,
+            restart_policy=_restart_policy(request.restart),
+            publish_all_ports=request.publish_all,
+        )
+        with engine_errors(f"creating container {request.name}"):
+            answer = self.client.create_container(
+                image=request.image,
+                command=list(request.command) if request.command is not None else None,
+                name=request.name,
+                environment=dict(request.environment) or None,
+                labels=dict(request.labels),
+                host_config=host_config,
+                stop_signal=request.stop_signal,
+                stop_timeout=request.stop_timeout,
+            )
+        return str(answer["Id"])
+
+    def start_container(self, ref: str) -> None:
+        with engine_errors(f"starting container {ref}"):
+            self.client.start(ref)
+
+    def stop_container(self, ref: str, timeout: int | None) -> None:
+        with engine_errors(f"stopping container {ref}"):
+            self.client.stop(ref, timeout=timeout)
+
+    def rename_container(self, ref: str, new_name: str) -> None:
+        with engine_errors(f"renaming container {ref} to {new_name}"):
+            self.client.rename(ref, new_name)
+
+    def remove_container(self, ref: str) -> None:
+        with engine_errors(f"removing container {ref}"):
+            self.client.remove_container(ref, v=False, force=False)
+
+    def image_present(self, image: str) -> bool:
+        try:
+            with engine_errors(f"inspecting image {image}"):
+                self.client.inspect_image(image)  # type: ignore[no-untyped-call]
+        except EngineNotFound:
+            return False
+        return True
+
+    def pull_image(self, image: str, progress: Callable[[str], None]) -> None:
+        repository, tag = parse_repository_tag(image)
+        with engine_errors(f"pulling image {image}"):
+            for event in self.client.pull(
+                repository, tag=tag or "latest", stream=True, decode=True
+            ):
+                if "error" in event:
+                    raise EngineError(f"pulling image {image}: {event['error']}")
+                progress(" ".join(str(event.get(k, "")) for k in ("status", "progress")).strip())
+
+
+def _sdk_mount(mount: Mount) -> SdkMount:
+    if mount.kind is MountKind.BIND:
+        return SdkMount(
+            target=mount.target,
+            source=mount.source,
+            type="bind",
+            read_only=mount.read_only,
+            propagation=mount.propagation,
+        )
+    return SdkMount(
+        target=mount.target,
+        source=mount.source,
+        type="volume",
+        read_only=mount.read_only,
+        no_copy=mount.nocopy,
+    )
+
+
+def _bind_string(mount: Mount) -> str:
+    """Legacy ``Binds`` form: the one way API 1.41 creates a missing host directory."""
+    options = ["ro" if mount.read_only else "rw"]
+    if mount.propagation:
+        options.append(mount.propagation)
+    return f"{mount.source}:{mount.target}:{','.join(options)}"
+
+
+def _restart_policy(restart: str | None) -> dict[str, Any] | None:
+    if restart is None:
+        return None
+    name, _, retries = restart.partition(":")
+    return {"Name": name, "MaximumRetryCount": int(retries or 0)}

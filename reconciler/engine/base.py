@@ -1,0 +1,67 @@
+"""The interface every Engine API call goes through, and the requests it takes. Pure.
+
+Reads return the engine's own JSON shapes (as the list endpoints answer them), so the
+live reader that normalises them is pure and the fake engine can mimic them exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from reconciler.model import EngineInfo, Mount
+
+RawObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class VolumeCreate:
+    name: str
+    driver: str
+    driver_opts: Mapping[str, str]
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ContainerCreate:
+    """A container to create; anonymous mounts arrive already named (see labels.py)."""
+
+    name: str
+    image: str
+    command: tuple[str, ...] | None
+    labels: Mapping[str, str]
+    mounts: tuple[Mount, ...]
+    volumes_from: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    network_mode: str | None = None
+    restart: str | None = None
+    publish_all: bool = False
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+
+
+class Engine(Protocol):
+    def info(self) -> EngineInfo: ...
+
+    def list_volumes(self) -> list[RawObject]: ...
+
+    def list_containers(self) -> list[RawObject]: ...
+
+    def create_volume(self, request: VolumeCreate) -> None: ...
+
+    def remove_volume(self, name: str) -> None: ...
+
+    def create_container(self, request: ContainerCreate) -> str: ...
+
+    def start_container(self, ref: str) -> None: ...
+
+    def stop_container(self, ref: str, timeout: int | None) -> None: ...
+
+    def rename_container(self, ref: str, new_name: str) -> None: ...
+
+    def remove_container(self, ref: str) -> None: ...
+
+    def image_present(self, image: str) -> bool: ...
+
+    def pull_image(self, image: str, progress: Callable[[str], None]) -> None: ...

@@ -1,0 +1,90 @@
+"""volplan's exception tree; the CLI turns each into one message and an exit code.
+
+VolplanError
+├── SpecError          bad spec files: carries every problem found, with positions
+├── PlanError          the live state makes the desired state impossible (conflicts)
+├── RefusedError       a plan needs an opt-in the user did not give (data loss)
+├── EngineError        the engine failed or could not be reached
+│   ├── EngineUnreachable
+│   ├── EngineConflict     409: a name taken, a volume in use
+│   └── EngineNotFound     404: removed concurrently
+└── ApplyError         an action failed half-way; carries what was and was not done
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.applier import ApplyReport
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """Where a value came from: a file and a 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One spec problem, printed the way linters print them."""
+
+    position: Position
+    path: str
+    message: str
+    rule: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.position}: error: {where}{self.message} [{self.rule}]"
+
+
+class VolplanError(Exception):
+    """Base of every error volplan reports to the user without a traceback."""
+
+
+class SpecError(VolplanError):
+    """The spec files are invalid; every problem found is listed, sorted by position."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.position, p.path))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class PlanError(VolplanError):
+    """The engine holds something that stops the specs from being reached."""
+
+
+class RefusedError(VolplanError):
+    """The plan contains actions that need an explicit opt-in."""
+
+
+class EngineError(VolplanError):
+    """The Docker engine answered with an error, or did not answer."""
+
+
+class EngineUnreachable(EngineError):
+    """No engine answers at the selected endpoint."""
+
+
+class EngineConflict(EngineError):
+    """The engine refused because of the current state (409): a name taken, a volume in use."""
+
+
+class EngineNotFound(EngineError):
+    """The engine does not know the resource (404), for instance removed concurrently."""
+
+
+class ApplyError(VolplanError):
+    """An action failed; ``report`` tells exactly what was done and what was not."""
+
+    def __init__(self, message: str, report: ApplyReport) -> None:
+        self.report = report
+        super().__init__(message)

@@ -1,0 +1,117 @@
+"""volplan's ownership labels and the canonical form of a resource's config. Pure.
+
+Everything volplan creates carries the project label and a hash of its canonical desired
+config, like Compose's config-hash, so unchanged resources are recognised from one list
+call. Containers also carry the canonical config itself, which lets the differ say which
+field changed without an inspect call per container.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.model import DesiredContainer, DesiredVolume
+
+PREFIX = "io.volplan."
+PROJECT = PREFIX + "project"
+CONFIG_HASH = PREFIX + "config-hash"
+CONFIG = PREFIX + "config"
+ANONYMOUS_FOR = PREFIX + "anonymous-for"
+PROTECT = PREFIX + "protect"
+ENGINE_INTERNAL_PREFIX = "com.docker."
+
+
+def json_hash(value: Any) -> str:
+    """sha256 of the compact, key-sorted JSON of ``value`` (Compose v1's json_hash)."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def user_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    """Labels as the spec sees them: volplan's own and the engine's internal ones dropped."""
+    return {
+        k: v
+        for k, v in (labels or {}).items()
+        if not k.startswith((PREFIX, ENGINE_INTERNAL_PREFIX))
+    }
+
+
+def volume_config(volume: DesiredVolume) -> dict[str, Any]:
+    return {
+        "driver": volume.driver,
+        "driver_opts": dict(sorted(volume.driver_opts.items())),
+        "labels": dict(sorted(volume.labels.items())),
+    }
+
+
+def container_config(container: DesiredContainer) -> dict[str, Any]:
+    """The fields that, when changed, mean the container must be recreated.
+
+    The run state is left out on purpose: starting or stopping happens in place.
+    """
+    return {
+        "image": container.image,
+        "command": list(container.command) if container.command is not None else None,
+        "environment": dict(sorted(container.environment.items())),
+        "labels": dict(sorted(container.labels.items())),
+        "network_mode": container.network_mode,
+        "restart": container.restart,
+        "publish_all": container.publish_all,
+        "stop_signal": container.stop_signal,
+        "stop_timeout": container.stop_timeout,
+        "mounts": {
+            m.target: {
+                "kind": m.kind.value,
+                "source": m.source,
+                "read_only": m.read_only,
+                "propagation": m.propagation,
+                "nocopy": m.nocopy,
+            }
+            for m in sorted(container.mounts, key=lambda m: m.target)
+        },
+        "volumes_from": [
+            f"{vf.container}:{'ro' if vf.read_only else 'rw'}" for vf in container.volumes_from
+        ],
+    }
+
+
+def volume_labels(volume: DesiredVolume) -> dict[str, str]:
+    labels = {
+        **volume.labels,
+        PROJECT: volume.project,
+        CONFIG_HASH: json_hash(volume_config(volume)),
+    }
+    if volume.protect:
+        labels[PROTECT] = "true"
+    return labels
+
+
+def container_labels(container: DesiredContainer) -> dict[str, str]:
+    config = container_config(container)
+    return {
+        **container.labels,
+        PROJECT: container.project,
+        CONFIG: canonical_json(config),
+        CONFIG_HASH: json_hash(config),
+    }
+
+
+def anonymous_volume_name(project: str, container: str, target: str) -> str:
+    """A stable 64-hex name, shaped like Docker's own anonymous volume names.
+
+    Being derived from the owner and target, it lets a re-run find the volume again even
+    after a crash left it attached to no container.
+    """
+    return hashlib.sha256(
+        f"volplan-anonymous\0{project}\0{container}\0{target}".encode()
+    ).hexdigest()
+
+
+def anonymous_volume_labels(project: str, container: str, target: str) -> dict[str, str]:
+    return {PROJECT: project, ANONYMOUS_FOR: f"{container}:{target}"}

@@ -1,0 +1,63 @@
+"""Stage 2, the live reader: the engine's answers -> ``LiveState``.
+
+Three list calls (info, volumes, containers) describe the whole engine, however many
+resources it holds; no per-resource inspect. ``normalise`` is pure and takes the raw
+list answers, so it is tested without an engine.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from reconciler.engine.base import Engine, RawObject
+from reconciler.model import EngineInfo, LiveContainer, LiveMount, LiveState, LiveVolume
+
+
+def read_live_state(engine: Engine) -> LiveState:
+    return normalise(engine.info(), engine.list_volumes(), engine.list_containers())
+
+
+def normalise(
+    engine: EngineInfo, volumes: list[RawObject], containers: list[RawObject]
+) -> LiveState:
+    live_volumes = {v["Name"]: _volume(v) for v in volumes}
+    live_containers = {c.name: c for c in map(_container, containers)}
+    return LiveState(
+        engine=engine,
+        volumes=dict(sorted(live_volumes.items())),
+        containers=dict(sorted(live_containers.items())),
+    )
+
+
+def _volume(raw: RawObject) -> LiveVolume:
+    return LiveVolume(
+        name=raw["Name"],
+        driver=raw.get("Driver") or "local",
+        driver_opts=dict(raw.get("Options") or {}),
+        labels=dict(raw.get("Labels") or {}),
+        mountpoint=raw.get("Mountpoint") or "",
+        scope=raw.get("Scope") or "local",
+    )
+
+
+def _container(raw: RawObject) -> LiveContainer:
+    names = raw.get("Names") or [raw["Id"]]
+    return LiveContainer(
+        id=raw["Id"],
+        name=names[0].lstrip("/"),
+        image=raw.get("Image") or "",
+        status=raw.get("State") or "",
+        labels=dict(raw.get("Labels") or {}),
+        mounts=tuple(sorted((_mount(m) for m in raw.get("Mounts") or []), key=lambda m: m.target)),
+    )
+
+
+def _mount(raw: RawObject) -> LiveMount:
+    return LiveMount(
+        target=posixpath.normpath(raw.get("Destination") or "/"),
+        type=raw.get("Type") or "volume",
+        name=raw.get("Name") or None,
+        source=raw.get("Source") or "",
+        read_only=not raw.get("RW", True),
+        propagation=raw.get("Propagation") or "",
+    )

@@ -1,0 +1,159 @@
+"""Plain data shared by the stages: the desired state from the specs and the live state
+from the engine, normalised to the same shapes so the differ can compare them. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from reconciler.errors import Position
+
+
+class MountKind(StrEnum):
+    VOLUME = "volume"
+    ANONYMOUS = "anonymous"
+    BIND = "bind"
+
+
+class RunState(StrEnum):
+    CREATED = "created"
+    RUNNING = "running"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One desired mount; ``source`` is a volume name, an absolute host path, or None."""
+
+    target: str
+    kind: MountKind
+    source: str | None = None
+    read_only: bool = False
+    propagation: str | None = None
+    nocopy: bool = False
+    create_host_path: bool = False
+
+
+@dataclass(frozen=True)
+class VolumesFrom:
+    container: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class DesiredVolume:
+    name: str
+    project: str
+    origin: Position
+    driver: str = "local"
+    driver_opts: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    external: bool = False
+    protect: bool = False
+
+
+@dataclass(frozen=True)
+class DesiredContainer:
+    name: str
+    project: str
+    origin: Position
+    image: str
+    command: tuple[str, ...] | None = None
+    state: RunState = RunState.RUNNING
+    mounts: tuple[Mount, ...] = ()
+    volumes_from: tuple[VolumesFrom, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    network_mode: str | None = None
+    restart: str | None = None
+    publish_all: bool = False
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    field_origins: Mapping[str, Position] = field(default_factory=dict)
+    """Positions of individual fields (``image``, ``mounts[/data]``…) for plan lines."""
+
+    def origin_of(self, field_path: str) -> Position:
+        """The most precise position known for a field path such as ``mounts[/data].read_only``."""
+        path = field_path
+        while path:
+            if path in self.field_origins:
+                return self.field_origins[path]
+            path = path.rpartition(".")[0]
+        return self.origin
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Every resource the specs declare, across all the projects in the spec directory."""
+
+    volumes: Mapping[str, DesiredVolume]
+    containers: Mapping[str, DesiredContainer]
+
+    @property
+    def projects(self) -> tuple[str, ...]:
+        names = {v.project for v in self.volumes.values()}
+        names |= {c.project for c in self.containers.values()}
+        return tuple(sorted(names))
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What identifies the engine a plan was made against."""
+
+    endpoint: str
+    daemon_id: str
+    name: str
+    server_version: str
+    api_version: str
+    is_local: bool
+
+
+@dataclass(frozen=True)
+class LiveMount:
+    """A mount point as the engine reports it (``docker inspect`` → Mounts)."""
+
+    target: str
+    type: str
+    name: str | None
+    source: str
+    read_only: bool
+    propagation: str
+
+
+@dataclass(frozen=True)
+class LiveVolume:
+    name: str
+    driver: str
+    driver_opts: Mapping[str, str]
+    labels: Mapping[str, str]
+    mountpoint: str
+    scope: str = "local"
+
+
+@dataclass(frozen=True)
+class LiveContainer:
+    id: str
+    name: str
+    image: str
+    status: str
+    labels: Mapping[str, str]
+    mounts: tuple[LiveMount, ...]
+
+    @property
+    def running(self) -> bool:
+        return self.status in {"running", "restarting", "paused"}
+
+    def mount_at(self, target: str) -> LiveMount | None:
+        return next((m for m in self.mounts if m.target == target), None)
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """Everything on the engine that matters for volume topology, keyed by exact name."""
+
+    engine: EngineInfo
+    volumes: Mapping[str, LiveVolume]
+    containers: Mapping[str, LiveContainer]
+
+    def containers_using_volume(self, name: str) -> tuple[LiveContainer, ...]:
+        return tuple(c for c in self.containers.values() if any(m.name == name for m in c.mounts))

@@ -1,0 +1,201 @@
+"""Stage 4, the planner: differences -> an ordered ``Plan`` of minimal actions. Pure.
+
+Order: volumes first, then the removals that free a replaced volume, the replacements,
+then containers in ``volumes_from`` dependency order (ties broken by name), then starts
+and stops. The planner accounts for its own earlier actions: a container removed to free
+a volume is created again afterwards, not recreated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from reconciler.actions import (
+    Action,
+    CreateContainer,
+    CreateVolume,
+    Plan,
+    RecreateContainer,
+    RemoveContainer,
+    ReplaceVolume,
+    StartContainer,
+    StopContainer,
+    action_key,
+)
+from reconciler.differ import Diff, ResourceDiff, Status, resolve_anonymous
+from reconciler.errors import PlanError
+from reconciler.model import DesiredContainer, DesiredState, LiveState, MountKind, RunState
+
+
+def make_plan(desired: DesiredState, live: LiveState, diff: Diff) -> Plan:
+    _raise_conflicts(diff)
+    volume_actions = _volume_actions(desired, diff)
+    replaced = {a.volume.name for a in volume_actions if isinstance(a, ReplaceVolume)}
+    holders = _holders(replaced, desired, live)
+    freed = {name: f"frees volume {volume}, which is replaced" for volume, name in holders}
+    removals = [_removal(live, desired, name, reason) for name, reason in sorted(freed.items())]
+    container_actions = _container_actions(desired, live, diff, freed)
+    actions = _with_requirements(holders, [*volume_actions, *removals, *container_actions])
+    touched = {a.split(":")[0] for a in map(action_key, actions)}
+    unchanged = tuple(
+        f"{d.address}: {d.reason}"
+        for d in (*diff.volumes.values(), *diff.containers.values())
+        if d.address not in touched
+    )
+    return Plan(actions=tuple(actions), unchanged=unchanged)
+
+
+def _raise_conflicts(diff: Diff) -> None:
+    blocking = [
+        d
+        for d in (*diff.volumes.values(), *diff.containers.values())
+        if d.status in {Status.CONFLICT, Status.EXTERNAL_MISSING}
+    ]
+    if blocking:
+        lines = [f"{d.address}: {d.reason}" for d in blocking]
+        for d in blocking:
+            lines += [f"    {c.path}: live {c.before!r}, spec {c.after!r}" for c in d.changes]
+        raise PlanError(
+            "the engine holds resources that conflict with the specs:\n  " + "\n  ".join(lines)
+        )
+
+
+def _volume_actions(desired: DesiredState, diff: Diff) -> list[Action]:
+    actions: list[Action] = []
+    for name, volume_diff in diff.volumes.items():
+        volume = desired.volumes[name]
+        if volume_diff.status is Status.MISSING:
+            actions.append(
+                CreateVolume(volume=volume, reason=volume_diff.reason, origin=volume.origin)
+            )
+        elif volume_diff.status is Status.CHANGED:
+            actions.append(
+                ReplaceVolume(
+                    volume=volume,
+                    reason=volume_diff.reason,
+                    origin=volume.origin,
+                    changes=volume_diff.changes,
+                )
+            )
+    return actions
+
+
+def _holders(replaced: set[str], desired: DesiredState, live: LiveState) -> list[tuple[str, str]]:
+    """(volume, container) for each container holding a replaced volume.
+
+    Docker refuses to remove a volume that any container, even a stopped one, references.
+    """
+    holders = []
+    for volume in sorted(replaced):
+        for container in live.containers_using_volume(volume):
+            if container.name not in desired.containers:
+                raise PlanError(
+                    f"volume {volume!r} must be replaced, but container {container.name!r}, which "
+                    "volplan does not manage, uses it; remove that container or change the spec"
+                )
+            holders.append((volume, container.name))
+    return holders
+
+
+def _removal(live: LiveState, desired: DesiredState, name: str, reason: str) -> RemoveContainer:
+    container = live.containers[name]
+    return RemoveContainer(
+        name=name,
+        old_id=container.id,
+        was_running=container.running,
+        stop_timeout=desired.containers[name].stop_timeout,
+        reason=reason,
+        origin=desired.containers[name].origin,
+    )
+
+
+def _container_actions(
+    desired: DesiredState, live: LiveState, diff: Diff, freed: Mapping[str, str]
+) -> list[Action]:
+    actions: list[Action] = []
+    for name in dependency_order(desired.containers):
+        container = desired.containers[name]
+        container_diff = diff.containers[name]
+        action = _container_action(container, container_diff, live, freed.get(name))
+        if action is not None:
+            actions.append(action)
+    return actions
+
+
+def _container_action(
+    container: DesiredContainer, diff: ResourceDiff, live: LiveState, freed_because: str | None
+) -> Action | None:
+    anonymous = resolve_anonymous(container, live)
+    origin, changes = container.origin, diff.changes
+    if freed_because is not None or diff.status is Status.MISSING:
+        reason = diff.reason if freed_because is None else f"created again after it {freed_because}"
+        return CreateContainer(
+            container=container, anonymous=anonymous, reason=reason, origin=origin, changes=changes
+        )
+    if diff.status in {Status.CHANGED, Status.UNMANAGED}:
+        old = live.containers[container.name]
+        return RecreateContainer(
+            container=container,
+            old_id=old.id,
+            was_running=old.running,
+            anonymous=anonymous,
+            reason=diff.reason,
+            origin=origin,
+            changes=changes,
+        )
+    if diff.status is Status.STATE:
+        if container.state is RunState.RUNNING:
+            return StartContainer(
+                name=container.name, reason=diff.reason, origin=origin, changes=changes
+            )
+        return StopContainer(
+            name=container.name,
+            stop_timeout=container.stop_timeout,
+            reason=diff.reason,
+            origin=origin,
+            changes=changes,
+        )
+    return None
+
+
+def dependency_order(containers: Mapping[str, DesiredContainer]) -> list[str]:
+    """Containers after their ``volumes_from`` sources; ties broken by name."""
+    ordered: list[str] = []
+    placed: set[str] = set()
+    remaining = sorted(containers)
+    while remaining:
+        ready = [
+            n for n in remaining if all(vf.container in placed for vf in containers[n].volumes_from)
+        ]
+        ordered += ready
+        placed.update(ready)
+        remaining = [n for n in remaining if n not in placed]
+    return ordered
+
+
+def _with_requirements(holders: list[tuple[str, str]], actions: list[Action]) -> list[Action]:
+    """Fill in each action's ``requires`` from the dependencies between resources."""
+    keys = {action_key(a) for a in actions}
+    result = []
+    for action in actions:
+        needed = {k for k in _dependencies(holders, action) if k in keys}
+        result.append(replace(action, requires=tuple(sorted(needed))))
+    return result
+
+
+def _dependencies(holders: list[tuple[str, str]], action: Action) -> Iterable[str]:
+    match action:
+        case ReplaceVolume(volume=volume):
+            yield from (f"container.{c}:remove" for v, c in holders if v == volume.name)
+        case CreateContainer(container=container) | RecreateContainer(container=container):
+            yield from (f"volume.{v}:replace" for v, c in holders if c == container.name)
+            for mount in container.mounts:
+                if mount.kind is MountKind.VOLUME:
+                    yield f"volume.{mount.source}:create"
+                    yield f"volume.{mount.source}:replace"
+            for source in container.volumes_from:
+                yield f"container.{source.container}:create"
+                yield f"container.{source.container}:recreate"
+        case _:
+            return

@@ -1,0 +1,1 @@
+"""Renderers: plans and reports -> text for people or documents for pipelines. Pure."""

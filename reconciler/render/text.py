@@ -1,0 +1,89 @@
+"""The human-readable plan: one line per action, its field changes, and a summary. Pure.
+
+Returns rich ``Text``; the CLI's console decides whether styles become colours (only on a
+terminal, never with ``NO_COLOR``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from reconciler.actions import Action, Plan, Safety, describe
+from reconciler.applier import ActionResult, ApplyReport
+from reconciler.model import EngineInfo
+
+_STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red"}
+
+
+def render_plan(plan: Plan, engine: EngineInfo) -> Text:
+    text = Text()
+    text.append(
+        f"Plan for {engine.endpoint} (Docker {engine.server_version}, API {engine.api_version})\n\n"
+    )
+    if not plan.actions:
+        text.append("No changes. The engine matches the specs.\n", style="green")
+        return text
+    for action in plan.actions:
+        text.append_text(render_action(action))
+    text.append("\n")
+    text.append_text(render_summary(plan))
+    return text
+
+
+def render_action(action: Action) -> Text:
+    shown = describe(action)
+    line = Text()
+    line.append(f"{shown.symbol} {shown.verb:<8} {shown.address}", style=_STYLES[shown.symbol])
+    if shown.safety is not Safety.SAFE:
+        line.append(f"  [{shown.safety.value}]", style=_STYLES[shown.symbol])
+    if action.origin is not None:
+        line.append(f"  ({action.origin.file}:{action.origin.line})", style="dim")
+    line.append(f"\n      {action.reason}\n", style="dim")
+    for change in action.changes:
+        line.append(f"      {change.path}: {_show(change.before)} -> {_show(change.after)}\n")
+    return line
+
+
+def render_summary(plan: Plan) -> Text:
+    counts = plan.counts()
+    parts = [f"{n} to {verb}" for verb, n in counts.items() if n]
+    summary = Text(f"Plan: {', '.join(parts)}.\n", style="bold")
+    if plan.destructive:
+        summary.append(
+            f"{len(plan.destructive)} action(s) destroy data and need --allow-data-loss.\n",
+            style="bold red",
+        )
+    return summary
+
+
+def render_result(result: ActionResult) -> Text:
+    shown = describe(result.action)
+    if result.ok:
+        return Text(f"{shown.symbol} {shown.verb} {shown.address}: done ({result.seconds:.1f}s)")
+    return Text(f"! {shown.verb} {shown.address}: FAILED: {result.error}", style="bold red")
+
+
+def render_report(report: ApplyReport) -> Text:
+    """What was and was not done, for the end of a failed apply."""
+    text = Text()
+    text.append(f"Done ({len(report.done)}):\n")
+    for result in report.done:
+        shown = describe(result.action)
+        text.append(f"  {shown.verb} {shown.address}\n")
+    if report.failed is not None:
+        shown = describe(report.failed.action)
+        text.append(f"Failed: {shown.verb} {shown.address}\n", style="bold red")
+    text.append(f"Not done ({len(report.not_done)}):\n")
+    for action in report.not_done:
+        shown = describe(action)
+        text.append(f"  {shown.verb} {shown.address}\n")
+    text.append("Run `volplan apply` again once the cause is fixed; it continues from here.\n")
+    return text
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    return repr(value) if not isinstance(value, str) else value

@@ -1,0 +1,59 @@
+"""Finding and reading spec files: the loader's only I/O."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import Position, Problem, SpecError
+from reconciler.spec.yaml_source import MAX_FILE_BYTES
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+POLICY_FILE_NAME = "volplan.policy.yaml"
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """One spec file's bytes, its name as shown to the user, and its folder for ``./`` binds."""
+
+    display_name: str
+    folder: str
+    raw: bytes
+
+
+def read_spec_dir(directory: Path) -> list[SpecSource]:
+    """Every ``*.yaml``/``*.yml`` below ``directory``, recursively, in sorted order."""
+    if not directory.is_dir():
+        raise _problem(
+            str(directory), f"spec directory {str(directory)!r} does not exist", "no-specs"
+        )
+    paths = sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix in SPEC_SUFFIXES and p.is_file() and p.name != POLICY_FILE_NAME
+    )
+    if not paths:
+        raise _problem(str(directory), "no *.yaml or *.yml spec files found", "no-specs")
+    return [_read(p) for p in paths]
+
+
+def _read(path: Path) -> SpecSource:
+    name = _display_name(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _problem(
+            name, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit", "file-too-large"
+        )
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    return SpecSource(name, str(path.resolve().parent), raw)
+
+
+def _display_name(path: Path) -> str:
+    relative = os.path.relpath(path)
+    return str(path.resolve()) if relative.startswith("..") else relative
+
+
+def _problem(file: str, message: str, rule: str) -> SpecError:
+    return SpecError([Problem(Position(file, 1, 1), "", message, rule)])

@@ -1,0 +1,160 @@
+"""Stage 1: spec files -> one validated ``DesiredState``.
+
+Every problem found is collected (not just the first) and raised together as a
+``SpecError``, each with the file:line:column of the offending value.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reconciler.errors import Position, Problem, SpecError
+from reconciler.model import (
+    DesiredContainer,
+    DesiredState,
+    DesiredVolume,
+    Mount,
+    MountKind,
+    RunState,
+    VolumesFrom,
+)
+from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.mount_syntax import is_relative_path
+from reconciler.spec.positions import problems_from_validation
+from reconciler.spec.schema import ContainerSpec, MountSpec, SpecDocument, VolumeSpec
+from reconciler.spec.topology import check_topology
+from reconciler.spec.yaml_source import Document, parse_documents
+
+
+def load_spec_dir(directory: Path) -> DesiredState:
+    """Read and validate every spec file below ``directory``."""
+    return build_desired_state(read_spec_dir(directory))
+
+
+def build_desired_state(sources: list[SpecSource]) -> DesiredState:
+    problems: list[Problem] = []
+    volumes: dict[str, DesiredVolume] = {}
+    containers: dict[str, DesiredContainer] = {}
+    for source, document, spec in _validated_documents(sources, problems):
+        for name, volume in spec.volumes.items():
+            desired_volume = _desired_volume(document, spec.project, name, volume)
+            _add_unique(volumes, desired_volume, "volume", problems)
+        for name, container in spec.containers.items():
+            desired = _desired_container(source, document, spec.project, name, container)
+            _add_unique(containers, desired, "container", problems)
+    problems += check_topology(volumes, containers)
+    if problems:
+        raise SpecError(problems)
+    return DesiredState(volumes=volumes, containers=containers)
+
+
+def _validated_documents(
+    sources: list[SpecSource], problems: list[Problem]
+) -> list[tuple[SpecSource, Document, SpecDocument]]:
+    validated = []
+    for source in sources:
+        try:
+            documents = parse_documents(source.display_name, source.raw)
+        except SpecError as exc:
+            problems += exc.problems
+            continue
+        for document in documents:
+            try:
+                validated.append((source, document, SpecDocument.model_validate(document.data)))
+            except ValidationError as exc:
+                problems += problems_from_validation(document, exc)
+    return validated
+
+
+def _add_unique(
+    registry: dict[str, DesiredVolume] | dict[str, DesiredContainer],
+    resource: DesiredVolume | DesiredContainer,
+    kind: str,
+    problems: list[Problem],
+) -> None:
+    first = registry.get(resource.name)
+    if first is None:
+        registry[resource.name] = resource  # type: ignore[assignment]
+        return
+    problems.append(
+        Problem(
+            resource.origin,
+            f"{kind}s.{resource.name}",
+            f"{kind} {resource.name!r} is defined twice (first at {first.origin})",
+            "duplicate-definition",
+        )
+    )
+
+
+def _desired_volume(document: Document, project: str, name: str, spec: VolumeSpec) -> DesiredVolume:
+    return DesiredVolume(
+        name=name,
+        project=project,
+        origin=document.position_of(("volumes", name)),
+        driver=spec.driver,
+        driver_opts=dict(spec.driver_opts),
+        labels=dict(spec.labels),
+        external=spec.external,
+        protect=spec.protect,
+    )
+
+
+def _desired_container(
+    source: SpecSource, document: Document, project: str, name: str, spec: ContainerSpec
+) -> DesiredContainer:
+    path = ("containers", name)
+    mounts = tuple(_mount(source.folder, m) for m in spec.mounts)
+    origins: dict[str, Position] = {
+        key: document.position_of((*path, key)) for key in spec.model_fields_set
+    }
+    for index, mount in enumerate(mounts):
+        origins[f"mounts[{mount.target}]"] = document.position_of((*path, "mounts", index))
+    for index, entry in enumerate(spec.volumes_from):
+        origins[f"volumes_from[{entry.partition(':')[0]}]"] = document.position_of(
+            (*path, "volumes_from", index)
+        )
+    return DesiredContainer(
+        name=name,
+        project=project,
+        origin=document.position_of(path),
+        image=spec.image,
+        command=tuple(spec.command) if spec.command is not None else None,
+        state=RunState(spec.state),
+        mounts=mounts,
+        volumes_from=tuple(_volumes_from(entry) for entry in spec.volumes_from),
+        labels=dict(spec.labels),
+        environment=dict(spec.environment),
+        network_mode=spec.network_mode,
+        restart=spec.restart,
+        publish_all=spec.publish_all,
+        stop_signal=spec.stop_signal,
+        stop_timeout=spec.stop_timeout,
+        field_origins=origins,
+    )
+
+
+def _mount(folder: str, spec: MountSpec) -> Mount:
+    if spec.source is None:
+        kind, source = MountKind.ANONYMOUS, None
+    elif spec.type == "bind" or spec.source.startswith("/") or is_relative_path(spec.source):
+        kind = MountKind.BIND
+        source = posixpath.normpath(posixpath.join(folder, spec.source))
+    else:
+        kind, source = MountKind.VOLUME, spec.source
+    return Mount(
+        target=spec.target,
+        kind=kind,
+        source=source,
+        read_only=spec.read_only,
+        propagation=spec.propagation,
+        nocopy=spec.nocopy,
+        create_host_path=spec.create_host_path,
+    )
+
+
+def _volumes_from(entry: str) -> VolumesFrom:
+    container, _, mode = entry.partition(":")
+    return VolumesFrom(container=container, read_only=mode == "ro")

@@ -1,0 +1,96 @@
+"""Turning pydantic validation errors into ``Problem``s that point at file:line:column. Pure.
+
+pydantic's ``loc`` mixes mapping keys, list indices and union tags; walking it through the
+document's data keeps only the segments that really are keys or indices, and the nearest
+ancestor stands in for a value that is missing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from reconciler.errors import Problem
+from reconciler.fieldpath import format_path
+from reconciler.spec.schema import ContainerSpec, MountSpec, SpecDocument, VolumeSpec
+from reconciler.spec.yaml_source import Document, Path
+
+_RULES = {
+    "extra_forbidden": "unknown-key",
+    "missing": "missing-key",
+    "string_pattern_mismatch": "invalid-name",
+    "literal_error": "invalid-value",
+    "value_error": "invalid-value",
+    "greater_than_equal": "invalid-value",
+}
+
+
+def problems_from_validation(document: Document, error: ValidationError) -> list[Problem]:
+    return [_problem(document, detail) for detail in error.errors(include_url=False)]
+
+
+def _problem(document: Document, detail: ErrorDetails) -> Problem:
+    path = _existing_path(document.data, detail["loc"])
+    message = _message(detail)
+    if detail["type"] == "extra_forbidden":
+        message += _suggestion(detail["loc"])
+    return Problem(
+        document.position_of(path),
+        format_path(path if detail["type"] != "missing" else (*path, detail["loc"][-1])),
+        message,
+        _RULES.get(detail["type"], "wrong-type"),
+    )
+
+
+def _existing_path(data: Any, loc: tuple[int | str, ...]) -> Path:
+    path: list[str | int] = []
+    for segment in loc:
+        if isinstance(data, dict) and segment in data:
+            data = data[segment]
+        elif isinstance(data, list) and isinstance(segment, int) and 0 <= segment < len(data):
+            data = data[segment]
+        else:
+            continue
+        path.append(segment)
+    return tuple(path)
+
+
+def _message(detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key {detail['loc'][-1]!r}"
+    if kind == "missing":
+        return f"required key {detail['loc'][-1]!r} is missing"
+    if kind == "string_pattern_mismatch":
+        return (
+            f"{detail['input']!r} is not a valid name: it must start with a letter or digit and "
+            "hold only letters, digits, '_', '.' and '-' (at least 2 characters)"
+        )
+    message = detail["msg"].removeprefix("Value error, ")
+    if kind == "string_type":
+        message += f", got {detail['input']!r} (quote it in YAML)"
+    return message
+
+
+def _suggestion(loc: tuple[int | str, ...]) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    keys = list(loc)
+    if not keys:
+        return SpecDocument
+    if keys[0] == "volumes" and len(keys) == 2:
+        return VolumeSpec
+    if keys[0] == "containers" and len(keys) == 2:
+        return ContainerSpec
+    if keys[0] == "containers" and len(keys) == 4 and keys[2] == "mounts":
+        return MountSpec
+    return None

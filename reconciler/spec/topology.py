@@ -1,0 +1,122 @@
+"""Checks that span resources: references, ``volumes_from`` cycles, clashing targets. Pure."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+
+from reconciler.errors import Problem
+from reconciler.model import DesiredContainer, DesiredVolume, MountKind
+
+
+def check_topology(
+    volumes: Mapping[str, DesiredVolume], containers: Mapping[str, DesiredContainer]
+) -> list[Problem]:
+    problems = list(_undeclared_volumes(volumes, containers))
+    problems += _unknown_sources(containers)
+    cyclic = _cyclic_containers(containers)
+    problems += (_cycle_problem(containers[name]) for name in sorted(cyclic))
+    problems += (
+        problem
+        for name, container in containers.items()
+        if name not in cyclic
+        for problem in _clashing_targets(container, containers)
+    )
+    return problems
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _undeclared_volumes(
+    volumes: Mapping[str, DesiredVolume], containers: Mapping[str, DesiredContainer]
+) -> Iterable[Problem]:
+    for container in containers.values():
+        for mount in container.mounts:
+            if mount.kind is MountKind.VOLUME and mount.source not in volumes:
+                path = f"mounts[{mount.target}]"
+                yield Problem(
+                    container.origin_of(path),
+                    f"containers.{container.name}.{path}",
+                    f"volume {mount.source!r} is not declared under 'volumes:' (declare it, "
+                    f"or mark it external: true){_did_you_mean(str(mount.source), volumes)}",
+                    "undeclared-volume",
+                )
+
+
+def _unknown_sources(containers: Mapping[str, DesiredContainer]) -> Iterable[Problem]:
+    for container in containers.values():
+        for source in container.volumes_from:
+            if source.container not in containers:
+                path = f"volumes_from[{source.container}]"
+                yield Problem(
+                    container.origin_of(path),
+                    f"containers.{container.name}.{path}",
+                    f"container {source.container!r} is not declared under 'containers:'"
+                    f"{_did_you_mean(source.container, containers)}",
+                    "undeclared-container",
+                )
+
+
+def _cyclic_containers(containers: Mapping[str, DesiredContainer]) -> set[str]:
+    """Names of containers that sit on a ``volumes_from`` cycle."""
+    cyclic: set[str] = set()
+    for start in containers:
+        stack = [vf.container for vf in containers[start].volumes_from]
+        seen: set[str] = set()
+        while stack:
+            name = stack.pop()
+            if name == start:
+                cyclic.add(start)
+                break
+            if name in seen or name not in containers:
+                continue
+            seen.add(name)
+            stack.extend(vf.container for vf in containers[name].volumes_from)
+    return cyclic
+
+
+def _cycle_problem(container: DesiredContainer) -> Problem:
+    return Problem(
+        container.origin_of("volumes_from"),
+        f"containers.{container.name}.volumes_from",
+        f"container {container.name!r} takes volumes from itself through a volumes_from cycle",
+        "volumes-from-cycle",
+    )
+
+
+def inherited_targets(
+    container: DesiredContainer, containers: Mapping[str, DesiredContainer]
+) -> list[tuple[str, str]]:
+    """(target, where it comes from) for every mount the container ends up with.
+
+    Docker copies every mount point of a ``volumes_from`` source, including the ones that
+    source inherited itself, so the walk is transitive. Callers ensure there is no cycle.
+    """
+    found = [(m.target, f"its own mount {m.target}") for m in container.mounts]
+    for source in container.volumes_from:
+        if source.container in containers:
+            found += [
+                (target, f"volumes_from {source.container}")
+                for target, _ in inherited_targets(containers[source.container], containers)
+            ]
+    return found
+
+
+def _clashing_targets(
+    container: DesiredContainer, containers: Mapping[str, DesiredContainer]
+) -> Iterable[Problem]:
+    first: dict[str, str] = {}
+    for target, origin in inherited_targets(container, containers):
+        if target in first:
+            path = f"mounts[{target}]"
+            yield Problem(
+                container.origin_of(path),
+                f"containers.{container.name}.{path}",
+                f"two mounts at {target}: {first[target]} and {origin}",
+                "duplicate-target",
+            )
+        else:
+            first[target] = origin
