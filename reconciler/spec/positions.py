@@ -48,14 +48,16 @@ def _problem(document: Document, detail: ErrorDetails) -> Problem:
 def _existing_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     path: list[str | int] = []
     for segment in loc:
-        if isinstance(data, dict) and segment in data:
+        if _has_child(data, segment):
             data = data[segment]
-        elif isinstance(data, list) and isinstance(segment, int) and 0 <= segment < len(data):
-            data = data[segment]
-        else:
-            continue
-        path.append(segment)
+            path.append(segment)
     return tuple(path)
+
+
+def _has_child(data: Any, segment: int | str) -> bool:
+    if isinstance(data, dict):
+        return segment in data
+    return isinstance(data, list) and isinstance(segment, int) and 0 <= segment < len(data)
 
 
 def _message(detail: ErrorDetails) -> str:
