@@ -1,6 +1,7 @@
 """Stage 5, the applier: executes a ``Plan`` through an ``Engine`` and reports each result.
 
-It stops at the first failed action and says exactly what was done and what was not.
+Independent actions run side by side (see scheduler.py); after the first failure nothing
+new starts, and the report says exactly what was done and what was not.
 Nothing here removes a volume except ``ReplaceVolume``, which the CLI lets through only
 with an explicit opt-in, and no container is ever removed with its volumes.
 """
@@ -29,6 +30,7 @@ from reconciler.actions import (
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate
 from reconciler.errors import ApplyError, VolplanError
 from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
+from reconciler.scheduler import run_actions
 
 RECREATE_SUFFIX = "_volplan-old"
 """The old container's name while its replacement is made; a leftover marks a cut-off run."""
@@ -50,6 +52,8 @@ class ApplyReport:
     done: tuple[ActionResult, ...] = ()
     failed: ActionResult | None = None
     not_done: tuple[Action, ...] = ()
+    also_failed: tuple[ActionResult, ...] = ()
+    """Actions running side by side with ``failed`` that failed too."""
 
 
 @dataclass(frozen=True)
@@ -61,26 +65,39 @@ class ApplyListener:
     on_result: Callable[[ActionResult], None] = field(default=lambda result: None)
 
 
-def apply_plan(plan: Plan, engine: Engine, listener: ApplyListener | None = None) -> ApplyReport:
-    """Run every action in order; raise ``ApplyError`` carrying the report on the first failure."""
+def apply_plan(
+    plan: Plan, engine: Engine, listener: ApplyListener | None = None, *, parallelism: int = 1
+) -> ApplyReport:
+    """Run the actions, independent ones side by side on ``parallelism`` workers.
+
+    On a failure nothing new starts and ``ApplyError`` carries the report of what was done.
+    """
     listener = listener or ApplyListener()
     ensure_images(plan, engine, listener)
-    done: list[ActionResult] = []
-    for index, action in enumerate(plan.actions):
-        listener.on_start(action)
-        started = time.monotonic()
-        try:
-            execute(action, engine)
-        except VolplanError as exc:
-            failed = ActionResult(action, time.monotonic() - started, str(exc))
-            listener.on_result(failed)
-            report = ApplyReport(tuple(done), failed, plan.actions[index + 1 :])
-            shown = describe(action)
-            raise ApplyError(f"{shown.verb} {shown.address} failed: {exc}", report) from exc
-        result = ActionResult(action, time.monotonic() - started)
-        done.append(result)
-        listener.on_result(result)
-    return ApplyReport(tuple(done))
+    scheduled = run_actions(
+        plan.actions,
+        partial(_run, engine=engine),
+        parallelism=parallelism,
+        on_start=listener.on_start,
+        on_result=listener.on_result,
+    )
+    failures = [r for r in scheduled.results if not r.ok]
+    done = tuple(r for r in scheduled.results if r.ok)
+    if not failures:
+        return ApplyReport(done)
+    first = failures[0]
+    report = ApplyReport(done, first, scheduled.not_started, also_failed=tuple(failures[1:]))
+    shown = describe(first.action)
+    raise ApplyError(f"{shown.verb} {shown.address} failed: {first.error}", report)
+
+
+def _run(action: Action, engine: Engine) -> ActionResult:
+    started = time.monotonic()
+    try:
+        execute(action, engine)
+    except VolplanError as exc:
+        return ActionResult(action, time.monotonic() - started, str(exc))
+    return ActionResult(action, time.monotonic() - started)
 
 
 def ensure_images(plan: Plan, engine: Engine, listener: ApplyListener) -> None:

@@ -19,9 +19,11 @@ from reconciler import __version__
 from reconciler.actions import Plan, describe
 from reconciler.applier import ApplyListener, apply_plan
 from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import ApplyError, RefusedError, SpecError, VolplanError
 from reconciler.pipeline import plan_directory
 from reconciler.render.text import render_plan, render_report, render_result
+from reconciler.scheduler import default_parallelism
 from reconciler.spec.loader import load_spec_dir
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -86,6 +88,7 @@ def plan(
 )
 def apply(
     directory: SpecDir,
+    *,
     host: HostOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     dry_run: Annotated[
@@ -97,6 +100,15 @@ def apply(
             "--allow-data-loss", help="Allow actions that destroy volume data (replacements)."
         ),
     ] = False,
+    parallelism: Annotated[
+        int | None,
+        typer.Option(
+            "--parallelism",
+            min=1,
+            max=MAX_CONCURRENT_CALLS,
+            help="Actions run at once (default: twice the engine's CPUs, at least 2).",
+        ),
+    ] = None,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it."""
     engine = DockerEngine.connect(host)
@@ -110,7 +122,8 @@ def apply(
         on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
         on_result=lambda result: out.print(render_result(result)),
     )
-    report = apply_plan(planned.plan, engine, listener)
+    workers = parallelism or default_parallelism(planned.live.engine)
+    report = apply_plan(planned.plan, engine, listener, parallelism=workers)
     out.print(f"Apply complete: {len(report.done)} action(s) done.")
 
 

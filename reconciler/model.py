@@ -106,6 +106,8 @@ class EngineInfo:
     server_version: str
     api_version: str
     is_local: bool
+    cpus: int = 0
+    """CPUs the engine reports (0 if unknown); sizes apply's worker pool."""
 
 
 @dataclass(frozen=True)
