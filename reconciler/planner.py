@@ -1,6 +1,6 @@
 """Stage 4, the planner: differences -> an ordered ``Plan`` of minimal actions. Pure.
 
-Order: volumes first, then the removals that free a replaced volume, the replacements,
+Order: the removals that free a replaced volume, then volume creates and replacements,
 then containers in ``volumes_from`` dependency order (ties broken by name), then starts
 and stops. The planner accounts for its own earlier actions: a container removed to free
 a volume is created again afterwards, not recreated.
@@ -8,6 +8,7 @@ a volume is created again afterwards, not recreated.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
@@ -36,7 +37,7 @@ def make_plan(desired: DesiredState, live: LiveState, diff: Diff) -> Plan:
     freed = {name: f"frees volume {volume}, which is replaced" for volume, name in holders}
     removals = [_removal(live, desired, name, reason) for name, reason in sorted(freed.items())]
     container_actions = _container_actions(desired, live, diff, freed)
-    actions = _with_requirements(holders, [*volume_actions, *removals, *container_actions])
+    actions = _with_requirements(holders, [*removals, *volume_actions, *container_actions])
     touched = {a.split(":")[0] for a in map(action_key, actions)}
     unchanged = tuple(
         f"{d.address}: {d.reason}"
@@ -160,17 +161,22 @@ def _container_action(
 
 
 def dependency_order(containers: Mapping[str, DesiredContainer]) -> list[str]:
-    """Containers after their ``volumes_from`` sources; ties broken by name."""
+    """Containers after their ``volumes_from`` sources; ties broken by name (Kahn's algorithm).
+
+    The loader has already refused cycles, so every container is placed.
+    """
+    waiting_on = {name: {vf.container for vf in c.volumes_from} for name, c in containers.items()}
+    ready = [name for name, sources in waiting_on.items() if not sources]
+    heapq.heapify(ready)
     ordered: list[str] = []
-    placed: set[str] = set()
-    remaining = sorted(containers)
-    while remaining:
-        ready = [
-            n for n in remaining if all(vf.container in placed for vf in containers[n].volumes_from)
-        ]
-        ordered += ready
-        placed.update(ready)
-        remaining = [n for n in remaining if n not in placed]
+    while ready:
+        name = heapq.heappop(ready)
+        ordered.append(name)
+        for other, sources in waiting_on.items():
+            if name in sources:
+                sources.discard(name)
+                if not sources:
+                    heapq.heappush(ready, other)
     return ordered
 
 
