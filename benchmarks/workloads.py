@@ -22,6 +22,7 @@ from benchmarks import floor_cli, topology
 from benchmarks.request_counter import CountingProxy, Request, summarise
 from benchmarks.runner import Measured, measure
 from benchmarks.topology import Topology
+from reconciler.spec.loader import load_spec_dir
 
 HERE = Path(__file__).resolve().parent
 VOLPLAN = (sys.executable, "-m", "reconciler")
@@ -82,8 +83,6 @@ class Bench:
 
 def validate(bench: Bench, topo: Topology) -> Row:
     """Target 4: load and validate vs the C safe loader's parse alone, in this process."""
-    from reconciler.spec.loader import load_spec_dir
-
     directory = bench.workdir / "validate"
     paths = topology.write(topo, directory)
     yaml = YAML(typ="safe", pure=False)

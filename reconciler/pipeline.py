@@ -11,6 +11,7 @@ from pathlib import Path
 from reconciler.actions import Plan
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
+from reconciler.gc_paused import gc_paused
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.planner import make_plan
@@ -27,10 +28,11 @@ class Planned:
 
 
 def plan_directory(directory: Path, engine: Engine) -> Planned:
-    desired = load_spec_dir(directory)
-    live = read_live_state(engine)
-    diff = diff_states(desired, live)
-    plan = make_plan(desired, live, diff)
+    with gc_paused():
+        desired = load_spec_dir(directory)
+        live = read_live_state(engine)
+        diff = diff_states(desired, live)
+        plan = make_plan(desired, live, diff)
     if live.engine.is_local:
         check_bind_sources(plan)
     return Planned(desired, live, diff, plan)
