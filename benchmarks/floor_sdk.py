@@ -17,6 +17,7 @@ from typing import Any
 
 import docker
 from docker.types import Mount
+from docker.utils import kwargs_from_env
 from ruamel.yaml import YAML
 
 
@@ -78,7 +79,7 @@ def recreate(client: docker.APIClient, directory: Path, name: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    client = docker.APIClient(version="auto", **docker.utils.kwargs_from_env())
+    client = docker.APIClient(version="auto", **kwargs_from_env())
     mode, directory = argv[0], Path(argv[1])
     if mode == "check":
         check(client, directory)

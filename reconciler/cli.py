@@ -106,7 +106,7 @@ def apply(
             "--parallelism",
             min=1,
             max=MAX_CONCURRENT_CALLS,
-            help="Actions run at once (default: twice the engine's CPUs, at least 2).",
+            help="Actions run at once (default: four per engine CPU, at least 2).",
         ),
     ] = None,
 ) -> None:

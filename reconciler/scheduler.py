@@ -22,7 +22,7 @@ from reconciler.actions import Action, action_key
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.model import EngineInfo
 
-REQUESTS_PER_ENGINE_CPU = 2
+REQUESTS_PER_ENGINE_CPU = 4
 
 
 class Outcome(Protocol):
@@ -42,7 +42,9 @@ class Scheduled(Generic[R]):
 
 
 def default_parallelism(engine: EngineInfo) -> int:
-    """Workers sized for the engine: a few requests per CPU it reports, at least two."""
+    """Workers sized for the engine: four requests per CPU it reports (measured best on a
+    2-CPU engine: 4 to 8 workers create 1,000 volumes 2.5-3x faster than one), at least two.
+    """
     return max(2, min(MAX_CONCURRENT_CALLS, REQUESTS_PER_ENGINE_CPU * engine.cpus))
 
 

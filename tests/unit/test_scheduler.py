@@ -101,7 +101,7 @@ def test_a_parallelism_below_one_is_refused() -> None:
         run_actions(CHAIN, Recorder(), parallelism=0, on_start=print, on_result=print)
 
 
-@pytest.mark.parametrize(("cpus", "expected"), [(0, 2), (1, 2), (2, 4), (8, 16), (64, 32)])
+@pytest.mark.parametrize(("cpus", "expected"), [(0, 2), (1, 4), (2, 8), (8, 32), (64, 32)])
 def test_default_parallelism_follows_the_engine_cpus(cpus: int, expected: int) -> None:
     info = EngineInfo("fake://", "id", "fake", "20.10", "1.41", is_local=False, cpus=cpus)
     assert default_parallelism(info) == expected
