@@ -86,6 +86,7 @@ def _run_all(bench: Bench, args: argparse.Namespace) -> Iterator[Row]:
         check = _progress(workloads.check(bench, topo, directory, "plan"))
         if n in plan_sizes:
             yield check
+            yield _progress(workloads.check_in_process(bench, topo, directory))
         if _has_command("drift"):
             yield _progress(workloads.check(bench, topo, directory, "drift"))
         if n == args.flip_size:

@@ -6,9 +6,11 @@ This is the one place that wires I/O (files, engine) to the pure stages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from reconciler.actions import Plan
+from reconciler.background import Background
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
 from reconciler.gc_paused import gc_paused
@@ -28,9 +30,11 @@ class Planned:
 
 
 def plan_directory(directory: Path, engine: Engine) -> Planned:
+    """Load the specs while the engine is read (see background.py), then diff and plan."""
+    live_state = Background(partial(read_live_state, engine), name="volplan-read-live")
     with gc_paused():
         desired = load_spec_dir(directory)
-        live = read_live_state(engine)
+        live = live_state.result()
         diff = diff_states(desired, live)
         plan = make_plan(desired, live, diff)
     if live.engine.is_local:
