@@ -20,6 +20,8 @@ from ruamel.yaml.resolver import VersionedResolver
 from reconciler.errors import Position, Problem, SpecError
 
 Path = tuple[str | int, ...]
+LineColumn = tuple[int, int]
+"""1-based; kept as a tuple, made a ``Position`` only when asked (most never are)."""
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
@@ -35,8 +37,8 @@ class Document:
 
     file: str
     data: Any
-    value_positions: dict[Path, Position]
-    key_positions: dict[Path, Position]
+    value_positions: dict[Path, LineColumn]
+    key_positions: dict[Path, LineColumn]
 
     def position_of(self, path: Path, *, value: bool = False) -> Position:
         """The key's position if ``path`` ends in a key, else the nearest known ancestor's.
@@ -44,13 +46,13 @@ class Document:
         With ``value``, the value's own position wins: a bad scalar is shown where it stands.
         """
         if value and path in self.value_positions:
-            return self.value_positions[path]
+            return Position(self.file, *self.value_positions[path])
         for end in range(len(path), -1, -1):
             prefix = path[:end]
             if prefix in self.key_positions:
-                return self.key_positions[prefix]
+                return Position(self.file, *self.key_positions[prefix])
             if prefix in self.value_positions:
-                return self.value_positions[prefix]
+                return Position(self.file, *self.value_positions[prefix])
         return Position(self.file, 1, 1)
 
 
@@ -111,14 +113,18 @@ def _error(position: Position, message: str, rule: str) -> SpecError:
     return SpecError([Problem(position, "", message, rule)])
 
 
+def _line_column(node: Node) -> LineColumn:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
 class _Builder:
     """Turns a composed node tree into plain values, recording positions."""
 
     def __init__(self, file: str, constructor: BaseConstructor) -> None:
         self.file = file
         self.constructor = constructor
-        self.values: dict[Path, Position] = {}
-        self.keys: dict[Path, Position] = {}
+        self.values: dict[Path, LineColumn] = {}
+        self.keys: dict[Path, LineColumn] = {}
         self.seen: set[int] = set()
 
     def build(self, root: Node) -> Document:
@@ -126,7 +132,7 @@ class _Builder:
         return Document(self.file, data, self.values, self.keys)
 
     def _position(self, node: Node) -> Position:
-        return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+        return Position(self.file, *_line_column(node))
 
     def _check(self, node: Node, path: Path) -> None:
         if id(node) in self.seen or getattr(node, "anchor", None):
@@ -139,7 +145,7 @@ class _Builder:
 
     def _value(self, node: Node, path: Path) -> Any:
         self._check(node, path)
-        self.values[path] = self._position(node)
+        self.values[path] = _line_column(node)
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
@@ -152,22 +158,21 @@ class _Builder:
         if node.ctag.suffix != _TAG + "map":
             raise self._tag_error(node)
         result: dict[Any, Any] = {}
-        first_seen: dict[Any, Position] = {}
         for key_node, value_node in node.value:
             self._check(key_node, path)
             if not isinstance(key_node, ScalarNode):
                 raise _error(self._position(key_node), "mapping keys must be scalars", "yaml-key")
             key = self._scalar(key_node)
-            here = self._position(key_node)
-            if key in first_seen:
+            key_path = (*path, key)
+            if key in result:
+                first = Position(self.file, *self.keys[key_path])
                 raise _error(
-                    here,
-                    f"duplicate key {key!r} (first defined at {first_seen[key]})",
+                    self._position(key_node),
+                    f"duplicate key {key!r} (first defined at {first})",
                     "duplicate-key",
                 )
-            first_seen[key] = here
-            self.keys[(*path, key)] = here
-            result[key] = self._value(value_node, (*path, key))
+            self.keys[key_path] = _line_column(key_node)
+            result[key] = self._value(value_node, key_path)
         return result
 
     def _scalar(self, node: Node) -> Any:
