@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Helpers shared by scripts/test, scripts/try and scripts/engine.sh: source this file, don't run it.
+
+# Print docker.io and/or busybox-static if the private engine's programs are missing here.
+missing_engine_packages() {
+  { command -v dockerd && command -v docker; } >/dev/null || echo docker.io
+  is_static_busybox || echo busybox-static
+}
+
+# Succeed if /bin/busybox exists and is statically linked (it is copied into an image).
+is_static_busybox() {
+  [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1
+}
+
+# Print python3-venv if .venv has yet to be made and python3 cannot make it.
+missing_venv_package() {
+  [[ -x .venv/bin/python ]] || python3 -c 'import ensurepip' 2>/dev/null || echo python3-venv
+}
+
+# Install the given Debian packages (none: do nothing). As root, with apt-get, forbidding
+# their services (a system dockerd) to start; otherwise only warn, callers see what fails.
+install_packages() {
+  (($# > 0)) || return 0
+  if ((EUID != 0)); then
+    echo "warning: missing Debian packages: $* (only root can install them)" >&2
+    return 0
+  fi
+  echo "installing Debian packages: $*" >&2
+  local policy=/usr/sbin/policy-rc.d own_policy=0 status=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    own_policy=1
+  fi
+  {
+    DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 update &&
+      DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y \
+        --no-install-recommends "$@"
+  } >&2 || status=$?
+  ((own_policy == 0)) || rm -f "$policy"
+  return "$status"
+}
+
+# Make .venv if needed and install volplan into it, editable; $1 is pip's target ('.[test]').
+install_volplan() {
+  [[ -x .venv/bin/python ]] || python3 -m venv .venv
+  .venv/bin/pip install -qq --disable-pip-version-check -e "$1"
+}

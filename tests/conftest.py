@@ -1,0 +1,61 @@
+"""Shared fixtures: a private Docker engine per pytest worker, and runners for the CLI."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.cli import NO_ENGINE_HOST, RunCli, cli_runner
+from support.engine import Engine, EngineUnavailableError, start_engine, stop_engine
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that use the engine `engine`, so that -m 'not engine' leaves them out."""
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.engine)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    """This worker's private engine, started once; skipped where none can run, but not in CI."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    directory = Path(tempfile.mkdtemp(prefix=f"volplan-engine-{worker}-", dir="/tmp"))
+    try:
+        started = start_engine(directory)
+    except BaseException as error:
+        stop_engine(directory)
+        if not isinstance(error, EngineUnavailableError):
+            raise
+        if os.environ.get("CI") == "true":
+            raise pytest.fail.Exception(
+                f"CI needs the private Docker engine: {error}", pytrace=False
+            ) from None
+        raise pytest.skip.Exception(f"no private Docker engine: {error}") from None
+    try:
+        yield started
+    finally:
+        started.client.close()
+        stop_engine(directory)
+
+
+@pytest.fixture
+def clean_engine(engine: Engine) -> Engine:
+    """The engine, emptied of containers and volumes."""
+    engine.reset()
+    return engine
+
+
+@pytest.fixture
+def run_cli(engine: Engine) -> RunCli:
+    """Run volplan against this worker's private engine."""
+    return cli_runner(engine.host)
+
+
+@pytest.fixture
+def run_cli_offline() -> RunCli:
+    """Run volplan where no engine answers, for commands such as validate."""
+    return cli_runner(NO_ENGINE_HOST)

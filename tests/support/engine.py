@@ -1,0 +1,116 @@
+"""A private, throwaway Docker engine for integration tests, run by scripts/engine.sh."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.types import Mount
+
+ENGINE_SH = Path(__file__).resolve().parents[2] / "scripts" / "engine.sh"
+IMAGE = "busybox:latest"
+UNAVAILABLE = 3  # engine.sh's exit code when no engine can run on this machine
+
+
+class EngineUnavailableError(Exception):
+    """No private engine can run here: not root, no dockerd, dockerd would not start."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    host: str  # unix://.../docker.sock, for DOCKER_HOST
+    client: docker.APIClient
+
+    def exec_sh(self, container: str, script: str) -> tuple[int, str]:
+        """Run `sh -c script` in a running container; return its exit code and output."""
+        exec_id = self.client.exec_create(container, ["sh", "-c", script])["Id"]
+        output: bytes = self.client.exec_start(exec_id)
+        exit_code: int = self.client.exec_inspect(exec_id)["ExitCode"]
+        return exit_code, output.decode()
+
+    def run_with_volumes(
+        self,
+        script: str,
+        *,
+        volumes_from: Sequence[str] = (),
+        mounts: Sequence[Mount] = (),
+        binds: Sequence[str] = (),
+    ) -> tuple[int, str]:
+        """Run `sh -c script` in a throwaway container; return its exit code and output.
+
+        The container is removed afterwards, its volumes never.
+        """
+        host_config = self.client.create_host_config(
+            network_mode="none",
+            volumes_from=list(volumes_from) or None,
+            mounts=list(mounts) or None,
+            binds=list(binds) or None,
+        )
+        container = self.client.create_container(
+            IMAGE, ["sh", "-c", script], host_config=host_config
+        )["Id"]
+        try:
+            self.client.start(container)
+            exit_code: int = self.client.wait(container, timeout=120)["StatusCode"]
+            output: bytes = self.client.logs(container)
+        finally:
+            self.client.remove_container(container, v=False, force=True)
+        return exit_code, output.decode()
+
+    def inspect_container(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.client.inspect_container(name)
+        return result
+
+    def inspect_volume(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.client.inspect_volume(name)
+        return result
+
+    def volume_names(self) -> set[str]:
+        return {volume["Name"] for volume in self.client.volumes()["Volumes"] or []}
+
+    def container_names(self) -> set[str]:
+        return {
+            name.lstrip("/")
+            for container in self.client.containers(all=True)
+            for name in container["Names"]
+        }
+
+    def reset(self) -> None:
+        """Remove every container and volume, so that a test starts from an empty engine."""
+        for container in self.client.containers(all=True):
+            self.client.remove_container(container["Id"], force=True)
+        for name in self.volume_names():
+            self.client.remove_volume(name, force=True)
+
+
+def _engine_sh(command: str, directory: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ENGINE_SH), command, str(directory)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,  # may apt-get install docker.io first
+    )
+
+
+def start_engine(directory: Path) -> Engine:
+    """Start (or find running) the private engine kept in `directory`."""
+    result = _engine_sh("start", directory)
+    if result.returncode == UNAVAILABLE:
+        raise EngineUnavailableError(result.stderr.strip())
+    if result.returncode != 0:
+        raise RuntimeError(f"engine.sh start failed ({result.returncode}):\n{result.stderr}")
+    host = result.stdout.splitlines()[-1]
+    return Engine(host=host, client=docker.APIClient(base_url=host, version="auto"))
+
+
+def stop_engine(directory: Path) -> None:
+    """Stop the private engine kept in `directory` and remove the directory."""
+    result = _engine_sh("stop", directory)
+    if result.returncode != 0:
+        raise RuntimeError(f"engine.sh stop failed ({result.returncode}):\n{result.stderr}")
