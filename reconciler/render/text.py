@@ -24,11 +24,13 @@ def render_plan(plan: Plan, engine: EngineInfo) -> Text:
     )
     if not plan.actions:
         text.append("No changes. The engine matches the specs.\n", style="green")
-        return text
-    for action in plan.actions:
-        text.append_text(render_action(action))
-    text.append("\n")
-    text.append_text(render_summary(plan))
+    else:
+        for action in plan.actions:
+            text.append_text(render_action(action))
+        text.append("\n")
+        text.append_text(render_summary(plan))
+    for note in plan.notes:
+        text.append(f"Note: {note}\n", style="yellow")
     return text
 
 
@@ -42,7 +44,9 @@ def render_action(action: Action) -> Text:
         line.append(f"  ({action.origin.file}:{action.origin.line})", style="dim")
     line.append(f"\n      {action.reason}\n", style="dim")
     for change in action.changes:
-        line.append(f"      {change.path}: {_show(change.before)} -> {_show(change.after)}\n")
+        line.append(
+            f"      {change.path}: {show_value(change.before)} -> {show_value(change.after)}\n"
+        )
     return line
 
 
@@ -83,7 +87,7 @@ def render_report(report: ApplyReport) -> Text:
     return text
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if value is None:
         return "(none)"
     return repr(value) if not isinstance(value, str) else value
