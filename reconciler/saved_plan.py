@@ -18,6 +18,7 @@ plan made against an empty engine cannot be applied twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.engine.base import Engine
 from reconciler.errors import PlanFileError, SpecError, StalePlanError
-from reconciler.fingerprint import changed_addresses, spec_digest
+from reconciler.fingerprint import changed_addresses, live_fingerprints, spec_digest
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.output_file import write_output
@@ -57,6 +58,11 @@ class _Options(_Model):
     allow_data_loss: bool
 
 
+class _LiveState(_Model):
+    digest: str
+    resources: dict[str, str]
+
+
 class _Engine(_Model):
     endpoint: str
     daemon_id: str
@@ -73,6 +79,7 @@ class _Header(_Model):
     projects: list[str]
     options: _Options
     spec_digest: str
+    live_state: _LiveState
     spec_dir: str
     timestamp: str
     sources: list[_Source] = Field(min_length=1)
@@ -86,6 +93,8 @@ class SavedPlan:
     options: PlanOptions
     projects: tuple[str, ...]
     daemon_id: str
+    endpoint: str
+    observed: Mapping[str, str]
     spec_dir: str
     timestamp: str
 
@@ -133,6 +142,8 @@ def read_saved_plan(path: Path) -> SavedPlan:
         options=PlanOptions(**header.options.model_dump()),
         projects=tuple(header.projects),
         daemon_id=header.engine.daemon_id,
+        endpoint=header.engine.endpoint,
+        observed=header.live_state.resources,
         spec_dir=header.spec_dir,
         timestamp=header.timestamp,
     )
@@ -160,8 +171,8 @@ def replan_saved(saved: SavedPlan, engine: Engine) -> Planned:
     _check_spec_dir(saved)
     live = read_live_state(engine)
     _check_engine(saved, live)
+    _check_live_state(saved, live_fingerprints(desired, live))
     planned = plan_state(saved.sources, desired, live, saved.options)
-    _check_live_state(saved, planned)
     _check_same_plan(saved, planned)
     return planned
 
@@ -210,16 +221,15 @@ def _projects_of(sources: list[SpecSource]) -> tuple[str, ...] | None:
 
 def _check_engine(saved: SavedPlan, live: LiveState) -> None:
     if live.engine.daemon_id != saved.daemon_id:
-        planned_on = saved.document["engine"]["endpoint"]
         raise PlanFileError(
-            f"{saved.path} was made against another engine ({planned_on}, daemon "
+            f"{saved.path} was made against another engine ({saved.endpoint}, daemon "
             f"{saved.daemon_id}); this is {live.engine.endpoint} (daemon {live.engine.daemon_id})"
         )
 
 
-def _check_live_state(saved: SavedPlan, planned: Planned) -> None:
-    recorded = saved.document.get("live_state", {}).get("resources", {})
-    changed = changed_addresses(recorded, planned.observed)
+def _check_live_state(saved: SavedPlan, observed: Mapping[str, str]) -> None:
+    """Checked before planning, so a changed engine reads as a stale plan, whatever else."""
+    changed = changed_addresses(saved.observed, observed)
     if changed:
         raise StalePlanError(
             f"stale plan: the engine changed since {saved.path} was made ({saved.timestamp}): "
