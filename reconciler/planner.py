@@ -34,8 +34,11 @@ def make_plan(desired: DesiredState, live: LiveState, diff: Diff) -> Plan:
     volume_actions = _volume_actions(desired, diff)
     replaced = {a.volume.name for a in volume_actions if isinstance(a, ReplaceVolume)}
     holders = _holders(replaced, desired, live)
-    freed = {name: f"frees volume {volume}, which is replaced" for volume, name in holders}
-    removals = [_removal(live, desired, name, reason) for name, reason in sorted(freed.items())]
+    freed = {name: volume for volume, name in holders}
+    removals = [
+        _removal(live, desired, name, f"frees volume {volume}, which is replaced")
+        for name, volume in sorted(freed.items())
+    ]
     container_actions = _container_actions(desired, live, diff, freed)
     actions = _with_requirements(holders, [*removals, *volume_actions, *container_actions])
     touched = {a.split(":")[0] for a in map(action_key, actions)}
@@ -125,12 +128,16 @@ def _container_actions(
 
 
 def _container_action(
-    container: DesiredContainer, diff: ResourceDiff, live: LiveState, freed_because: str | None
+    container: DesiredContainer, diff: ResourceDiff, live: LiveState, freed_volume: str | None
 ) -> Action | None:
     anonymous = resolve_anonymous(container, live)
     origin, changes = container.origin, diff.changes
-    if freed_because is not None or diff.status is Status.MISSING:
-        reason = diff.reason if freed_because is None else f"created again after it {freed_because}"
+    if freed_volume is not None or diff.status is Status.MISSING:
+        reason = (
+            diff.reason
+            if freed_volume is None
+            else f"created again after being removed to free volume {freed_volume}"
+        )
         return CreateContainer(
             container=container, anonymous=anonymous, reason=reason, origin=origin, changes=changes
         )

@@ -6,6 +6,7 @@ terminal, never with ``NO_COLOR``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.text import Text
@@ -84,6 +85,7 @@ def render_report(report: ApplyReport) -> Text:
 
 
 def _show(value: Any) -> str:
+    """Values as they are written in a spec: strings bare, the rest as JSON (true, null)."""
     if value is None:
         return "(none)"
-    return repr(value) if not isinstance(value, str) else value
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
