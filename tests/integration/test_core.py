@@ -241,3 +241,21 @@ def test_apply_without_a_terminal_needs_yes(clean_engine: Engine, run_cli: RunCl
     assert result.exit_code == 1
     assert "re-run with --yes" in result.stderr
     assert clean_engine.container_names() == set()
+
+
+def test_create_host_path_makes_the_missing_bind_source(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path
+) -> None:
+    spec = tmp_path / "specs"
+    spec.mkdir()
+    (spec / "host.yaml").write_text(
+        "version: 1\nproject: hostpath\ncontainers:\n  host-user:\n    image: busybox\n"
+        "    network_mode: none\n    command: [sh, -c, 'echo made > /out/file; sleep 600']\n"
+        "    stop_timeout: 1\n    mounts:\n"
+        "      - {type: bind, source: ./made/here, target: /out, create_host_path: true}\n"
+    )
+
+    apply(run_cli, spec)
+
+    assert (spec / "made" / "here").is_dir()
+    assert_converged(run_cli, spec)
