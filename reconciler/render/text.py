@@ -24,7 +24,10 @@ def render_plan(plan: Plan, engine: EngineInfo) -> Text:
         f"Plan for {engine.endpoint} (Docker {engine.server_version}, API {engine.api_version})\n\n"
     )
     if not plan.actions:
-        text.append("No changes. The engine matches the specs.\n", style="green")
+        text.append(
+            f"No changes. The engine matches the specs ({len(plan.unchanged)} resources).\n",
+            style="green",
+        )
         return text
     for action in plan.actions:
         text.append_text(render_action(action))
@@ -50,7 +53,7 @@ def render_action(action: Action) -> Text:
 def render_summary(plan: Plan) -> Text:
     counts = plan.counts()
     parts = [f"{n} to {verb}" for verb, n in counts.items() if n]
-    summary = Text(f"Plan: {', '.join(parts)}.\n", style="bold")
+    summary = Text(f"Plan: {', '.join(parts)}; {len(plan.unchanged)} unchanged.\n", style="bold")
     if plan.destructive:
         summary.append(
             f"{len(plan.destructive)} action(s) destroy data and need --allow-data-loss.\n",

@@ -91,7 +91,7 @@ def test_changing_one_mount_recreates_exactly_that_container_and_keeps_data(
     assert plan.exit_code == 2
     assert "~ recreate container.reader-a" in plan.stdout
     assert "mounts[/config].read_only: true -> false" in plan.stdout
-    assert "Plan: 1 to recreate." in plan.stdout
+    assert "Plan: 1 to recreate; 3 unchanged." in plan.stdout
     apply(run_cli, folder)
     after = container_ids(engine)
     assert {n for n in before if before[n] != after[n]} == {"reader-a"}
