@@ -10,17 +10,18 @@ bytes. The schemas are in ``reconciler/schemas/``.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import __version__
-from reconciler.actions import Action, Change, Safety, action_key, describe
+from reconciler.actions import Action, Change, Plan, Safety, action_key, describe
 from reconciler.errors import Position
 from reconciler.fingerprint import live_digest
-from reconciler.model import EngineInfo
+from reconciler.model import DesiredState, EngineInfo, LiveState
 
 if TYPE_CHECKING:
     from reconciler.drift import DriftEntry, DriftReport
-    from reconciler.pipeline import Planned
+    from reconciler.planner import PlanOptions
     from reconciler.status import Topology, Use
 
 FORMAT_VERSION = "1.0"
@@ -41,7 +42,29 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def plan_document(planned: Planned) -> dict[str, Any]:
+class PlanRecord(Protocol):
+    """What the plan document is made of (``pipeline.Planned`` is one)."""
+
+    @property
+    def desired(self) -> DesiredState: ...
+
+    @property
+    def live(self) -> LiveState: ...
+
+    @property
+    def plan(self) -> Plan: ...
+
+    @property
+    def options(self) -> PlanOptions: ...
+
+    @property
+    def spec_digest(self) -> str: ...
+
+    @property
+    def observed(self) -> Mapping[str, str]: ...
+
+
+def plan_document(planned: PlanRecord) -> dict[str, Any]:
     plan, observed = planned.plan, planned.observed
     return {
         "format_version": FORMAT_VERSION,

@@ -88,7 +88,7 @@ def test_two_concurrent_applies_are_serialised(
     finals = sorted(stdout.strip().splitlines()[-1] for stdout, _ in outputs)
     assert finals == [
         "Apply complete: 2 action(s) done.",
-        "No changes. The engine matches the specs.",
+        "No changes. The engine matches the specs (2 resources).",
     ]
     assert clean_engine.run_with_volumes("cat /data/starts", mounts=[Mount("/data", "data")]) == (
         0,
