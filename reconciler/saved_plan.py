@@ -241,6 +241,12 @@ def _check_same_plan(saved: SavedPlan, planned: Planned) -> None:
     """Everything but the engine's endpoint (checked by daemon ID) must match exactly."""
     ignored = ("engine", *SAVED_ONLY_KEYS)
     recomputed = {k: v for k, v in plan_document(planned).items() if k not in ignored}
+    made_by = saved.document.get("volplan_version")
+    if made_by != recomputed["volplan_version"]:
+        raise StalePlanError(
+            f"{saved.path} was made by volplan {made_by}; this is volplan "
+            f"{recomputed['volplan_version']}: re-plan"
+        )
     recorded = {k: v for k, v in saved.document.items() if k not in ignored}
     if recomputed != recorded:
         keys = sorted(

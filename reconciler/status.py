@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from reconciler import labels
 from reconciler.engine.base import Engine, RawObject
+from reconciler.errors import EngineNotFound
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, EngineInfo, LiveContainer, LiveState
 
@@ -80,17 +81,21 @@ class Topology:
 def read_topology(engine: Engine, desired: DesiredState | None) -> Topology:
     live = read_live_state(engine)
     volumes, containers = scope(live, desired)
-    volumes_from = {
-        name: tuple(
-            (engine.inspect_container(name).get("HostConfig") or {}).get("VolumesFrom") or ()
-        )
-        for name in sorted(containers)
-    }
+    volumes_from = {name: _volumes_from(engine, name) for name in sorted(containers)}
     sizes = volume_sizes(engine.disk_usage())
     projects = desired.projects if desired is not None else ()
     return build_topology(
         live, volumes, containers, sizes=sizes, volumes_from=volumes_from, projects=projects
     )
+
+
+def _volumes_from(engine: Engine, name: str) -> tuple[str, ...]:
+    """HostConfig.VolumesFrom; a container removed since the list call has none."""
+    try:
+        raw = engine.inspect_container(name)
+    except EngineNotFound:
+        return ()
+    return tuple((raw.get("HostConfig") or {}).get("VolumesFrom") or ())
 
 
 def scope(live: LiveState, desired: DesiredState | None) -> tuple[set[str], set[str]]:

@@ -10,7 +10,7 @@ bytes. The schemas are in ``reconciler/schemas/``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import __version__
@@ -67,11 +67,7 @@ class PlanRecord(Protocol):
 def plan_document(planned: PlanRecord) -> dict[str, Any]:
     plan, observed = planned.plan, planned.observed
     return {
-        "format_version": FORMAT_VERSION,
-        "volplan_version": __version__,
-        "kind": "plan",
-        "engine": engine_document(planned.live.engine),
-        "projects": list(planned.desired.projects),
+        **_header("plan", planned.live.engine, planned.desired.projects),
         "options": {
             "prune": planned.options.prune,
             "allow_data_loss": planned.options.allow_data_loss,
@@ -86,6 +82,17 @@ def plan_document(planned: PlanRecord) -> dict[str, Any]:
         "resource_changes": [_resource_change(a) for a in plan.actions],
         "unchanged": [_address_and_reason(line) for line in plan.unchanged],
         "notes": [_address_and_reason(line) for line in plan.notes],
+    }
+
+
+def _header(kind: str, engine: EngineInfo, projects: Sequence[str]) -> dict[str, Any]:
+    """What every document starts with: its version, kind, engine and projects."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "volplan_version": __version__,
+        "kind": kind,
+        "engine": engine_document(engine),
+        "projects": list(projects),
     }
 
 
@@ -137,11 +144,7 @@ def _address_and_reason(line: str) -> dict[str, str]:
 
 def drift_document(report: DriftReport) -> dict[str, Any]:
     return {
-        "format_version": FORMAT_VERSION,
-        "volplan_version": __version__,
-        "kind": "drift",
-        "engine": engine_document(report.engine),
-        "projects": list(report.projects),
+        **_header("drift", report.engine, report.projects),
         "in_sync": report.in_sync,
         "summary": report.counts(),
         "resources": [_drift_entry(e) for e in report.entries],
@@ -163,11 +166,7 @@ def _drift_entry(entry: DriftEntry) -> dict[str, Any]:
 
 def status_document(topology: Topology) -> dict[str, Any]:
     return {
-        "format_version": FORMAT_VERSION,
-        "volplan_version": __version__,
-        "kind": "status",
-        "engine": engine_document(topology.engine),
-        "projects": list(topology.projects),
+        **_header("status", topology.engine, topology.projects),
         "volumes": [
             {
                 "name": v.name,
