@@ -150,8 +150,13 @@ def _unmanaged_users(desired: DesiredState, live: LiveState) -> Iterable[DriftEn
                 "container",
                 container.name,
                 DriftStatus.UNMANAGED_USER,
-                f"not managed by volplan, but mounts the project's volume {where}",
+                f"{_manager(container)}, but mounts the project's volume {where}",
             )
+
+
+def _manager(container: LiveContainer) -> str:
+    other = container.labels.get(labels.PROJECT)
+    return f"managed by volplan project {other!r}" if other else "not managed by volplan"
 
 
 def _is_managed(container: LiveContainer, desired: DesiredState) -> bool:

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import FrameType
 
 from reconciler import labels
 from reconciler.engine.base import ContainerCreate, Engine
@@ -86,25 +89,41 @@ def engine_lock(
     timeout: float,
     on_wait: Callable[[LockHolder], None],
 ) -> Iterator[None]:
-    """Hold every project's lock (taken in sorted order, so two runs cannot deadlock)."""
+    """Hold every project's lock (taken in sorted order, so two runs cannot deadlock).
+
+    While held, SIGTERM (what CI runners send to cancel a job) unwinds like Ctrl-C, so the
+    lock is released; only a SIGKILL leaves a stale lock behind.
+    """
     image = choose_image(engine, images)
-    held: list[str] = []
-    try:
+    with _terminate_gracefully(), ExitStack() as held:
         for project in sorted(set(projects)):
-            held.append(
-                _acquire(
-                    engine,
-                    project,
-                    image=image,
-                    operation=operation,
-                    timeout=timeout,
-                    on_wait=on_wait,
-                )
+            container_id = _acquire(
+                engine,
+                project,
+                image=image,
+                operation=operation,
+                timeout=timeout,
+                on_wait=on_wait,
             )
+            held.callback(_release, engine, container_id)
+        yield
+
+
+@contextmanager
+def _terminate_gracefully() -> Iterator[None]:
+    """Turn SIGTERM into ``SystemExit`` (exit code 143) so that ``finally`` blocks run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
         yield
     finally:
-        for container_id in reversed(held):
-            _release(engine, container_id)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def choose_image(engine: Engine, spec_images: Iterable[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 
 import pytest
@@ -108,3 +109,18 @@ def test_a_foreign_container_with_the_lock_name_is_an_error() -> None:
 
     with pytest.raises(LockError, match="is not a volplan lock"):
         read_holder(engine, "shop")
+
+
+def test_sigterm_while_holding_the_lock_releases_it() -> None:
+    engine = FakeEngine(images=set(IMAGES))
+    before = signal.getsignal(signal.SIGTERM)
+
+    with (
+        pytest.raises(SystemExit) as caught,
+        engine_lock(engine, ["shop"], images=[], operation="apply", timeout=0, on_wait=print),
+    ):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    assert caught.value.code == 143
+    assert engine.containers == {}
+    assert signal.getsignal(signal.SIGTERM) is before
