@@ -10,9 +10,10 @@ import pytest
 from support.gitops import validate, write_specs
 
 from reconciler.applier import apply_plan
+from reconciler.apply_target import ApplyTarget
 from reconciler.engine.base import VolumeCreate
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
-from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.errors import PlanFileError, RefusedError, StalePlanError
 from reconciler.pipeline import plan_directory
 from reconciler.planner import PlanOptions
 from reconciler.render.json import dumps, plan_document
@@ -116,3 +117,15 @@ def test_a_binary_file_is_not_a_plan(tmp_path: Path) -> None:
 
     with pytest.raises(PlanFileError, match="not a volplan plan file"):
         read_saved_plan(path)
+
+
+def test_a_saved_plan_keeps_its_options(saved: tuple[FakeEngine, Path]) -> None:
+    _, path = saved
+
+    opened = ApplyTarget.open(path, PlanOptions())
+
+    assert opened.options == PlanOptions()
+    assert opened.desired.projects == ("shop",)
+    assert opened.images == ("busybox",)
+    with pytest.raises(RefusedError, match="applied with the options it was made with"):
+        ApplyTarget.open(path, PlanOptions(allow_data_loss=True))
