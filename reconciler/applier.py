@@ -2,8 +2,9 @@
 
 Independent actions run side by side (see scheduler.py); after the first failure nothing
 new starts, and the report says exactly what was done and what was not.
-Nothing here removes a volume except ``ReplaceVolume``, which the CLI lets through only
-with an explicit opt-in, and no container is ever removed with its volumes.
+Nothing here removes a volume except ``ReplaceVolume`` and ``RemoveVolume`` (prune), which
+the CLI lets through only with an explicit opt-in, and no container is ever removed with
+its volumes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from reconciler.actions import (
     Plan,
     RecreateContainer,
     RemoveContainer,
+    RemoveVolume,
     ReplaceVolume,
     StartContainer,
     StopContainer,
@@ -121,6 +123,8 @@ def execute(action: Action, engine: Engine) -> None:
         case ReplaceVolume(volume=volume):
             engine.remove_volume(volume.name)
             engine.create_volume(volume_request(volume))
+        case RemoveVolume(name=name):
+            engine.remove_volume(name)
         case CreateContainer(container=container, anonymous=anonymous):
             _create_and_start(engine, container, anonymous)
         case RecreateContainer():

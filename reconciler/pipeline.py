@@ -5,7 +5,8 @@ This is the one place that wires I/O (files, engine) to the pure stages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -13,12 +14,14 @@ from reconciler.actions import Plan
 from reconciler.background import Background
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
+from reconciler.fingerprint import live_fingerprints, spec_digest
 from reconciler.gc_paused import gc_paused
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
-from reconciler.planner import make_plan
+from reconciler.planner import PlanOptions, make_plan
 from reconciler.preflight import check_bind_sources
-from reconciler.spec.loader import load_spec_dir
+from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.loader import build_desired_state
 
 
 @dataclass(frozen=True)
@@ -27,16 +30,47 @@ class Planned:
     live: LiveState
     diff: Diff
     plan: Plan
+    sources: tuple[SpecSource, ...] = ()
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+    @property
+    def spec_digest(self) -> str:
+        return spec_digest(self.sources)
+
+    @property
+    def observed(self) -> Mapping[str, str]:
+        """Fingerprints of the live resources the plan was computed from (fingerprint.py)."""
+        return live_fingerprints(self.desired, self.live)
 
 
-def plan_directory(directory: Path, engine: Engine) -> Planned:
+def plan_directory(directory: Path, engine: Engine, options: PlanOptions | None = None) -> Planned:
     """Load the specs while the engine is read (see background.py), then diff and plan."""
-    live_state = Background(partial(read_live_state, engine), name="volplan-read-live")
+    live = Background(partial(read_live_state, engine), name="volplan-read-live")
+    sources = read_spec_dir(directory)
+    return plan_state(sources, build_desired_state(sources), live.result(), options)
+
+
+def plan_live(
+    sources: Sequence[SpecSource],
+    desired: DesiredState,
+    engine: Engine,
+    options: PlanOptions | None = None,
+) -> Planned:
+    """Read the engine now and plan ``desired`` (loaded from ``sources``) against it."""
+    return plan_state(sources, desired, read_live_state(engine), options)
+
+
+def plan_state(
+    sources: Sequence[SpecSource],
+    desired: DesiredState,
+    live: LiveState,
+    options: PlanOptions | None = None,
+) -> Planned:
+    """Plan ``desired`` against a live state already read."""
+    options = options or PlanOptions()
     with gc_paused():
-        desired = load_spec_dir(directory)
-        live = live_state.result()
         diff = diff_states(desired, live)
-        plan = make_plan(desired, live, diff)
+        plan = make_plan(desired, live, diff, options)
     if live.engine.is_local:
         check_bind_sources(plan)
-    return Planned(desired, live, diff, plan)
+    return Planned(desired, live, diff, plan, tuple(sources), options)

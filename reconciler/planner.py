@@ -2,15 +2,16 @@
 
 Order: the removals that free a replaced volume, then volume creates and replacements,
 then containers in ``volumes_from`` dependency order (ties broken by name), then starts
-and stops. The planner accounts for its own earlier actions: a container removed to free
-a volume is created again afterwards, not recreated.
+and stops, and last, with ``prune``, the removal of labelled leftovers (see prune.py).
+The planner accounts for its own earlier actions: a container removed to free a volume
+is created again afterwards, not recreated.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from reconciler.actions import (
     Action,
@@ -27,24 +28,45 @@ from reconciler.actions import (
 from reconciler.differ import Diff, ResourceDiff, Status, resolve_anonymous
 from reconciler.errors import PlanError
 from reconciler.model import DesiredContainer, DesiredState, LiveState, MountKind, RunState
+from reconciler.protection import refuse_protected_replacements
+from reconciler.prune import prune_actions
 
 
-def make_plan(desired: DesiredState, live: LiveState, diff: Diff) -> Plan:
+@dataclass(frozen=True)
+class PlanOptions:
+    """How a plan is made. ``allow_data_loss`` is checked before applying, not here, but it
+    belongs to the plan: a saved plan records both options and is applied with them."""
+
+    prune: bool = False
+    allow_data_loss: bool = False
+
+
+def make_plan(
+    desired: DesiredState, live: LiveState, diff: Diff, options: PlanOptions | None = None
+) -> Plan:
     _raise_conflicts(diff)
     volume_actions = _volume_actions(desired, diff)
+    refuse_protected_replacements(volume_actions, desired, live)
     replaced = {a.volume.name for a in volume_actions if isinstance(a, ReplaceVolume)}
     holders = _holders(replaced, desired, live)
-    freed = {name: f"frees volume {volume}, which is replaced" for volume, name in holders}
-    removals = [_removal(live, desired, name, reason) for name, reason in sorted(freed.items())]
+    freed = {name: volume for volume, name in holders}
+    removals = [
+        _removal(live, desired, name, f"frees volume {volume}, which is replaced")
+        for name, volume in sorted(freed.items())
+    ]
     container_actions = _container_actions(desired, live, diff, freed)
     actions = _with_requirements(holders, [*removals, *volume_actions, *container_actions])
+    notes: list[str] = []
+    if options is not None and options.prune:
+        pruned, notes = prune_actions(desired, live, actions)
+        actions += pruned
     touched = {a.split(":")[0] for a in map(action_key, actions)}
     unchanged = tuple(
         f"{d.address}: {d.reason}"
         for d in (*diff.volumes.values(), *diff.containers.values())
         if d.address not in touched
     )
-    return Plan(actions=tuple(actions), unchanged=unchanged)
+    return Plan(actions=tuple(actions), unchanged=unchanged, notes=tuple(notes))
 
 
 def _raise_conflicts(diff: Diff) -> None:
@@ -125,12 +147,16 @@ def _container_actions(
 
 
 def _container_action(
-    container: DesiredContainer, diff: ResourceDiff, live: LiveState, freed_because: str | None
+    container: DesiredContainer, diff: ResourceDiff, live: LiveState, freed_volume: str | None
 ) -> Action | None:
     anonymous = resolve_anonymous(container, live)
     origin, changes = container.origin, diff.changes
-    if freed_because is not None or diff.status is Status.MISSING:
-        reason = diff.reason if freed_because is None else f"created again after it {freed_because}"
+    if freed_volume is not None or diff.status is Status.MISSING:
+        reason = (
+            diff.reason
+            if freed_volume is None
+            else f"created again after being removed to free volume {freed_volume}"
+        )
         return CreateContainer(
             container=container, anonymous=anonymous, reason=reason, origin=origin, changes=changes
         )

@@ -20,7 +20,10 @@ containers:
     stop_signal: SIGUSR1
     stop_timeout: 30
     environment: {{GENERATION: "{generation}"}}
-    command: [sh, -c, 'trap "echo {generation} > /log/stopped; exit 0" USR1; while :; do sleep 1; done']
+    command:
+      - sh
+      - -c
+      - 'trap "echo {generation} > /log/stopped; exit 0" USR1; while :; do sleep 1; done'
     mounts: ["stops-log:/log"]
 """
 
@@ -34,7 +37,7 @@ def test_a_recreate_stops_the_old_container_with_its_stop_signal(
     spec.write_text(SPEC.format(generation=2))
     result = run_cli("apply", str(tmp_path), "--yes")
     assert result.exit_code == 0, result.stderr
-    assert "recreate container.graceful: done" in result.stdout
+    assert "recreate container.graceful: done" in result.stderr
     code, output = clean_engine.run_with_volumes(
         "cat /log/stopped", mounts=[Mount("/log", "stops-log", type="volume")]
     )

@@ -6,6 +6,7 @@ terminal, never with ``NO_COLOR``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.text import Text
@@ -23,12 +24,17 @@ def render_plan(plan: Plan, engine: EngineInfo) -> Text:
         f"Plan for {engine.endpoint} (Docker {engine.server_version}, API {engine.api_version})\n\n"
     )
     if not plan.actions:
-        text.append("No changes. The engine matches the specs.\n", style="green")
-        return text
-    for action in plan.actions:
-        text.append_text(render_action(action))
-    text.append("\n")
-    text.append_text(render_summary(plan))
+        text.append(
+            f"No changes. The engine matches the specs ({len(plan.unchanged)} resources).\n",
+            style="green",
+        )
+    else:
+        for action in plan.actions:
+            text.append_text(render_action(action))
+        text.append("\n")
+        text.append_text(render_summary(plan))
+    for note in plan.notes:
+        text.append(f"Note: {note}\n", style="yellow")
     return text
 
 
@@ -42,14 +48,16 @@ def render_action(action: Action) -> Text:
         line.append(f"  ({action.origin.file}:{action.origin.line})", style="dim")
     line.append(f"\n      {action.reason}\n", style="dim")
     for change in action.changes:
-        line.append(f"      {change.path}: {_show(change.before)} -> {_show(change.after)}\n")
+        line.append(
+            f"      {change.path}: {show_value(change.before)} -> {show_value(change.after)}\n"
+        )
     return line
 
 
 def render_summary(plan: Plan) -> Text:
     counts = plan.counts()
     parts = [f"{n} to {verb}" for verb, n in counts.items() if n]
-    summary = Text(f"Plan: {', '.join(parts)}.\n", style="bold")
+    summary = Text(f"Plan: {', '.join(parts)}; {len(plan.unchanged)} unchanged.\n", style="bold")
     if plan.destructive:
         summary.append(
             f"{len(plan.destructive)} action(s) destroy data and need --allow-data-loss.\n",
@@ -88,7 +96,8 @@ def render_report(report: ApplyReport) -> Text:
     return text
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """Values as they are written in a spec: strings bare, the rest as JSON (true, null)."""
     if value is None:
         return "(none)"
-    return repr(value) if not isinstance(value, str) else value
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
