@@ -118,27 +118,37 @@ def _fastest(work: Callable[[], object], repeats: int) -> float:
 
 
 def apply_from_empty(bench: Bench, topo: Topology, directory: Path) -> Row:
-    """Target 2: volplan apply from an empty engine vs the sequential SDK script."""
-    bench.reset()
-    floor = bench.run((*FLOOR_SDK, "create", str(directory)))
+    """Target 2: volplan apply from an empty engine vs the sequential SDK script.
+
+    The two alternate (up to twice each, fastest kept), so a burst of load from elsewhere
+    on the machine does not land on one side only.
+    """
+    floors, ours = [], []
+    for _ in range(min(2, bench.repeats)):
+        bench.reset()
+        floors.append(bench.run((*FLOOR_SDK, "create", str(directory))))
+        bench.reset()
+        ours.append(bench.run((*VOLPLAN, "apply", str(directory), "--yes")))
+    floor = min(floors, key=lambda m: m.seconds)
+    volplan = min(ours, key=lambda m: m.seconds)
     cli = None
     if topo.volumes <= bench.cli_max:
         bench.reset()
         cli = bench.shell(floor_cli.create_script(directory))
-    bench.reset()
-    ours = bench.run((*VOLPLAN, "apply", str(directory), "--yes"))
+        bench.reset()
+        bench.run((*VOLPLAN, "apply", str(directory), "--yes"))
     return Row(
         "apply from empty",
         topo.volumes,
-        ours.seconds,
+        volplan.seconds,
         floor.seconds,
         cli.seconds if cli else None,
-        ours.count,
+        volplan.count,
         floor.count,
         cli.count if cli else None,
-        ours.peak_rss_mb,
+        None,
         f"ratio <= {APPLY_RATIO}",
-        ours.seconds <= APPLY_RATIO * floor.seconds,
+        volplan.seconds <= APPLY_RATIO * floor.seconds,
     )
 
 

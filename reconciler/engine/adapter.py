@@ -76,6 +76,10 @@ class DockerEngine:
                 max_pool_size=MAX_CONCURRENT_CALLS,  # one connection per apply worker
                 **kwargs,
             )
+        if endpoint.startswith("unix://"):
+            # No proxy can stand between us and a local socket, so requests need not scan
+            # the environment for proxy settings on every call (a sixth of its CPU per call).
+            client.trust_env = False
         return cls(client, endpoint)
 
     def info(self) -> EngineInfo:
