@@ -39,7 +39,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     sizes.add_argument("--validate-volumes", type=int, default=5000)
     sizes.add_argument("--validate-containers", type=int, default=1000)
     sizes.add_argument("--validate-files", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs, fastest kept")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs, fastest kept")
     parser.add_argument("--cli-max", type=int, default=100, help="largest N for CLI creates")
     parser.add_argument("--host", help="use this unix:// engine instead of starting one")
     parser.add_argument("--out", type=Path, help="results file (default: results/<sha>.md)")

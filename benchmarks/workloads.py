@@ -67,15 +67,17 @@ class Bench:
     """Largest N the docker CLI script is run at for creates (a process per call is slow)."""
     notes: list[str]
 
-    def run(self, argv: tuple[str, ...], *, repeats: int = 1, memory: bool = False) -> Measured:
-        """Fastest of ``repeats`` runs; ``memory`` (for commands that change nothing) adds one."""
-        fastest = min((measure(argv, self.proxy) for _ in range(repeats)), key=lambda m: m.seconds)
-        if not memory:
-            return fastest
-        return replace(fastest, peak_rss_mb=peak_rss_mb(argv, self.proxy))
+    def run(self, argv: tuple[str, ...], *, repeats: int = 1) -> Measured:
+        """The fastest of ``repeats`` runs."""
+        return min((measure(argv, self.proxy) for _ in range(repeats)), key=lambda m: m.seconds)
 
     def shell(self, script: str, *, repeats: int = 1) -> Measured:
         return self.run(("bash", "-c", script), repeats=repeats)
+
+    def interleaved(self, *commands: tuple[str, ...]) -> list[Measured]:
+        """The fastest run of each command, runs taken in turns so load bursts hit all."""
+        rounds = [[measure(argv, self.proxy) for argv in commands] for _ in range(self.repeats)]
+        return [min(runs, key=lambda m: m.seconds) for runs in zip(*rounds, strict=True)]
 
     def reset(self) -> None:
         """Empty the engine, many removals at once (not measured)."""
@@ -154,9 +156,12 @@ def apply_from_empty(bench: Bench, topo: Topology, directory: Path) -> Row:
 
 def check(bench: Bench, topo: Topology, directory: Path, command: str) -> Row:
     """Target 1 (and 5): a no-change plan or drift check vs load + two list calls."""
-    ours = bench.run((*VOLPLAN, command, str(directory)), repeats=bench.repeats, memory=True)
-    floor = bench.run((*FLOOR_SDK, "check", str(directory)), repeats=bench.repeats)
-    cli = bench.shell(floor_cli.check_script(), repeats=bench.repeats)
+    ours, floor, cli = bench.interleaved(
+        (*VOLPLAN, command, str(directory)),
+        (*FLOOR_SDK, "check", str(directory)),
+        ("bash", "-c", floor_cli.check_script()),
+    )
+    ours = replace(ours, peak_rss_mb=peak_rss_mb((*VOLPLAN, command, str(directory)), bench.proxy))
     bench.notes.append(f"`volplan {command}` at N = {topo.volumes}: {_routes(ours.requests)}")
     fast = ours.seconds <= CHECK_RATIO * floor.seconds
     few = ours.count <= MAX_CHECK_REQUESTS

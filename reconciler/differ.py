@@ -18,6 +18,7 @@ from typing import Any
 from reconciler import labels
 from reconciler.actions import AnonymousVolume, Change
 from reconciler.fieldpath import format_path
+from reconciler.gc_paused import gc_paused
 from reconciler.model import (
     DesiredContainer,
     DesiredState,
@@ -65,6 +66,11 @@ class Diff:
 
 
 def diff_states(desired: DesiredState, live: LiveState) -> Diff:
+    with gc_paused():
+        return _diff_states(desired, live)
+
+
+def _diff_states(desired: DesiredState, live: LiveState) -> Diff:
     return Diff(
         volumes={
             name: diff_volume(volume, live.volumes.get(name))

@@ -5,9 +5,8 @@ This is the one place that wires I/O (files, engine) to the pure stages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from reconciler.actions import Plan
@@ -44,10 +43,21 @@ class Planned:
 
 
 def plan_directory(directory: Path, engine: Engine, options: PlanOptions | None = None) -> Planned:
-    """Load the specs while the engine is read (see background.py), then diff and plan."""
-    live = Background(partial(read_live_state, engine), name="volplan-read-live")
+    sources, desired, live = load_and_read(directory, lambda: engine)
+    return plan_state(sources, desired, live, options)
+
+
+def load_and_read(
+    directory: Path, connect: Callable[[], Engine]
+) -> tuple[list[SpecSource], DesiredState, LiveState]:
+    """The specs, loaded while the engine is read (see background.py).
+
+    A spec error is raised first, as if the engine had not been asked: only when the specs
+    load does an engine error (from ``connect`` or the reads) come out.
+    """
+    live = Background(lambda: read_live_state(connect()), name="volplan-read-live")
     sources = read_spec_dir(directory)
-    return plan_state(sources, build_desired_state(sources), live.result(), options)
+    return sources, build_desired_state(sources), live.result()
 
 
 def plan_live(
