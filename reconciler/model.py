@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from reconciler.errors import Position
 
@@ -89,8 +90,9 @@ class DesiredState:
     volumes: Mapping[str, DesiredVolume]
     containers: Mapping[str, DesiredContainer]
 
-    @property
+    @cached_property
     def projects(self) -> tuple[str, ...]:
+        """Computed once: callers test membership in it once per live resource."""
         names = {v.project for v in self.volumes.values()}
         names |= {c.project for c in self.containers.values()}
         return tuple(sorted(names))
