@@ -106,7 +106,11 @@ def _progress(row: Row) -> Row:
 def _unmet(rows: list[Row]) -> Iterator[str]:
     for row in rows:
         if not row.met:
-            yield f"{row.workload} at N = {row.n}: target not met ({row.target})"
+            yield (
+                f"{row.workload} at N = {row.n}: target not met ({row.target}; measured: "
+                f"ratio {row.ratio:.2f}, {row.volplan_requests} requests, "
+                f"{row.volplan_rss_mb or 0:.0f} MB)"
+            )
 
 
 def _has_command(name: str) -> bool:
