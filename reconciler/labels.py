@@ -21,6 +21,12 @@ CONFIG_HASH = PREFIX + "config-hash"
 CONFIG = PREFIX + "config"
 ANONYMOUS_FOR = PREFIX + "anonymous-for"
 PROTECT = PREFIX + "protect"
+HELPER = PREFIX + "helper"
+"""On short-lived helper containers (copy, backup); one left by a crash is removed by the plan."""
+MIGRATION_OF = PREFIX + "migration-of"
+"""On a migration's temporary volume: the volume whose content it holds."""
+MIGRATION_FROM = PREFIX + "migration-from"
+"""On a migration's temporary volume: the config hash the migrated volume had when copied."""
 ENGINE_INTERNAL_PREFIX = "com.docker."
 
 
