@@ -92,12 +92,11 @@ def backup(engine: Engine, image: str, target: Target, output: Path, progress: P
     """
     partial = output.with_name(output.name + ".partial")
     try:
-        out = tarfile.open(str(partial), "w|gz" if _is_gzip(output) else "w|")
-    except OSError as exc:
-        raise BackupError(f"{output}: cannot be written ({exc})") from exc
-    try:
-        with out:
+        with tarfile.open(str(partial), "w|gz" if _is_gzip(output) else "w|") as out:
             summary = _write_volumes(engine, image, target, out, progress)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"{output}: cannot be written ({exc})") from exc
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -18,11 +18,20 @@ from rich.console import Console
 from reconciler import __version__
 from reconciler.actions import Plan, describe
 from reconciler.applier import ApplyListener, apply_plan
+from reconciler.backup import backup as backup_target
+from reconciler.backup import resolve_target
+from reconciler.backup import restore as restore_target
+from reconciler.data_safety import SafetyOptions
 from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.base import Engine
+from reconciler.engine.crash_hook import with_crash_hook
+from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, RefusedError, SpecError, VolplanError
 from reconciler.pipeline import plan_directory
+from reconciler.render.progress import byte_progress
 from reconciler.render.text import render_plan, render_report, render_result
 from reconciler.spec.loader import load_spec_dir
+from reconciler.volume_io import DEFAULT_HELPER_IMAGE
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -49,6 +58,20 @@ HostOption = Annotated[
     ),
 ]
 
+HelperImageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--helper-image",
+        help="Image of the short-lived, never started containers that move volume content "
+        f"(default: the spec's helper_image, else {DEFAULT_HELPER_IMAGE}).",
+    ),
+]
+
+
+def connect(host: str | None) -> Engine:
+    """The engine, with idempotent calls retried (and the fault-injection hook, in tests)."""
+    return with_crash_hook(RetryingEngine(DockerEngine.connect(host)))
+
 
 @app.command(epilog="Example: volplan validate specs/")
 def validate(directory: SpecDir) -> None:
@@ -74,7 +97,7 @@ def plan(
     ] = False,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
-    planned = plan_directory(directory, DockerEngine.connect(host))
+    planned = plan_directory(directory, connect(host))
     out.print(render_plan(planned.plan, planned.live.engine))
     if detailed_exitcode and planned.plan.actions:
         raise typer.Exit(EXIT_CHANGES)
@@ -97,15 +120,38 @@ def apply(
             "--allow-data-loss", help="Allow actions that destroy volume data (replacements)."
         ),
     ] = False,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="Replace a volume whose driver, options or labels changed without losing "
+            "its content: copy it out, replace, copy it back, verify.",
+        ),
+    ] = False,
+    backup_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--backup-dir",
+            help="Back up every volume to DIR/NAME-TIME.tar.gz before replacing or removing it.",
+        ),
+    ] = None,
+    helper_image: HelperImageOption = None,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it."""
-    engine = DockerEngine.connect(host)
-    planned = plan_directory(directory, engine)
+    engine = connect(host)
+    safety = SafetyOptions(
+        migrate=migrate,
+        backup_dir=str(backup_dir) if backup_dir else None,
+        helper_image=helper_image,
+    )
+    planned = plan_directory(directory, engine, safety)
     out.print(render_plan(planned.plan, planned.live.engine))
     if dry_run or not planned.plan.actions:
         return
     _refuse_data_loss(planned.plan, allow_data_loss)
     _confirm(yes)
+    if backup_dir is not None:
+        backup_dir.mkdir(parents=True, exist_ok=True)
     listener = ApplyListener(
         on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
         on_result=lambda result: out.print(render_result(result)),
@@ -119,7 +165,8 @@ def _refuse_data_loss(plan: Plan, allowed: bool) -> None:
         names = ", ".join(describe(a).address for a in plan.destructive)
         raise RefusedError(
             f"refusing to destroy data: {names} would be replaced, losing its content. "
-            "Back it up, then re-run with --allow-data-loss."
+            "Re-run with --migrate to keep the content, or back it up and re-run with "
+            "--allow-data-loss."
         )
 
 
@@ -130,6 +177,72 @@ def _confirm(yes: bool) -> None:
         raise RefusedError("no terminal to confirm on: re-run with --yes to apply without asking")
     if not typer.confirm("Apply these changes?", default=False):
         raise RefusedError("apply cancelled; nothing was changed")
+
+
+@app.command(
+    epilog="Examples: volplan backup dbdata -o dbdata.tar.gz ; "
+    "volplan backup container:dbstore -o dbstore.tar"
+)
+def backup(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A volume, or a container (all its volumes): NAME, volume:NAME or container:NAME."
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The tar file to write (.tar.gz: gzip).")
+    ],
+    host: HostOption = None,
+    helper_image: HelperImageOption = None,
+) -> None:
+    """Write a volume's content, or every volume of a container, to a tar file."""
+    engine = connect(host)
+    resolved = resolve_target(engine, target)
+    image = _helper_image_ready(engine, helper_image)
+    with byte_progress(err, f"backing up {resolved.kind} {resolved.name}") as progress:
+        summary = backup_target(engine, image, resolved, output, progress)
+    out.print(
+        f"Backed up {resolved.kind} {resolved.name} to {output}: {summary.entries} entries, "
+        f"{summary.content_bytes} bytes of file content."
+    )
+
+
+@app.command(
+    epilog="Examples: volplan restore dbdata dbdata.tar.gz ; "
+    "volplan restore container:dbstore dbstore.tar --force"
+)
+def restore(
+    target: Annotated[
+        str, typer.Argument(help="The volume (created if missing) or container to restore into.")
+    ],
+    archive: Annotated[Path, typer.Argument(help="A file written by volplan backup.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore into volumes that already hold data.")
+    ] = False,
+    host: HostOption = None,
+    helper_image: HelperImageOption = None,
+) -> None:
+    """Restore a backup into a volume, or into the volumes of a container."""
+    engine = connect(host)
+    if not archive.is_file():
+        raise RefusedError(f"{archive}: no such file")
+    image = _helper_image_ready(engine, helper_image)
+    resolved = resolve_target(engine, target, create_missing=True)
+    with byte_progress(err, f"restoring {resolved.kind} {resolved.name}") as progress:
+        summary = restore_target(engine, image, resolved, archive, force=force, progress=progress)
+    out.print(
+        f"Restored {archive} into {resolved.kind} {resolved.name}: {summary.entries} entries, "
+        f"{summary.content_bytes} bytes of file content."
+    )
+
+
+def _helper_image_ready(engine: Engine, image: str | None) -> str:
+    """The helper image, pulled if missing, before anything is touched."""
+    chosen = image or DEFAULT_HELPER_IMAGE
+    if not engine.image_present(chosen):
+        engine.pull_image(chosen, lambda status: err.print(f"pulling {chosen}: {status}"))
+    return chosen
 
 
 @app.command()

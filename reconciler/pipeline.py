@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.actions import Plan
+from reconciler.data_safety import SafetyOptions, helper_image, make_safe
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.planner import make_plan
 from reconciler.preflight import check_bind_sources
+from reconciler.recovery import plan_recovery
 from reconciler.spec.loader import load_spec_dir
 
 
@@ -26,11 +28,16 @@ class Planned:
     plan: Plan
 
 
-def plan_directory(directory: Path, engine: Engine) -> Planned:
+def plan_directory(directory: Path, engine: Engine, safety: SafetyOptions | None = None) -> Planned:
+    """Plan against the live state as it will be once an interrupted run's leftovers are
+    cleared, then apply the data-safety rewrites (data_safety.py)."""
     desired = load_spec_dir(directory)
-    live = read_live_state(engine)
+    recovery = plan_recovery(read_live_state(engine))
+    live = recovery.live
     diff = diff_states(desired, live)
-    plan = make_plan(desired, live, diff)
+    safety = safety or SafetyOptions()
+    image = helper_image(safety, desired.helper_image)
+    plan = make_safe(make_plan(desired, live, diff), live, recovery, safety, image)
     if live.engine.is_local:
         check_bind_sources(plan)
     return Planned(desired, live, diff, plan)

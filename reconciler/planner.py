@@ -36,7 +36,10 @@ def make_plan(desired: DesiredState, live: LiveState, diff: Diff) -> Plan:
     freed = {name: f"frees volume {volume}, which is replaced" for volume, name in holders}
     removals = [_removal(live, desired, name, reason) for name, reason in sorted(freed.items())]
     container_actions = _container_actions(desired, live, diff, freed)
-    actions = _with_requirements(holders, [*volume_actions, *removals, *container_actions])
+    creations = [a for a in volume_actions if not isinstance(a, ReplaceVolume)]
+    replacements = [a for a in volume_actions if isinstance(a, ReplaceVolume)]
+    ordered = [*creations, *removals, *replacements, *container_actions]
+    actions = _with_requirements(holders, ordered)
     touched = {a.split(":")[0] for a in map(action_key, actions)}
     unchanged = tuple(
         f"{d.address}: {d.reason}"
