@@ -109,6 +109,7 @@ def plan(
 )
 def apply(
     directory: SpecDir,
+    *,
     host: HostOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     dry_run: Annotated[

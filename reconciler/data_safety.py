@@ -1,7 +1,7 @@
 """The plan rewrites that keep data safe, applied to the planner's plan in one place. Pure.
 
 In order: migrations replace data-destroying replacements (with --migrate) and resume
-interrupted ones; backups go before every action that replaces or removes a volume (with
+interrupted ones; backups go before every replacement of a volume (with
 --backup-dir); the clean-up of an interrupted run goes first of all.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from reconciler.actions import Action, BackupVolume, Plan, RemoveVolume, ReplaceVolume, action_key
+from reconciler.actions import Action, BackupVolume, Plan, ReplaceVolume, action_key
 from reconciler.migration import MigrationOptions, plan_migrations
 from reconciler.model import LiveState
 from reconciler.recovery import Recovery
@@ -42,31 +42,25 @@ def make_safe(
 
 
 def plan_backups(plan: Plan, directory: str, image: str) -> Plan:
-    """A ``BackupVolume`` right before each replacement or removal of a volume.
+    """A ``BackupVolume`` right before each replacement of a volume.
 
     The backup waits for what the replacement waited for (the containers holding the
     volume are gone, so its content is at rest), and the replacement waits for the backup.
+    A migration's temporary volume is not backed up: it is removed only once verified
+    identical to the volume its content was copied back into.
     """
     actions: list[Action] = []
     for action in plan.actions:
-        match action:
-            case ReplaceVolume(volume=volume):
-                name = volume.name
-            case RemoveVolume(name=name):
-                pass
-            case _:
-                actions.append(action)
-                continue
+        if not isinstance(action, ReplaceVolume):
+            actions.append(action)
+            continue
+        name = action.volume.name
         backup = BackupVolume(
             name=name,
             directory=directory,
             helper_image=image,
             requires=action.requires,
-            reason=f"--backup-dir: save volume {name} before it is {describe_loss(action)}",
+            reason=f"--backup-dir: save volume {name} before it is replaced",
         )
         actions += [backup, replace(action, requires=(*action.requires, action_key(backup)))]
     return replace(plan, actions=tuple(actions))
-
-
-def describe_loss(action: ReplaceVolume | RemoveVolume) -> str:
-    return "replaced" if isinstance(action, ReplaceVolume) else "removed"
