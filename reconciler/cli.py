@@ -67,6 +67,27 @@ HelperImageOption = Annotated[
     ),
 ]
 
+MigrateOption = Annotated[
+    bool,
+    typer.Option(
+        "--migrate",
+        help="Replace a volume whose driver, options or labels changed without losing its "
+        "content: copy it out, replace, copy it back, verify.",
+    ),
+]
+BackupDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--backup-dir",
+        help="Back up every volume to DIR/NAME-TIME.tar.gz before replacing it.",
+    ),
+]
+
+
+def _safety(migrate: bool, backup_dir: Path | None, helper_image: str | None) -> SafetyOptions:
+    directory = str(backup_dir) if backup_dir is not None else None
+    return SafetyOptions(migrate=migrate, backup_dir=directory, helper_image=helper_image)
+
 
 def connect(host: str | None) -> Engine:
     """The engine, with idempotent calls retried (and the fault-injection hook, in tests)."""
@@ -88,6 +109,7 @@ def validate(directory: SpecDir) -> None:
 )
 def plan(
     directory: SpecDir,
+    *,
     host: HostOption = None,
     detailed_exitcode: Annotated[
         bool,
@@ -95,9 +117,13 @@ def plan(
             "--detailed-exitcode", help="Exit 0 for no changes, 2 for changes, 1 for errors."
         ),
     ] = False,
+    migrate: MigrateOption = False,
+    backup_dir: BackupDirOption = None,
+    helper_image: HelperImageOption = None,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
-    planned = plan_directory(directory, connect(host))
+    safety = _safety(migrate, backup_dir, helper_image)
+    planned = plan_directory(directory, connect(host), safety)
     out.print(render_plan(planned.plan, planned.live.engine))
     if detailed_exitcode and planned.plan.actions:
         raise typer.Exit(EXIT_CHANGES)
@@ -121,31 +147,13 @@ def apply(
             "--allow-data-loss", help="Allow actions that destroy volume data (replacements)."
         ),
     ] = False,
-    migrate: Annotated[
-        bool,
-        typer.Option(
-            "--migrate",
-            help="Replace a volume whose driver, options or labels changed without losing "
-            "its content: copy it out, replace, copy it back, verify.",
-        ),
-    ] = False,
-    backup_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--backup-dir",
-            help="Back up every volume to DIR/NAME-TIME.tar.gz before replacing or removing it.",
-        ),
-    ] = None,
+    migrate: MigrateOption = False,
+    backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it."""
     engine = connect(host)
-    safety = SafetyOptions(
-        migrate=migrate,
-        backup_dir=str(backup_dir) if backup_dir else None,
-        helper_image=helper_image,
-    )
-    planned = plan_directory(directory, engine, safety)
+    planned = plan_directory(directory, engine, _safety(migrate, backup_dir, helper_image))
     out.print(render_plan(planned.plan, planned.live.engine))
     if dry_run or not planned.plan.actions:
         return

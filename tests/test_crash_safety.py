@@ -1,0 +1,79 @@
+"""A SIGKILLed apply never loses data: kill it after every mutating engine call in turn.
+
+The plan (tests/data/crash) migrates volume dbdata (its labels change), which removes and
+creates again the two containers holding it, and recreates worker (its environment
+changes): remove, copy, replace, copy back, create and recreate steps, 27 mutating calls.
+Run N is killed right after call N (VOLPLAN_TEST_KILL_AFTER), so every action boundary and
+every point inside a recreate and a migration is hit; then apply runs again and must
+converge with every byte written before the first run still there.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+from support.cli import RunCli
+from support.engine import Engine
+from support.volumes import fill, fingerprint
+
+pytestmark = pytest.mark.engine
+
+SPECS = Path(__file__).parent / "data" / "crash"
+MUTATING_CALLS = 27
+APPLY = ("apply", "--yes", "--migrate")
+
+
+def _set_up(engine: Engine, run_cli: RunCli) -> dict[str, list[str]]:
+    """Apply v1, write data everywhere, and return the volumes' fingerprints."""
+    engine.reset()
+    first = run_cli(*APPLY, str(SPECS / "v1"))
+    assert first.exit_code == 0, first.stderr
+    fill(engine, "dbdata")
+    for container, path in (("dbstore", "/anon"), ("worker", "/cache"), ("worker", "/logs")):
+        code, output = engine.exec_sh(container, f"echo {container}{path} > {path}/mark")
+        assert code == 0, output
+    return {"dbdata": fingerprint(engine, "dbdata")}
+
+
+def _assert_converged_with_data(
+    engine: Engine, run_cli: RunCli, before: dict[str, list[str]]
+) -> None:
+    plan = run_cli("plan", "--detailed-exitcode", "--migrate", str(SPECS / "v2"))
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert fingerprint(engine, "dbdata") == before["dbdata"]
+    assert engine.exec_sh("web", "cat /anon/mark /dbdata/small.txt") == (0, "dbstore/anon\nsmall\n")
+    assert engine.exec_sh("worker", "cat /cache/mark /logs/mark") == (
+        0,
+        "worker/cache\nworker/logs\n",
+    )
+    assert engine.container_names() == {"dbstore", "web", "worker"}
+    # dbdata, logs and the two anonymous volumes: nothing orphaned, no temporary copy left.
+    assert len(engine.volume_names()) == 4, engine.volume_names()
+
+
+@pytest.mark.parametrize("kill_after", range(1, MUTATING_CALLS + 1))
+def test_apply_killed_after_any_call_converges_without_data_loss(
+    engine: Engine, run_cli: RunCli, kill_after: int
+) -> None:
+    before = _set_up(engine, run_cli)
+
+    killed = run_cli(*APPLY, str(SPECS / "v2"), env={"VOLPLAN_TEST_KILL_AFTER": str(kill_after)})
+    assert killed.exit_code == -signal.SIGKILL, killed.stdout + killed.stderr
+    again = run_cli(*APPLY, str(SPECS / "v2"))
+
+    assert again.exit_code == 0, again.stdout + again.stderr
+    _assert_converged_with_data(engine, run_cli, before)
+
+
+def test_the_kill_points_cover_the_whole_plan(engine: Engine, run_cli: RunCli) -> None:
+    """One call more than the plan makes: the run completes, so no call went untested."""
+    before = _set_up(engine, run_cli)
+
+    result = run_cli(
+        *APPLY, str(SPECS / "v2"), env={"VOLPLAN_TEST_KILL_AFTER": str(MUTATING_CALLS + 1)}
+    )
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    _assert_converged_with_data(engine, run_cli, before)
