@@ -109,7 +109,8 @@ def _run(action: Action, engine: Engine, listener: ApplyListener) -> ActionResul
         execute(action, engine)
     except VolplanError as exc:
         fatal = isinstance(exc, EngineUnreachable)
-        result = ActionResult(action, time.monotonic() - started, str(exc), fatal=fatal)
+        error = "; ".join([str(exc), *getattr(exc, "__notes__", ())])
+        result = ActionResult(action, time.monotonic() - started, error, fatal=fatal)
     else:
         result = ActionResult(action, time.monotonic() - started)
     listener.on_result(result)
@@ -236,19 +237,25 @@ def _recreate(engine: Engine, action: RecreateContainer) -> None:
     container = action.container
     if action.was_running:
         engine.stop_container(action.old_id, container.stop_timeout)
-    engine.rename_container(action.old_id, container.name + RECREATE_SUFFIX)
+    renamed = False
     try:
+        engine.rename_container(action.old_id, container.name + RECREATE_SUFFIX)
+        renamed = True
         _create_and_start(engine, container, action.anonymous)
     except VolplanError as exc:
-        _roll_back(engine, action, exc)
+        _roll_back(engine, action, exc, renamed=renamed)
         raise
     engine.remove_container(action.old_id)
 
 
-def _roll_back(engine: Engine, action: RecreateContainer, cause: VolplanError) -> None:
-    """Give the old container its name back; if even that fails, the next plan does it."""
+def _roll_back(
+    engine: Engine, action: RecreateContainer, cause: VolplanError, *, renamed: bool
+) -> None:
+    """Give the old container its name back and restart it; if that fails too, the next
+    plan finds the leftover and finishes the job."""
     try:
-        engine.rename_container(action.old_id, action.container.name)
+        if renamed:
+            engine.rename_container(action.old_id, action.container.name)
         if action.was_running:
             engine.start_container(action.old_id)
     except VolplanError as exc:
