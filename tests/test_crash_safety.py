@@ -53,6 +53,15 @@ def _assert_converged_with_data(
     assert len(engine.volume_names()) == 4, engine.volume_names()
 
 
+# What the plan says after some of the kills: the leftovers are shown, not hidden.
+SHOWN_AFTER = {
+    8: "helper container of an interrupted copy found",  # mid-migration, copy half done
+    11: "copy the saved content back into volume dbdata",  # dbdata removed, not yet created
+    22: "interrupted recreate of worker found; will roll it back",  # worker renamed
+    23: "interrupted recreate of worker found; will finish it",  # new worker created
+}
+
+
 @pytest.mark.parametrize("kill_after", range(1, MUTATING_CALLS + 1))
 def test_apply_killed_after_any_call_converges_without_data_loss(
     engine: Engine, run_cli: RunCli, kill_after: int
@@ -61,6 +70,9 @@ def test_apply_killed_after_any_call_converges_without_data_loss(
 
     killed = run_cli(*APPLY, str(SPECS / "v2"), env={"VOLPLAN_TEST_KILL_AFTER": str(kill_after)})
     assert killed.exit_code == -signal.SIGKILL, killed.stdout + killed.stderr
+    if kill_after in SHOWN_AFTER:
+        plan = run_cli("plan", "--migrate", str(SPECS / "v2"))
+        assert SHOWN_AFTER[kill_after] in plan.stdout, plan.stdout
     again = run_cli(*APPLY, str(SPECS / "v2"))
 
     assert again.exit_code == 0, again.stdout + again.stderr
