@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.prompt import Confirm
 
 from reconciler import __version__
 from reconciler.actions import Plan, describe
@@ -184,7 +185,7 @@ def _confirm(yes: bool) -> None:
         return
     if not sys.stdin.isatty() or os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         raise RefusedError("no terminal to confirm on: re-run with --yes to apply without asking")
-    if not typer.confirm("Apply these changes?", default=False):
+    if not Confirm.ask("Apply these changes?", console=err, default=False):
         raise RefusedError("apply cancelled; nothing was changed")
 
 

@@ -1,6 +1,6 @@
 """Stage 4, the planner: differences -> an ordered ``Plan`` of minimal actions. Pure.
 
-Order: volumes first, then the removals that free a replaced volume, the replacements,
+Order: the removals that free a replaced volume, then volume creates and replacements,
 then containers in ``volumes_from`` dependency order (ties broken by name), then starts
 and stops. The planner accounts for its own earlier actions: a container removed to free
 a volume is created again afterwards, not recreated.
@@ -8,6 +8,7 @@ a volume is created again afterwards, not recreated.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
@@ -33,13 +34,13 @@ def make_plan(desired: DesiredState, live: LiveState, diff: Diff) -> Plan:
     volume_actions = _volume_actions(desired, diff)
     replaced = {a.volume.name for a in volume_actions if isinstance(a, ReplaceVolume)}
     holders = _holders(replaced, desired, live)
-    freed = {name: f"frees volume {volume}, which is replaced" for volume, name in holders}
-    removals = [_removal(live, desired, name, reason) for name, reason in sorted(freed.items())]
+    freed = {name: volume for volume, name in holders}
+    removals = [
+        _removal(live, desired, name, f"frees volume {volume}, which is replaced")
+        for name, volume in sorted(freed.items())
+    ]
     container_actions = _container_actions(desired, live, diff, freed)
-    creations = [a for a in volume_actions if not isinstance(a, ReplaceVolume)]
-    replacements = [a for a in volume_actions if isinstance(a, ReplaceVolume)]
-    ordered = [*creations, *removals, *replacements, *container_actions]
-    actions = _with_requirements(holders, ordered)
+    actions = _with_requirements(holders, [*removals, *volume_actions, *container_actions])
     touched = {a.split(":")[0] for a in map(action_key, actions)}
     unchanged = tuple(
         f"{d.address}: {d.reason}"
@@ -127,12 +128,16 @@ def _container_actions(
 
 
 def _container_action(
-    container: DesiredContainer, diff: ResourceDiff, live: LiveState, freed_because: str | None
+    container: DesiredContainer, diff: ResourceDiff, live: LiveState, freed_volume: str | None
 ) -> Action | None:
     anonymous = resolve_anonymous(container, live)
     origin, changes = container.origin, diff.changes
-    if freed_because is not None or diff.status is Status.MISSING:
-        reason = diff.reason if freed_because is None else f"created again after it {freed_because}"
+    if freed_volume is not None or diff.status is Status.MISSING:
+        reason = (
+            diff.reason
+            if freed_volume is None
+            else f"created again after being removed to free volume {freed_volume}"
+        )
         return CreateContainer(
             container=container, anonymous=anonymous, reason=reason, origin=origin, changes=changes
         )
@@ -163,17 +168,22 @@ def _container_action(
 
 
 def dependency_order(containers: Mapping[str, DesiredContainer]) -> list[str]:
-    """Containers after their ``volumes_from`` sources; ties broken by name."""
+    """Containers after their ``volumes_from`` sources; ties broken by name (Kahn's algorithm).
+
+    The loader has already refused cycles, so every container is placed.
+    """
+    waiting_on = {name: {vf.container for vf in c.volumes_from} for name, c in containers.items()}
+    ready = [name for name, sources in waiting_on.items() if not sources]
+    heapq.heapify(ready)
     ordered: list[str] = []
-    placed: set[str] = set()
-    remaining = sorted(containers)
-    while remaining:
-        ready = [
-            n for n in remaining if all(vf.container in placed for vf in containers[n].volumes_from)
-        ]
-        ordered += ready
-        placed.update(ready)
-        remaining = [n for n in remaining if n not in placed]
+    while ready:
+        name = heapq.heappop(ready)
+        ordered.append(name)
+        for other, sources in waiting_on.items():
+            if name in sources:
+                sources.discard(name)
+                if not sources:
+                    heapq.heappush(ready, other)
     return ordered
 
 

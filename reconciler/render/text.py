@@ -6,6 +6,7 @@ terminal, never with ``NO_COLOR``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.text import Text
@@ -23,7 +24,10 @@ def render_plan(plan: Plan, engine: EngineInfo) -> Text:
         f"Plan for {engine.endpoint} (Docker {engine.server_version}, API {engine.api_version})\n\n"
     )
     if not plan.actions:
-        text.append("No changes. The engine matches the specs.\n", style="green")
+        text.append(
+            f"No changes. The engine matches the specs ({len(plan.unchanged)} resources).\n",
+            style="green",
+        )
         return text
     for action in plan.actions:
         text.append_text(render_action(action))
@@ -49,7 +53,7 @@ def render_action(action: Action) -> Text:
 def render_summary(plan: Plan) -> Text:
     counts = plan.counts()
     parts = [f"{n} to {verb}" for verb, n in counts.items() if n]
-    summary = Text(f"Plan: {', '.join(parts)}.\n", style="bold")
+    summary = Text(f"Plan: {', '.join(parts)}; {len(plan.unchanged)} unchanged.\n", style="bold")
     if plan.destructive:
         summary.append(
             f"{len(plan.destructive)} action(s) destroy data and need --allow-data-loss.\n",
@@ -84,6 +88,7 @@ def render_report(report: ApplyReport) -> Text:
 
 
 def _show(value: Any) -> str:
+    """Values as they are written in a spec: strings bare, the rest as JSON (true, null)."""
     if value is None:
         return "(none)"
-    return repr(value) if not isinstance(value, str) else value
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)

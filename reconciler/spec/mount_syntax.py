@@ -30,10 +30,10 @@ def short_mount_to_fields(text: str) -> dict[str, Any]:
         raise ValueError(f"{text!r} is not of the form [SOURCE:]TARGET[:FLAGS]")
     if len(parts) == 1:
         source, target, flags = "", parts[0], ""
-    elif len(parts) == 2 and parts[1].startswith("/"):
-        source, target, flags = parts[0], parts[1], ""
-    elif len(parts) == 2:
+    elif len(parts) == 2 and _are_flags(parts[1]):
         source, target, flags = "", parts[0], parts[1]
+    elif len(parts) == 2:
+        source, target, flags = parts[0], parts[1], ""
     else:
         source, target, flags = parts
     fields: dict[str, Any] = {"target": target}
@@ -44,6 +44,10 @@ def short_mount_to_fields(text: str) -> dict[str, Any]:
         fields["type"] = "volume"
     fields.update(_flag_fields(flags.split(",") if flags else [], fields["type"]))
     return fields
+
+
+def _are_flags(text: str) -> bool:
+    return all(flag in (*ACCESS_FLAGS, *PROPAGATIONS, "nocopy") for flag in text.split(","))
 
 
 def _flag_fields(flags: list[str], mount_type: str) -> dict[str, Any]:

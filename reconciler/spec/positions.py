@@ -33,25 +33,31 @@ def problems_from_validation(document: Document, error: ValidationError) -> list
 
 
 def _problem(document: Document, detail: ErrorDetails) -> Problem:
-    path = _existing_path(document.data, detail["loc"])
+    path, value = _existing_path(document.data, detail["loc"])
     message = _message(detail)
     if detail["type"] == "extra_forbidden":
         message += _suggestion(detail["loc"])
     return Problem(
-        document.position_of(path),
+        document.position_of(path, value=_points_at_value(detail, value)),
         format_path(path if detail["type"] != "missing" else (*path, detail["loc"][-1])),
         message,
         _RULES.get(detail["type"], "wrong-type"),
     )
 
 
-def _existing_path(data: Any, loc: tuple[int | str, ...]) -> Path:
+def _existing_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path, Any]:
+    """The part of ``loc`` that exists in the document, and the value found there."""
     path: list[str | int] = []
     for segment in loc:
         if _has_child(data, segment):
             data = data[segment]
             path.append(segment)
-    return tuple(path)
+    return tuple(path), data
+
+
+def _points_at_value(detail: ErrorDetails, value: Any) -> bool:
+    """A bad scalar is shown where it stands; a bad key or mapping where its key stands."""
+    return detail["type"] not in {"extra_forbidden", "missing"} and not isinstance(value, dict)
 
 
 def _has_child(data: Any, segment: int | str) -> bool:
@@ -71,6 +77,8 @@ def _message(detail: ErrorDetails) -> str:
             f"{detail['input']!r} is not a valid name: it must start with a letter or digit and "
             "hold only letters, digits, '_', '.' and '-' (at least 2 characters)"
         )
+    if kind in {"model_type", "dict_type"}:
+        return f"expected a mapping, got {type(detail['input']).__name__}"
     message = detail["msg"].removeprefix("Value error, ")
     if kind == "string_type":
         message += f", got {detail['input']!r} (quote it in YAML)"

@@ -37,8 +37,13 @@ class Document:
     value_positions: dict[Path, Position]
     key_positions: dict[Path, Position]
 
-    def position_of(self, path: Path) -> Position:
-        """The key's position if ``path`` ends in a key, else the nearest known ancestor's."""
+    def position_of(self, path: Path, *, value: bool = False) -> Position:
+        """The key's position if ``path`` ends in a key, else the nearest known ancestor's.
+
+        With ``value``, the value's own position wins: a bad scalar is shown where it stands.
+        """
+        if value and path in self.value_positions:
+            return self.value_positions[path]
         for end in range(len(path), -1, -1):
             prefix = path[:end]
             if prefix in self.key_positions:

@@ -1,0 +1,192 @@
+"""An in-memory ``Engine`` that answers like Docker 20.10, for unit tests and fault injection.
+
+It mirrors the engine rules volplan depends on: names are unique (409), a volume in use by
+any container cannot be removed (409), ``volumes_from`` copies the source's mount points
+with ``RW = source.RW and mode``, creating an existing volume with the same driver is a
+no-op, and unknown references are 404s.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.engine.base import ContainerCreate, RawObject, VolumeCreate
+from reconciler.errors import EngineConflict, EngineError, EngineNotFound
+from reconciler.model import EngineInfo, Mount, MountKind
+
+FAKE_INFO = EngineInfo(
+    endpoint="fake://engine",
+    daemon_id="FAKE:DAEMON",
+    name="fake",
+    server_version="20.10.24",
+    api_version="1.41",
+    is_local=False,
+)
+
+
+@dataclass
+class FakeEngine:
+    images: set[str] = field(default_factory=lambda: {"busybox"})
+    pullable: set[str] = field(default_factory=set)
+    volumes: dict[str, RawObject] = field(default_factory=dict)
+    containers: dict[str, RawObject] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    """Every call as (method, subject), reads included, in order."""
+    fault: Callable[[str, str], None] | None = None
+    """Called before each mutating call; raise from it to inject a failure."""
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    @property
+    def mutations(self) -> list[tuple[str, str]]:
+        reads = {"info", "list_volumes", "list_containers", "image_present"}
+        return [call for call in self.calls if call[0] not in reads]
+
+    def _record(self, method: str, subject: str = "", *, mutating: bool = True) -> None:
+        self.calls.append((method, subject))
+        if mutating and self.fault is not None:
+            self.fault(method, subject)
+
+    def info(self) -> EngineInfo:
+        self._record("info", mutating=False)
+        return FAKE_INFO
+
+    def list_volumes(self) -> list[RawObject]:
+        self._record("list_volumes", mutating=False)
+        return [dict(v) for v in self.volumes.values()]
+
+    def list_containers(self) -> list[RawObject]:
+        self._record("list_containers", mutating=False)
+        return [dict(c) for c in self.containers.values()]
+
+    def create_volume(self, request: VolumeCreate) -> None:
+        self._record("create_volume", request.name)
+        existing = self.volumes.get(request.name)
+        if existing is not None:
+            if existing["Driver"] != request.driver:
+                raise EngineConflict(f"creating volume {request.name}: volume name must be unique")
+            return
+        self.volumes[request.name] = {
+            "Name": request.name,
+            "Driver": request.driver,
+            "Options": dict(request.driver_opts) or None,
+            "Labels": dict(request.labels) or None,
+            "Mountpoint": f"/var/lib/docker/volumes/{request.name}/_data",
+            "Scope": "local",
+        }
+
+    def remove_volume(self, name: str) -> None:
+        self._record("remove_volume", name)
+        if name not in self.volumes:
+            raise EngineNotFound(f"removing volume {name}: no such volume")
+        users = [c["Id"] for c in self.containers.values() if _uses(c, name)]
+        if users:
+            raise EngineConflict(f"removing volume {name}: volume is in use - {users}")
+        del self.volumes[name]
+
+    def create_container(self, request: ContainerCreate) -> str:
+        self._record("create_container", request.name)
+        if self._find(request.name) is not None:
+            raise EngineConflict(f"creating container {request.name}: name already in use")
+        if request.image not in self.images:
+            raise EngineNotFound(f"creating container {request.name}: no such image")
+        mounts = self._inherited(request.volumes_from)
+        for mount in request.mounts:
+            mounts[mount.target] = self._mount_point(mount)
+        container_id = f"{next(self._ids):064x}"
+        self.containers[container_id] = {
+            "Id": container_id,
+            "Names": [f"/{request.name}"],
+            "Image": request.image,
+            "State": "created",
+            "Labels": dict(request.labels),
+            "Mounts": list(mounts.values()),
+        }
+        return container_id
+
+    def start_container(self, ref: str) -> None:
+        self._record("start_container", ref)
+        self._get(ref, "starting")["State"] = "running"
+
+    def stop_container(self, ref: str, timeout: int | None) -> None:
+        self._record("stop_container", ref)
+        container = self._get(ref, "stopping")
+        if container["State"] == "running":
+            container["State"] = "exited"
+
+    def rename_container(self, ref: str, new_name: str) -> None:
+        self._record("rename_container", ref)
+        container = self._get(ref, "renaming")
+        if self._find(new_name) is not None:
+            raise EngineConflict(f"renaming container {ref}: name {new_name} already in use")
+        container["Names"] = [f"/{new_name}"]
+
+    def remove_container(self, ref: str) -> None:
+        self._record("remove_container", ref)
+        container = self._get(ref, "removing")
+        if container["State"] == "running":
+            raise EngineConflict(f"removing container {ref}: container is running")
+        del self.containers[container["Id"]]
+
+    def image_present(self, image: str) -> bool:
+        self._record("image_present", image, mutating=False)
+        return image in self.images
+
+    def pull_image(self, image: str, progress: Callable[[str], None]) -> None:
+        self._record("pull_image", image)
+        if image not in self.pullable:
+            raise EngineError(f"pulling image {image}: repository does not exist")
+        progress("Downloaded newer image")
+        self.images.add(image)
+
+    def _find(self, ref: str) -> RawObject | None:
+        for container in self.containers.values():
+            if container["Id"] == ref or container["Names"][0] == f"/{ref}":
+                return container
+        return None
+
+    def _get(self, ref: str, doing: str) -> RawObject:
+        container = self._find(ref)
+        if container is None:
+            raise EngineNotFound(f"{doing} container {ref}: no such container")
+        return container
+
+    def _inherited(self, volumes_from: tuple[str, ...]) -> dict[str, RawObject]:
+        mounts: dict[str, RawObject] = {}
+        for entry in volumes_from:
+            name, _, mode = entry.partition(":")
+            source = self._get(name, "resolving volumes_from")
+            for mount in source["Mounts"]:
+                mounts[mount["Destination"]] = {**mount, "RW": mount["RW"] and mode != "ro"}
+        return mounts
+
+    def _mount_point(self, mount: Mount) -> RawObject:
+        if mount.kind is MountKind.BIND:
+            return {
+                "Type": "bind",
+                "Source": mount.source,
+                "Destination": mount.target,
+                "Mode": "",
+                "RW": not mount.read_only,
+                "Propagation": mount.propagation or "rprivate",
+            }
+        name = str(mount.source)
+        if name not in self.volumes:
+            self.create_volume(VolumeCreate(name, "local", {}, {}))
+        return {
+            "Type": "volume",
+            "Name": name,
+            "Source": f"/var/lib/docker/volumes/{name}/_data",
+            "Destination": mount.target,
+            "Driver": "local",
+            "Mode": "z",
+            "RW": not mount.read_only,
+            "Propagation": "",
+        }
+
+
+def _uses(container: RawObject, volume: str) -> bool:
+    mounts: list[dict[str, Any]] = container["Mounts"]
+    return any(m.get("Name") == volume for m in mounts)
