@@ -29,15 +29,21 @@ class Planned:
 
 
 def plan_directory(directory: Path, engine: Engine, safety: SafetyOptions | None = None) -> Planned:
+    planned = plan_desired(load_spec_dir(directory), engine, safety)
+    if planned.live.engine.is_local:
+        check_bind_sources(planned.plan)
+    return planned
+
+
+def plan_desired(
+    desired: DesiredState, engine: Engine, safety: SafetyOptions | None = None
+) -> Planned:
     """Plan against the live state as it will be once an interrupted run's leftovers are
     cleared, then apply the data-safety rewrites (data_safety.py)."""
-    desired = load_spec_dir(directory)
     recovery = plan_recovery(read_live_state(engine))
     live = recovery.live
     diff = diff_states(desired, live)
     safety = safety or SafetyOptions()
     image = helper_image(safety, desired.helper_image)
     plan = make_safe(make_plan(desired, live, diff), live, recovery, safety, image)
-    if live.engine.is_local:
-        check_bind_sources(plan)
     return Planned(desired, live, diff, plan)
