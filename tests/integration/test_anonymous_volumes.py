@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from support.cli import RunCli
-from support.engine import IMAGE, Engine
+from support.engine import Engine
+from support.volumes import data_volume_container
 
 pytestmark = pytest.mark.engine
 
@@ -44,14 +45,7 @@ def test_data_written_through_volumes_from_survives_recreating_both(
 def test_a_data_volume_container_made_by_docker_keeps_its_volumes_when_adopted(
     clean_engine: Engine, run_cli: RunCli, tmp_path: Path
 ) -> None:
-    client = clean_engine.client
-    client.create_container(
-        IMAGE,
-        ["true"],
-        name="store",
-        volumes=["/data", "/conf"],
-        host_config=client.create_host_config(network_mode="none"),
-    )
+    data_volume_container(clean_engine, "store", ["/data", "/conf"])
     assert clean_engine.run_with_volumes(WRITE, volumes_from=["store"]) == (0, "")
     volumes = clean_engine.volume_names()
     shutil.copytree(SPECS, tmp_path, dirs_exist_ok=True)

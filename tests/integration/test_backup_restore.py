@@ -9,7 +9,7 @@ import pytest
 from docker.types import Mount
 from support.cli import RunCli
 from support.engine import IMAGE, Engine
-from support.volumes import fill, fingerprint
+from support.volumes import data_volume_container, fill, fingerprint
 
 pytestmark = pytest.mark.engine
 
@@ -90,13 +90,7 @@ def test_container_backup_holds_all_its_volumes_under_their_paths(
         names = set(tar.getnames())
     assert {"dbdata/db.txt", "var/lib/extra/d/x"} <= names
 
-    client.create_container(
-        IMAGE,
-        ["true"],
-        name="fresh",
-        volumes=["/dbdata", "/var/lib/extra"],
-        host_config=client.create_host_config(network_mode="none"),
-    )
+    data_volume_container(clean_engine, "fresh", ["/dbdata", "/var/lib/extra"])
     restored = run_cli("restore", "fresh", str(archive))
     assert restored.exit_code == 0, restored.stderr
     assert clean_engine.run_with_volumes(

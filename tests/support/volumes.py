@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docker.types import Mount
 
-from support.engine import Engine
+from support.engine import IMAGE, Engine
 
 # Files of several sizes (empty, small, > 1 MiB chunk), a unicode name, a symlink, an empty
 # directory, a file owned by nobody with mode 640, a setgid directory.
@@ -43,3 +43,15 @@ def fingerprint(engine: Engine, volume: str) -> list[str]:
     lines = sorted(output.splitlines())
     assert len(lines) > 1
     return lines
+
+
+def data_volume_container(engine: Engine, name: str, paths: list[str]) -> None:
+    """A container made by plain Docker (not volplan) whose anonymous volumes hold data."""
+    client = engine.client
+    client.create_container(
+        IMAGE,
+        ["true"],
+        name=name,
+        volumes=paths,
+        host_config=client.create_host_config(network_mode="none"),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Callable
 
 import pytest
 
@@ -129,22 +130,25 @@ def test_the_plan_finishes_a_recreate_whose_new_container_exists_and_removes_hel
     assert "container.side:start" in keys(plan)
 
 
-def test_after_a_failure_only_independent_actions_run() -> None:
-    engine = FakeEngine()
+def refusing(call: tuple[str, str]) -> Callable[[str, str], None]:
+    """A fault that makes the engine refuse one call with a conflict."""
 
-    def refuse_store(method: str, subject: str) -> None:
-        if (method, subject) == ("create_container", "store"):
-            raise EngineConflict("creating container store: name already in use")
+    def fault(method: str, subject: str) -> None:
+        if (method, subject) == call:
+            raise EngineConflict(f"{method} {subject}: injected conflict")
 
-    engine.fault = refuse_store
+    return fault
+
+
+def test_after_a_failure_its_dependents_are_not_done_the_others_are() -> None:
+    engine = FakeEngine(fault=refusing(("create_container", "store")))
+
     with pytest.raises(ApplyError) as caught:
         converge(V1, engine)
 
     report = caught.value.report
-    assert [action_key(r.action) for r in report.done] == [
-        "volume.data:create",
-        "container.side:create",
-    ]
+    done = [action_key(r.action) for r in report.done]
+    assert done == ["volume.data:create", "container.side:create"]
     assert [action_key(a) for a in report.not_done] == ["container.app:create"]
 
 
