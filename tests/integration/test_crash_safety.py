@@ -57,8 +57,8 @@ def _assert_converged_with_data(
 SHOWN_AFTER = {
     8: "helper container of an interrupted copy found",  # mid-migration, copy half done
     11: "copy the saved content back into volume dbdata",  # dbdata removed, not yet created
-    22: "interrupted recreate of worker found; will roll it back",  # worker renamed
-    23: "interrupted recreate of worker found; will finish it",  # new worker created
+    24: "interrupted recreate of worker found; will roll it back",  # worker renamed
+    25: "interrupted recreate of worker found; will finish it",  # new worker created
 }
 
 
