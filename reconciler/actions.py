@@ -83,8 +83,8 @@ class CopyVolume(_Action):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RemoveVolume(_Action):
-    """Remove a migration's temporary volume once its content is back in place."""
+class RemoveTemporaryVolume(_Action):
+    """Remove a migration's temporary volume once its content is back in place, verified."""
 
     name: str
 
@@ -110,6 +110,16 @@ class FinishRecreate(_Action):
     name: str
     old_id: str
     roll_back: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveVolume(_Action):
+    """Remove a volume the project's label claims but the specs no longer declare (prune).
+
+    Only planned when no container will still hold it, and never for a protected volume.
+    """
+
+    name: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,8 +162,9 @@ class StopContainer(_Action):
 Action = (
     CreateVolume
     | ReplaceVolume
-    | CopyVolume
     | RemoveVolume
+    | CopyVolume
+    | RemoveTemporaryVolume
     | BackupVolume
     | FinishRecreate
     | CreateContainer
@@ -182,15 +193,10 @@ def describe(action: Action) -> Describe:
             return Describe("!", "replace", f"volume.{volume.name}", Safety.DESTROYS_DATA)
         case ReplaceVolume(volume=volume):
             return Describe("~", "replace", f"volume.{volume.name}", Safety.RESTARTS)
-        case CopyVolume(target=target):
-            return Describe("+", "copy", f"volume.{target}", Safety.SAFE)
         case RemoveVolume(name=name):
-            return Describe("-", "remove", f"volume.{name}", Safety.SAFE)
-        case BackupVolume(name=name):
-            return Describe("+", "backup", f"volume.{name}", Safety.SAFE)
-        case FinishRecreate(name=name, roll_back=roll_back):
-            verb = "roll back" if roll_back else "finish"
-            return Describe("~", verb, f"container.{name}", Safety.SAFE)
+            return Describe("-", "remove", f"volume.{name}", Safety.DESTROYS_DATA)
+        case CopyVolume() | RemoveTemporaryVolume() | BackupVolume() | FinishRecreate():
+            return _describe_safety_step(action)
         case CreateContainer(container=container):
             return Describe("+", "create", f"container.{container.name}", Safety.SAFE)
         case RecreateContainer(container=container):
@@ -201,6 +207,22 @@ def describe(action: Action) -> Describe:
             return Describe("~", "start", f"container.{name}", Safety.SAFE)
         case StopContainer(name=name):
             return Describe("~", "stop", f"container.{name}", Safety.RESTARTS)
+
+
+def _describe_safety_step(
+    action: CopyVolume | RemoveTemporaryVolume | BackupVolume | FinishRecreate,
+) -> Describe:
+    """The data-safety steps (see data_safety.py): none of them destroys data."""
+    match action:
+        case CopyVolume(target=target):
+            return Describe("+", "copy", f"volume.{target}", Safety.SAFE)
+        case RemoveTemporaryVolume(name=name):
+            return Describe("-", "remove", f"volume.{name}", Safety.SAFE)
+        case BackupVolume(name=name):
+            return Describe("+", "backup", f"volume.{name}", Safety.SAFE)
+        case FinishRecreate(name=name, roll_back=roll_back):
+            verb = "roll back" if roll_back else "finish"
+            return Describe("~", verb, f"container.{name}", Safety.SAFE)
 
 
 def action_key(action: Action) -> str:

@@ -1,8 +1,9 @@
 """Stage 5, the applier: executes a ``Plan`` through an ``Engine`` and reports each result.
 
 It stops at the first failed action and says exactly what was done and what was not.
-Nothing here removes a volume except ``ReplaceVolume``, which the CLI lets through only
-with an explicit opt-in, and no container is ever removed with its volumes.
+Nothing here removes a volume except ``ReplaceVolume`` and ``RemoveVolume`` (prune), which
+the CLI lets through only with an explicit opt-in, and no container is ever removed with
+its volumes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from reconciler.actions import (
     Plan,
     RecreateContainer,
     RemoveContainer,
+    RemoveTemporaryVolume,
     RemoveVolume,
     ReplaceVolume,
     StartContainer,
@@ -142,7 +144,9 @@ def execute(action: Action, engine: Engine) -> None:
         case ReplaceVolume(volume=volume):
             engine.remove_volume(volume.name)
             engine.create_volume(volume_request(volume))
-        case CopyVolume() | RemoveVolume() | BackupVolume() | FinishRecreate():
+        case RemoveVolume(name=name):
+            engine.remove_volume(name)
+        case CopyVolume() | RemoveTemporaryVolume() | BackupVolume() | FinishRecreate():
             run_safety_step(action, engine)
         case CreateContainer(container=container, anonymous=anonymous):
             _create_and_start(engine, container, anonymous)

@@ -1,37 +1,29 @@
 """The plan rewrites that keep data safe, applied to the planner's plan in one place. Pure.
 
 In order: migrations replace data-destroying replacements (with --migrate) and resume
-interrupted ones; backups go before every replacement of a volume (with
+interrupted ones; backups go before every replacement or removal of a volume (with
 --backup-dir); the clean-up of an interrupted run goes first of all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from reconciler.actions import Action, BackupVolume, Plan, ReplaceVolume, action_key
+from reconciler.actions import Action, BackupVolume, Plan, RemoveVolume, ReplaceVolume, action_key
 from reconciler.migration import MigrationOptions, plan_migrations
 from reconciler.model import LiveState
+from reconciler.planner import PlanOptions
 from reconciler.recovery import Recovery
 from reconciler.volume_io import DEFAULT_HELPER_IMAGE
 
 
-@dataclass(frozen=True)
-class SafetyOptions:
-    """``apply``'s data-safety flags; ``helper_image`` None means the spec's or the default."""
-
-    migrate: bool = False
-    backup_dir: str | None = None
-    helper_image: str | None = None
-
-
-def helper_image(options: SafetyOptions, spec_default: str | None) -> str:
+def helper_image(options: PlanOptions, spec_default: str | None) -> str:
     """--helper-image, else the spec's ``helper_image:``, else busybox."""
     return options.helper_image or spec_default or DEFAULT_HELPER_IMAGE
 
 
 def make_safe(
-    plan: Plan, live: LiveState, recovery: Recovery, options: SafetyOptions, image: str
+    plan: Plan, live: LiveState, recovery: Recovery, options: PlanOptions, image: str
 ) -> Plan:
     plan = plan_migrations(
         plan, live, MigrationOptions(migrate=options.migrate, helper_image=image)
@@ -42,7 +34,7 @@ def make_safe(
 
 
 def plan_backups(plan: Plan, directory: str, image: str) -> Plan:
-    """A ``BackupVolume`` right before each replacement of a volume.
+    """A ``BackupVolume`` right before each replacement or (pruning) removal of a volume.
 
     The backup waits for what the replacement waited for (the containers holding the
     volume are gone, so its content is at rest), and the replacement waits for the backup.
@@ -51,16 +43,20 @@ def plan_backups(plan: Plan, directory: str, image: str) -> Plan:
     """
     actions: list[Action] = []
     for action in plan.actions:
-        if not isinstance(action, ReplaceVolume):
-            actions.append(action)
-            continue
-        name = action.volume.name
+        match action:
+            case ReplaceVolume(volume=volume):
+                name, fate = volume.name, "replaced"
+            case RemoveVolume(name=name):
+                fate = "removed"
+            case _:
+                actions.append(action)
+                continue
         backup = BackupVolume(
             name=name,
             directory=directory,
             helper_image=image,
             requires=action.requires,
-            reason=f"--backup-dir: save volume {name} before it is replaced",
+            reason=f"--backup-dir: save volume {name} before it is {fate}",
         )
         actions += [backup, replace(action, requires=(*action.requires, action_key(backup)))]
     return replace(plan, actions=tuple(actions))

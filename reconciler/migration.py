@@ -24,7 +24,7 @@ from reconciler.actions import (
     CreateVolume,
     Plan,
     RecreateContainer,
-    RemoveVolume,
+    RemoveTemporaryVolume,
     ReplaceVolume,
     action_key,
 )
@@ -103,8 +103,8 @@ class _Steps:
             source=name,
             target=temporary_name(name),
             helper_image=self.options.helper_image,
+            # No project label: prune and drift must never count it as a project volume.
             create_target={
-                labels.PROJECT: current.labels.get(labels.PROJECT, ""),
                 labels.MIGRATION_OF: name,
                 labels.MIGRATION_FROM: current.labels.get(labels.CONFIG_HASH, ""),
             },
@@ -124,7 +124,7 @@ class _Steps:
         )
         return [
             back,
-            RemoveVolume(
+            RemoveTemporaryVolume(
                 name=temporary,
                 requires=(action_key(back),),
                 reason=f"the copy back into {name} was verified; the temporary copy is not needed",
@@ -136,7 +136,7 @@ class _Steps:
         if self.saved(name):
             return self.copy_back(name, after=None)
         return [
-            RemoveVolume(
+            RemoveTemporaryVolume(
                 name=temporary_name(name),
                 reason=(
                     f"a partial copy left by an interrupted migration of {name}; {name} itself "
@@ -155,7 +155,7 @@ def _wait_for_copies(actions: tuple[Action, ...]) -> tuple[Action, ...]:
     removal = {
         a.name.removesuffix(labels.MIGRATION_SUFFIX): action_key(a)
         for a in actions
-        if isinstance(a, RemoveVolume)
+        if isinstance(a, RemoveTemporaryVolume)
     }
     return tuple(_waiting(action, removal) for action in actions)
 

@@ -5,19 +5,22 @@ This is the one place that wires I/O (files, engine) to the pure stages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.actions import Plan
-from reconciler.data_safety import SafetyOptions, helper_image, make_safe
+from reconciler.data_safety import helper_image, make_safe
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
+from reconciler.fingerprint import live_fingerprints, spec_digest
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
-from reconciler.planner import make_plan
+from reconciler.planner import PlanOptions, make_plan
 from reconciler.preflight import check_bind_sources
 from reconciler.recovery import plan_recovery
-from reconciler.spec.loader import load_spec_dir
+from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.loader import build_desired_state
 
 
 @dataclass(frozen=True)
@@ -26,24 +29,48 @@ class Planned:
     live: LiveState
     diff: Diff
     plan: Plan
+    sources: tuple[SpecSource, ...] = ()
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+    @property
+    def spec_digest(self) -> str:
+        return spec_digest(self.sources)
+
+    @property
+    def observed(self) -> Mapping[str, str]:
+        """Fingerprints of the live resources the plan was computed from (fingerprint.py)."""
+        return live_fingerprints(self.desired, self.live)
 
 
-def plan_directory(directory: Path, engine: Engine, safety: SafetyOptions | None = None) -> Planned:
-    planned = plan_desired(load_spec_dir(directory), engine, safety)
-    if planned.live.engine.is_local:
-        check_bind_sources(planned.plan)
-    return planned
+def plan_directory(directory: Path, engine: Engine, options: PlanOptions | None = None) -> Planned:
+    sources = read_spec_dir(directory)
+    return plan_live(sources, build_desired_state(sources), engine, options)
 
 
-def plan_desired(
-    desired: DesiredState, engine: Engine, safety: SafetyOptions | None = None
+def plan_live(
+    sources: Sequence[SpecSource],
+    desired: DesiredState,
+    engine: Engine,
+    options: PlanOptions | None = None,
 ) -> Planned:
-    """Plan against the live state as it will be once an interrupted run's leftovers are
-    cleared, then apply the data-safety rewrites (data_safety.py)."""
-    recovery = plan_recovery(read_live_state(engine))
+    """Read the engine now and plan ``desired`` (loaded from ``sources``) against it."""
+    return plan_state(sources, desired, read_live_state(engine), options)
+
+
+def plan_state(
+    sources: Sequence[SpecSource],
+    desired: DesiredState,
+    observed: LiveState,
+    options: PlanOptions | None = None,
+) -> Planned:
+    """Plan ``desired`` against a live state already read, as it will be once an interrupted
+    run's leftovers are cleared (recovery.py), then apply the data-safety rewrites."""
+    options = options or PlanOptions()
+    recovery = plan_recovery(observed)
     live = recovery.live
     diff = diff_states(desired, live)
-    safety = safety or SafetyOptions()
-    image = helper_image(safety, desired.helper_image)
-    plan = make_safe(make_plan(desired, live, diff), live, recovery, safety, image)
-    return Planned(desired, live, diff, plan)
+    image = helper_image(options, desired.helper_image)
+    plan = make_safe(make_plan(desired, live, diff, options), live, recovery, options, image)
+    if live.engine.is_local:
+        check_bind_sources(plan)
+    return Planned(desired, live, diff, plan, tuple(sources), options)

@@ -8,20 +8,20 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from reconciler.actions import BackupVolume, CopyVolume, FinishRecreate, RemoveVolume
+from reconciler.actions import BackupVolume, CopyVolume, FinishRecreate, RemoveTemporaryVolume
 from reconciler.backup import Target, backup, backup_file_name
 from reconciler.engine.base import Engine, VolumeCreate
 from reconciler.errors import EngineNotFound
 from reconciler.volume_io import copy_volume
 
-SafetyStep = CopyVolume | RemoveVolume | BackupVolume | FinishRecreate
+SafetyStep = CopyVolume | RemoveTemporaryVolume | BackupVolume | FinishRecreate
 
 
 def run_safety_step(action: SafetyStep, engine: Engine) -> None:
     match action:
         case CopyVolume():
             _copy(engine, action)
-        case RemoveVolume(name=name):
+        case RemoveTemporaryVolume(name=name):
             engine.remove_volume(name)
         case BackupVolume(name=name, directory=directory, helper_image=image):
             output = Path(directory) / backup_file_name(name)

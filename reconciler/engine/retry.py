@@ -59,6 +59,12 @@ class RetryingEngine:
     def list_containers(self) -> list[RawObject]:
         return self._retry(self._engine.list_containers)
 
+    def inspect_container(self, ref: str) -> RawObject:
+        return self._retry(lambda: self._engine.inspect_container(ref))
+
+    def disk_usage(self) -> RawObject:
+        return self._retry(self._engine.disk_usage)
+
     def image_present(self, image: str) -> bool:
         return self._retry(lambda: self._engine.image_present(image))
 

@@ -35,8 +35,8 @@ def test_data_written_through_volumes_from_survives_recreating_both(
     result = run_cli("apply", "--yes", str(tmp_path))
 
     assert result.exit_code == 0, result.stderr
-    assert "~ recreate container.store: done" in result.stdout
-    assert "~ recreate container.app: done" in result.stdout
+    assert "~ recreate container.store: done" in result.stderr
+    assert "~ recreate container.app: done" in result.stderr
     assert all(clean_engine.inspect_container(n)["Id"] != i for n, i in old_ids.items())
     assert clean_engine.exec_sh("app", READ) == (0, "data\nconf\n")
     assert clean_engine.volume_names() == volumes  # the same two, none orphaned or added
@@ -53,6 +53,6 @@ def test_a_data_volume_container_made_by_docker_keeps_its_volumes_when_adopted(
     result = run_cli("apply", "--yes", str(tmp_path))
 
     assert result.exit_code == 0, result.stderr
-    assert "~ recreate container.store: done" in result.stdout
+    assert "~ recreate container.store: done" in result.stderr
     assert clean_engine.exec_sh("app", READ) == (0, "data\nconf\n")
     assert clean_engine.volume_names() == volumes

@@ -2,10 +2,11 @@
 
 The plan (tests/data/crash) migrates volume dbdata (its labels change), which removes and
 creates again the two containers holding it, and recreates worker (its environment
-changes): remove, copy, replace, copy back, create and recreate steps, 27 mutating calls.
-Run N is killed right after call N (VOLPLAN_TEST_KILL_AFTER), so every action boundary and
-every point inside a recreate and a migration is hit; then apply runs again and must
-converge with every byte written before the first run still there.
+changes): remove, copy, replace, copy back, create and recreate steps, 27 mutating calls
+between taking and releasing the engine lock. Run N is killed right after call N
+(VOLPLAN_TEST_KILL_AFTER), so every action boundary and every point inside a recreate and a
+migration is hit; then the stale lock is released (`volplan unlock`, as its error message
+says) and apply runs again: it must converge with every byte written before still there.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from support.volumes import fill, fingerprint
 pytestmark = pytest.mark.engine
 
 SPECS = Path(__file__).parent / "data" / "crash"
-MUTATING_CALLS = 27
+MUTATING_CALLS = 29  # the plan's 27, and the lock's create and remove
 APPLY = ("apply", "--yes", "--migrate")
 
 
@@ -55,10 +56,10 @@ def _assert_converged_with_data(
 
 # What the plan says after some of the kills: the leftovers are shown, not hidden.
 SHOWN_AFTER = {
-    8: "helper container of an interrupted copy found",  # mid-migration, copy half done
-    11: "copy the saved content back into volume dbdata",  # dbdata removed, not yet created
-    24: "interrupted recreate of worker found; will roll it back",  # worker renamed
-    25: "interrupted recreate of worker found; will finish it",  # new worker created
+    9: "helper container of an interrupted copy found",  # mid-migration, copy half done
+    12: "copy the saved content back into volume dbdata",  # dbdata removed, not yet created
+    25: "interrupted recreate of worker found; will roll it back",  # worker renamed
+    26: "interrupted recreate of worker found; will finish it",  # new worker created
 }
 
 
@@ -73,6 +74,8 @@ def test_apply_killed_after_any_call_converges_without_data_loss(
     if kill_after in SHOWN_AFTER:
         plan = run_cli("plan", "--migrate", str(SPECS / "v2"))
         assert SHOWN_AFTER[kill_after] in plan.stdout, plan.stdout
+    unlocked = run_cli("unlock", "crash")
+    assert unlocked.exit_code == 0, unlocked.stderr
     again = run_cli(*APPLY, str(SPECS / "v2"))
 
     assert again.exit_code == 0, again.stdout + again.stderr

@@ -101,7 +101,7 @@ def test_backup_dir_keeps_a_restorable_copy_of_a_replaced_volume(
     )
 
     assert applied.exit_code == 0, applied.stderr
-    assert "+ backup volume.pgdata: done" in applied.stdout
+    assert "+ backup volume.pgdata: done" in applied.stderr
     (archive,) = backups.glob("pgdata-*.tar.gz")
     restored = run_cli("restore", "recovered", str(archive))
     assert restored.exit_code == 0, restored.stderr

@@ -11,14 +11,16 @@ import pytest
 from reconciler import labels
 from reconciler.actions import BackupVolume, Plan, ReplaceVolume, action_key
 from reconciler.applier import apply_plan
-from reconciler.data_safety import SafetyOptions, plan_backups
+from reconciler.data_safety import plan_backups
 from reconciler.engine.base import VolumeCreate
 from reconciler.engine.fake import FakeEngine
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, EngineConflict, EngineServerError, EngineTimeout
 from reconciler.live_reader import read_live_state
 from reconciler.migration import MigrationOptions, plan_migrations
-from reconciler.pipeline import plan_desired
+from reconciler.model import DesiredState
+from reconciler.pipeline import Planned, plan_live
+from reconciler.planner import PlanOptions
 from reconciler.volume_io import manifest_of
 from specs import desired_from
 
@@ -48,8 +50,14 @@ class Killed(BaseException):
     """Stands for SIGKILL: nothing in volplan catches it."""
 
 
-def converge(text: str, engine: FakeEngine, safety: SafetyOptions | None = None) -> Plan:
-    plan = plan_desired(desired_from(text), engine, safety).plan
+def plan_desired(
+    desired: DesiredState, engine: FakeEngine, options: PlanOptions | None = None
+) -> Planned:
+    return plan_live((), desired, engine, options)
+
+
+def converge(text: str, engine: FakeEngine, options: PlanOptions | None = None) -> Plan:
+    plan = plan_desired(desired_from(text), engine, options).plan
     apply_plan(plan, engine)
     return plan
 
@@ -164,7 +172,7 @@ def _with_temporary(engine: FakeEngine, *, recorded_hash: str) -> None:
 
 
 def _migration_keys(text: str, engine: FakeEngine, *, migrate: bool) -> list[str]:
-    options = SafetyOptions(migrate=migrate)
+    options = PlanOptions(migrate=migrate)
     return keys(plan_desired(desired_from(text), engine, options).plan)
 
 
@@ -193,7 +201,7 @@ def test_a_partial_copy_is_made_again_while_the_volume_is_intact() -> None:
     old_hash = engine.volumes["data"]["Labels"][labels.CONFIG_HASH]
     _with_temporary(engine, recorded_hash=old_hash)
 
-    plan = plan_desired(desired_from(V1_NEW_LABELS), engine, SafetyOptions(migrate=True)).plan
+    plan = plan_desired(desired_from(V1_NEW_LABELS), engine, PlanOptions(migrate=True)).plan
     save = next(a for a in plan.actions if action_key(a) == "volume.data_volplan-migrate:copy")
     assert save.fresh_target  # type: ignore[union-attr]
     # Without --migrate, the partial copy is dropped and the replacement refused as usual.
