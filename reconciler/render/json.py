@@ -33,6 +33,10 @@ TERRAFORM_ACTIONS = {
     "remove": ["delete"],
     "start": ["update"],
     "stop": ["update"],
+    "copy": ["update"],
+    "backup": ["read"],
+    "finish": ["delete"],
+    "roll back": ["update"],
 }
 """volplan verbs in Terraform's action vocabulary; a recreate makes the new container
 before it removes the old one, hence create-before-delete."""

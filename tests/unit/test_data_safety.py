@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from collections.abc import Callable
 
 import pytest
+from support.gitops import validate
 
 from reconciler import labels
 from reconciler.actions import BackupVolume, Plan, ReplaceVolume, action_key
@@ -21,6 +23,7 @@ from reconciler.migration import MigrationOptions, plan_migrations
 from reconciler.model import DesiredState
 from reconciler.pipeline import Planned, plan_live
 from reconciler.planner import PlanOptions
+from reconciler.render.json import dumps, plan_document
 from reconciler.volume_io import manifest_of
 from specs import desired_from
 
@@ -302,3 +305,21 @@ def test_manifests_ignore_order_but_not_content_or_modes() -> None:
     assert (same.entries, same.content_bytes) == (3, 9)
     assert manifest_of([_tar([*tree[:2], ("v/b", b"beta", 0o644)])]) != same
     assert manifest_of([_tar([*tree[:2], ("v/b", b"bet4", 0o600)])]) != same
+
+
+def test_a_migration_with_backups_and_recovery_is_a_valid_json_plan() -> None:
+    engine = FakeEngine()
+    converge(V1, engine)
+    engine.fault = kill_after(2)  # type: ignore[assignment]  # side renamed: a leftover
+    with pytest.raises(Killed):
+        converge(V1_NEW_SIDE, engine)
+    engine.fault = None
+    options = PlanOptions(migrate=True, backup_dir="/backups")
+
+    planned = plan_desired(desired_from(V1_NEW_LABELS), engine, options)
+    document = json.loads(dumps(plan_document(planned)))
+
+    validate(document, "plan.schema.json")
+    verbs = {change["verb"] for change in document["resource_changes"]}
+    assert {"roll back", "copy", "backup", "replace", "remove"} <= verbs
+    assert document["summary"]["destructive"] == 0
