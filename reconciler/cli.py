@@ -115,7 +115,6 @@ BackupDirOption = Annotated[
 
 
 def _options(
-    *,
     prune: bool,
     allow_data_loss: bool,
     migrate: bool,
@@ -180,13 +179,7 @@ def plan(
     helper_image: HelperImageOption = None,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
-    options = _options(
-        prune=prune,
-        allow_data_loss=allow_data_loss,
-        migrate=migrate,
-        backup_dir=backup_dir,
-        helper_image=helper_image,
-    )
+    options = _options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     planned = plan_directory(directory, connect(host), options)
     if output_format is PlanFormat.JSON:
         write_stdout(dumps(plan_document(planned)))
@@ -237,13 +230,7 @@ def apply(
     engine changed since it was made.
     """
     engine = connect(host)
-    options = _options(
-        prune=prune,
-        allow_data_loss=allow_data_loss,
-        migrate=migrate,
-        backup_dir=backup_dir,
-        helper_image=helper_image,
-    )
+    options = _options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     chosen = ApplyTarget.open(target, options)
     if dry_run:
         planned = chosen.plan(engine)
@@ -282,8 +269,8 @@ def _refuse_data_loss(plan: Plan, allowed: bool, *, saved: bool) -> None:
         again = "make the plan again with" if saved else "re-run with"
         raise RefusedError(
             f"refusing to destroy data: {names} would lose its content. "
-            f"Back it up, then {again} --allow-data-loss; for a replaced volume, "
-            f"{again} --migrate keeps the content."
+            f"Back it up, then {again} --allow-data-loss (or, for a replaced volume, "
+            "with --migrate, which keeps its content)."
         )
 
 
