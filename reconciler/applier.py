@@ -10,30 +10,36 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import assert_never
 
 from reconciler import labels
 from reconciler.actions import (
     Action,
     AnonymousVolume,
+    BackupVolume,
+    CopyVolume,
     CreateContainer,
     CreateVolume,
+    FinishRecreate,
     Plan,
     RecreateContainer,
     RemoveContainer,
+    RemoveTemporaryVolume,
     RemoveVolume,
     ReplaceVolume,
     StartContainer,
     StopContainer,
+    action_key,
     describe,
 )
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate
-from reconciler.errors import ApplyError, VolplanError
+from reconciler.errors import ApplyError, EngineUnreachable, VolplanError
 from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
+from reconciler.safety_steps import run_safety_step
 
-RECREATE_SUFFIX = "_volplan-old"
-"""The old container's name while its replacement is made; a leftover marks a cut-off run."""
+RECREATE_SUFFIX = labels.RECREATE_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class ActionResult:
     action: Action
     seconds: float
     error: str | None = None
+    fatal: bool = False
+    """The failure stops the whole run (the engine is gone), not just what depends on it."""
 
     @property
     def ok(self) -> bool:
@@ -64,39 +72,69 @@ class ApplyListener:
 
 
 def apply_plan(plan: Plan, engine: Engine, listener: ApplyListener | None = None) -> ApplyReport:
-    """Run every action in order; raise ``ApplyError`` carrying the report on the first failure."""
+    """Run every action in order; on a failure, raise ``ApplyError`` carrying the report.
+
+    After a failure, the remaining actions that do not depend on it (through ``requires``)
+    still run, unless the engine is gone; a second failure stops everything.
+    """
     listener = listener or ApplyListener()
     ensure_images(plan, engine, listener)
     done: list[ActionResult] = []
-    for index, action in enumerate(plan.actions):
-        listener.on_start(action)
-        started = time.monotonic()
-        try:
-            execute(action, engine)
-        except VolplanError as exc:
-            failed = ActionResult(action, time.monotonic() - started, str(exc))
-            listener.on_result(failed)
-            report = ApplyReport(tuple(done), failed, plan.actions[index + 1 :])
-            shown = describe(action)
-            raise ApplyError(f"{shown.verb} {shown.address} failed: {exc}", report) from exc
-        result = ActionResult(action, time.monotonic() - started)
-        done.append(result)
-        listener.on_result(result)
+    failed: ActionResult | None = None
+    blocked: set[str] = set()
+    not_done: list[Action] = []
+    for action in plan.actions:
+        if failed is not None and (blocked & set(action.requires) or failed.fatal):
+            blocked.add(action_key(action))
+            not_done.append(action)
+            continue
+        result = _run(action, engine, listener)
+        if result.ok:
+            done.append(result)
+        elif failed is None:
+            failed = result
+            blocked.add(action_key(action))
+        else:
+            not_done.append(action)
+            failed = replace(failed, fatal=True)
+    if failed is not None:
+        shown = describe(failed.action)
+        report = ApplyReport(tuple(done), failed, tuple(not_done))
+        raise ApplyError(f"{shown.verb} {shown.address} failed: {failed.error}", report)
     return ApplyReport(tuple(done))
+
+
+def _run(action: Action, engine: Engine, listener: ApplyListener) -> ActionResult:
+    listener.on_start(action)
+    started = time.monotonic()
+    try:
+        execute(action, engine)
+    except VolplanError as exc:
+        fatal = isinstance(exc, EngineUnreachable)
+        error = "; ".join([str(exc), *getattr(exc, "__notes__", ())])
+        result = ActionResult(action, time.monotonic() - started, error, fatal=fatal)
+    else:
+        result = ActionResult(action, time.monotonic() - started)
+    listener.on_result(result)
+    return result
 
 
 def ensure_images(plan: Plan, engine: Engine, listener: ApplyListener) -> None:
     """Pull missing images before anything changes, so a bad image name touches nothing."""
-    images = sorted(
-        {
-            a.container.image
-            for a in plan.actions
-            if isinstance(a, CreateContainer | RecreateContainer)
-        }
-    )
+    images = sorted({image for a in plan.actions if (image := _image_of(a))})
     for image in images:
         if not engine.image_present(image):
             engine.pull_image(image, partial(listener.on_pull, image))
+
+
+def _image_of(action: Action) -> str | None:
+    match action:
+        case CreateContainer(container=container) | RecreateContainer(container=container):
+            return container.image
+        case CopyVolume(helper_image=image) | BackupVolume(helper_image=image):
+            return image
+        case _:
+            return None
 
 
 def execute(action: Action, engine: Engine) -> None:
@@ -108,6 +146,8 @@ def execute(action: Action, engine: Engine) -> None:
             engine.create_volume(volume_request(volume))
         case RemoveVolume(name=name):
             engine.remove_volume(name)
+        case CopyVolume() | RemoveTemporaryVolume() | BackupVolume() | FinishRecreate():
+            run_safety_step(action, engine)
         case CreateContainer(container=container, anonymous=anonymous):
             _create_and_start(engine, container, anonymous)
         case RecreateContainer():
@@ -120,6 +160,8 @@ def execute(action: Action, engine: Engine) -> None:
             engine.start_container(name)
         case StopContainer(name=name, stop_timeout=timeout):
             engine.stop_container(name, timeout)
+        case _:
+            assert_never(action)
 
 
 def volume_request(volume: DesiredVolume) -> VolumeCreate:
@@ -199,12 +241,26 @@ def _recreate(engine: Engine, action: RecreateContainer) -> None:
     container = action.container
     if action.was_running:
         engine.stop_container(action.old_id, container.stop_timeout)
-    engine.rename_container(action.old_id, container.name + RECREATE_SUFFIX)
+    renamed = False
     try:
+        engine.rename_container(action.old_id, container.name + RECREATE_SUFFIX)
+        renamed = True
         _create_and_start(engine, container, action.anonymous)
-    except VolplanError:
-        engine.rename_container(action.old_id, container.name)
-        if action.was_running:
-            engine.start_container(action.old_id)
+    except VolplanError as exc:
+        _roll_back(engine, action, exc, renamed=renamed)
         raise
     engine.remove_container(action.old_id)
+
+
+def _roll_back(
+    engine: Engine, action: RecreateContainer, cause: VolplanError, *, renamed: bool
+) -> None:
+    """Give the old container its name back and restart it; if that fails too, the next
+    plan finds the leftover and finishes the job."""
+    try:
+        if renamed:
+            engine.rename_container(action.old_id, action.container.name)
+        if action.was_running:
+            engine.start_container(action.old_id)
+    except VolplanError as exc:
+        cause.add_note(f"rolling back also failed ({exc}); the next apply will finish it")
