@@ -6,6 +6,7 @@ an applier may run independent actions side by side.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -55,9 +56,60 @@ class CreateVolume(_Action):
 
 @dataclass(frozen=True, kw_only=True)
 class ReplaceVolume(_Action):
-    """Remove and create again: local volumes cannot be changed in place."""
+    """Remove and create again: local volumes cannot be changed in place.
+
+    With ``saved_in``, a migration: the content was copied (and verified) into that
+    temporary volume first and is copied back afterwards, so no data is lost.
+    """
 
     volume: DesiredVolume
+    saved_in: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CopyVolume(_Action):
+    """Copy every entry of ``source`` into ``target`` and verify the copy.
+
+    ``create_target`` holds the labels of a temporary volume to create first; with
+    ``fresh_target`` an existing one is removed before, since a temporary volume left by an
+    interrupted run may hold a partial copy. Without labels, ``target`` exists already.
+    """
+
+    source: str
+    target: str
+    helper_image: str
+    create_target: Mapping[str, str] | None = None
+    fresh_target: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveTemporaryVolume(_Action):
+    """Remove a migration's temporary volume once its content is back in place, verified."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupVolume(_Action):
+    """Save a volume to a tar file in ``directory`` before an action replaces or removes it."""
+
+    name: str
+    directory: str
+    helper_image: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinishRecreate(_Action):
+    """A recreate a crash cut short: the old container, stopped, still has the temporary name.
+
+    ``roll_back``: no replacement exists, so the old container gets its name back (the plan
+    then recreates it as usual); otherwise the replacement exists and the old one is removed,
+    never its volumes.
+    """
+
+    name: str
+    old_id: str
+    roll_back: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +163,10 @@ Action = (
     CreateVolume
     | ReplaceVolume
     | RemoveVolume
+    | CopyVolume
+    | RemoveTemporaryVolume
+    | BackupVolume
+    | FinishRecreate
     | CreateContainer
     | RecreateContainer
     | RemoveContainer
@@ -133,10 +189,14 @@ def describe(action: Action) -> Describe:
     match action:
         case CreateVolume(volume=volume):
             return Describe("+", "create", f"volume.{volume.name}", Safety.SAFE)
-        case ReplaceVolume(volume=volume):
+        case ReplaceVolume(volume=volume, saved_in=None):
             return Describe("!", "replace", f"volume.{volume.name}", Safety.DESTROYS_DATA)
+        case ReplaceVolume(volume=volume):
+            return Describe("~", "replace", f"volume.{volume.name}", Safety.RESTARTS)
         case RemoveVolume(name=name):
             return Describe("-", "remove", f"volume.{name}", Safety.DESTROYS_DATA)
+        case CopyVolume() | RemoveTemporaryVolume() | BackupVolume() | FinishRecreate():
+            return _describe_safety_step(action)
         case CreateContainer(container=container):
             return Describe("+", "create", f"container.{container.name}", Safety.SAFE)
         case RecreateContainer(container=container):
@@ -147,6 +207,22 @@ def describe(action: Action) -> Describe:
             return Describe("~", "start", f"container.{name}", Safety.SAFE)
         case StopContainer(name=name):
             return Describe("~", "stop", f"container.{name}", Safety.RESTARTS)
+
+
+def _describe_safety_step(
+    action: CopyVolume | RemoveTemporaryVolume | BackupVolume | FinishRecreate,
+) -> Describe:
+    """The data-safety steps (see data_safety.py): none of them destroys data."""
+    match action:
+        case CopyVolume(target=target):
+            return Describe("+", "copy", f"volume.{target}", Safety.SAFE)
+        case RemoveTemporaryVolume(name=name):
+            return Describe("-", "remove", f"volume.{name}", Safety.SAFE)
+        case BackupVolume(name=name):
+            return Describe("+", "backup", f"volume.{name}", Safety.SAFE)
+        case FinishRecreate(name=name, roll_back=roll_back):
+            verb = "roll back" if roll_back else "finish"
+            return Describe("~", verb, f"container.{name}", Safety.SAFE)
 
 
 def action_key(action: Action) -> str:
@@ -169,6 +245,17 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """How many actions of each verb, every verb listed, in a fixed order."""
-        verbs = ("create", "recreate", "replace", "remove", "start", "stop")
+        verbs = (
+            "finish",
+            "roll back",
+            "backup",
+            "copy",
+            "create",
+            "recreate",
+            "replace",
+            "remove",
+            "start",
+            "stop",
+        )
         found = [describe(a).verb for a in self.actions]
         return {verb: found.count(verb) for verb in verbs}

@@ -1,7 +1,8 @@
 """Stage 5, the applier: executes a ``Plan`` through an ``Engine`` and reports each result.
 
-Independent actions run side by side (see scheduler.py); after the first failure nothing
-new starts, and the report says exactly what was done and what was not.
+Independent actions run side by side (see scheduler.py). After a failure, what depends on
+it never starts, the rest still runs unless the engine is gone, and a second failure stops
+everything; the report says exactly what was done, what failed and what was not done.
 Nothing here removes a volume except ``ReplaceVolume`` and ``RemoveVolume`` (prune), which
 the CLI lets through only with an explicit opt-in, and no container is ever removed with
 its volumes.
@@ -13,16 +14,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import assert_never
 
 from reconciler import labels
 from reconciler.actions import (
     Action,
     AnonymousVolume,
+    BackupVolume,
+    CopyVolume,
     CreateContainer,
     CreateVolume,
+    FinishRecreate,
     Plan,
     RecreateContainer,
     RemoveContainer,
+    RemoveTemporaryVolume,
     RemoveVolume,
     ReplaceVolume,
     StartContainer,
@@ -30,12 +36,12 @@ from reconciler.actions import (
     describe,
 )
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate
-from reconciler.errors import ApplyError, VolplanError
+from reconciler.errors import ApplyError, EngineUnreachable, VolplanError
 from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
+from reconciler.safety_steps import run_safety_step
 from reconciler.scheduler import run_actions
 
-RECREATE_SUFFIX = "_volplan-old"
-"""The old container's name while its replacement is made; a leftover marks a cut-off run."""
+RECREATE_SUFFIX = labels.RECREATE_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class ActionResult:
     action: Action
     seconds: float
     error: str | None = None
+    fatal: bool = False
+    """The failure stops the whole run (the engine is gone), not just what depends on it."""
 
     @property
     def ok(self) -> bool:
@@ -55,7 +63,7 @@ class ApplyReport:
     failed: ActionResult | None = None
     not_done: tuple[Action, ...] = ()
     also_failed: tuple[ActionResult, ...] = ()
-    """Actions running side by side with ``failed`` that failed too."""
+    """Actions that failed after ``failed`` (side by side with it, or after it), in order."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,9 @@ def apply_plan(
 ) -> ApplyReport:
     """Run the actions, independent ones side by side on ``parallelism`` workers.
 
-    On a failure nothing new starts and ``ApplyError`` carries the report of what was done.
+    On a failure, raise ``ApplyError`` carrying the report. After a failure, the actions
+    that do not depend on it (through ``requires``) still run, unless the engine is gone;
+    a second failure stops everything. One worker runs the plan strictly in order.
     """
     listener = listener or ApplyListener()
     ensure_images(plan, engine, listener)
@@ -98,22 +108,28 @@ def _run(action: Action, engine: Engine) -> ActionResult:
     try:
         execute(action, engine)
     except VolplanError as exc:
-        return ActionResult(action, time.monotonic() - started, str(exc))
+        fatal = isinstance(exc, EngineUnreachable)
+        error = "; ".join([str(exc), *getattr(exc, "__notes__", ())])
+        return ActionResult(action, time.monotonic() - started, error, fatal=fatal)
     return ActionResult(action, time.monotonic() - started)
 
 
 def ensure_images(plan: Plan, engine: Engine, listener: ApplyListener) -> None:
     """Pull missing images before anything changes, so a bad image name touches nothing."""
-    images = sorted(
-        {
-            a.container.image
-            for a in plan.actions
-            if isinstance(a, CreateContainer | RecreateContainer)
-        }
-    )
+    images = sorted({image for a in plan.actions if (image := _image_of(a))})
     for image in images:
         if not engine.image_present(image):
             engine.pull_image(image, partial(listener.on_pull, image))
+
+
+def _image_of(action: Action) -> str | None:
+    match action:
+        case CreateContainer(container=container) | RecreateContainer(container=container):
+            return container.image
+        case CopyVolume(helper_image=image) | BackupVolume(helper_image=image):
+            return image
+        case _:
+            return None
 
 
 def execute(action: Action, engine: Engine) -> None:
@@ -125,6 +141,8 @@ def execute(action: Action, engine: Engine) -> None:
             engine.create_volume(volume_request(volume))
         case RemoveVolume(name=name):
             engine.remove_volume(name)
+        case CopyVolume() | RemoveTemporaryVolume() | BackupVolume() | FinishRecreate():
+            run_safety_step(action, engine)
         case CreateContainer(container=container, anonymous=anonymous):
             _create_and_start(engine, container, anonymous)
         case RecreateContainer():
@@ -137,6 +155,8 @@ def execute(action: Action, engine: Engine) -> None:
             engine.start_container(name)
         case StopContainer(name=name, stop_timeout=timeout):
             engine.stop_container(name, timeout)
+        case _:
+            assert_never(action)
 
 
 def volume_request(volume: DesiredVolume) -> VolumeCreate:
@@ -216,12 +236,26 @@ def _recreate(engine: Engine, action: RecreateContainer) -> None:
     container = action.container
     if action.was_running:
         engine.stop_container(action.old_id, container.stop_timeout)
-    engine.rename_container(action.old_id, container.name + RECREATE_SUFFIX)
+    renamed = False
     try:
+        engine.rename_container(action.old_id, container.name + RECREATE_SUFFIX)
+        renamed = True
         _create_and_start(engine, container, action.anonymous)
-    except VolplanError:
-        engine.rename_container(action.old_id, container.name)
-        if action.was_running:
-            engine.start_container(action.old_id)
+    except VolplanError as exc:
+        _roll_back(engine, action, exc, renamed=renamed)
         raise
     engine.remove_container(action.old_id)
+
+
+def _roll_back(
+    engine: Engine, action: RecreateContainer, cause: VolplanError, *, renamed: bool
+) -> None:
+    """Give the old container its name back and restart it; if that fails too, the next
+    plan finds the leftover and finishes the job."""
+    try:
+        if renamed:
+            engine.rename_container(action.old_id, action.container.name)
+        if action.was_running:
+            engine.start_container(action.old_id)
+    except VolplanError as exc:
+        cause.add_note(f"rolling back also failed ({exc}); the next apply will finish it")

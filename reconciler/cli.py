@@ -23,18 +23,25 @@ from reconciler import __version__
 from reconciler.actions import Plan, describe
 from reconciler.applier import ApplyListener, apply_plan
 from reconciler.apply_target import ApplyTarget
+from reconciler.backup import backup as backup_target
+from reconciler.backup import resolve_target
+from reconciler.backup import restore as restore_target
 from reconciler.cli_gitops import gitops, lock_waiting, write_stdout
 from reconciler.engine.adapter import DockerEngine
-from reconciler.engine.base import MAX_CONCURRENT_CALLS
+from reconciler.engine.base import MAX_CONCURRENT_CALLS, Engine
+from reconciler.engine.crash_hook import with_crash_hook
+from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, RefusedError, SpecError, VolplanError
 from reconciler.lock import engine_lock
 from reconciler.pipeline import plan_directory
 from reconciler.planner import PlanOptions
 from reconciler.render.json import dumps, plan_document
+from reconciler.render.progress import byte_progress
 from reconciler.render.text import render_plan, render_report, render_result
 from reconciler.saved_plan import write_saved_plan
 from reconciler.scheduler import default_parallelism
 from reconciler.spec.loader import load_spec_dir
+from reconciler.volume_io import DEFAULT_HELPER_IMAGE
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -83,6 +90,54 @@ class PlanFormat(StrEnum):
     JSON = "json"
 
 
+HelperImageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--helper-image",
+        help="Image of the short-lived, never started containers that move volume content "
+        f"(default: the spec's helper_image, else {DEFAULT_HELPER_IMAGE}).",
+    ),
+]
+
+MigrateOption = Annotated[
+    bool,
+    typer.Option(
+        "--migrate",
+        help="Replace a volume whose driver, options or labels changed without losing its "
+        "content: copy it out, replace, copy it back, verify.",
+    ),
+]
+BackupDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--backup-dir",
+        help="Back up every volume to DIR/NAME-TIME.tar.gz before replacing it.",
+    ),
+]
+
+
+def _options(
+    prune: bool,
+    allow_data_loss: bool,
+    migrate: bool,
+    backup_dir: Path | None,
+    helper_image: str | None,
+) -> PlanOptions:
+    """``PlanOptions`` from the flags plan and apply share."""
+    return PlanOptions(
+        prune=prune,
+        allow_data_loss=allow_data_loss,
+        migrate=migrate,
+        backup_dir=str(backup_dir) if backup_dir is not None else None,
+        helper_image=helper_image,
+    )
+
+
+def connect(host: str | None) -> Engine:
+    """The engine, with idempotent calls retried (and the fault-injection hook, in tests)."""
+    return with_crash_hook(RetryingEngine(DockerEngine.connect(host)))
+
+
 @app.command(epilog="Example: volplan validate specs/")
 def validate(directory: SpecDir) -> None:
     """Load and validate the specs; needs no engine."""
@@ -121,10 +176,13 @@ def plan(
     ] = None,
     prune: PruneOption = False,
     allow_data_loss: AllowDataLossOption = False,
+    migrate: MigrateOption = False,
+    backup_dir: BackupDirOption = None,
+    helper_image: HelperImageOption = None,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
-    options = PlanOptions(prune=prune, allow_data_loss=allow_data_loss)
-    planned = plan_directory(directory, DockerEngine.connect(host), options)
+    options = _options(prune, allow_data_loss, migrate, backup_dir, helper_image)
+    planned = plan_directory(directory, connect(host), options)
     if output_format is PlanFormat.JSON:
         write_stdout(dumps(plan_document(planned)))
     else:
@@ -164,6 +222,9 @@ def apply(
             help="Seconds to wait for another run's lock on the project before failing.",
         ),
     ] = 0,
+    migrate: MigrateOption = False,
+    backup_dir: BackupDirOption = None,
+    helper_image: HelperImageOption = None,
     parallelism: Annotated[
         int | None,
         typer.Option(
@@ -179,8 +240,9 @@ def apply(
     A saved plan file is applied as is, without asking, or refused if the specs or the
     engine changed since it was made.
     """
-    engine = DockerEngine.connect(host)
-    chosen = ApplyTarget.open(target, PlanOptions(prune=prune, allow_data_loss=allow_data_loss))
+    engine = connect(host)
+    options = _options(prune, allow_data_loss, migrate, backup_dir, helper_image)
+    chosen = ApplyTarget.open(target, options)
     if dry_run:
         planned = chosen.plan(engine)
         out.print(render_plan(planned.plan, planned.live.engine))
@@ -202,6 +264,8 @@ def apply(
         )
         if chosen.saved is None:
             _confirm(yes)
+        if chosen.options.backup_dir is not None:
+            Path(chosen.options.backup_dir).mkdir(parents=True, exist_ok=True)
         listener = ApplyListener(
             on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
             on_result=lambda result: err.print(render_result(result)),
@@ -217,7 +281,8 @@ def _refuse_data_loss(plan: Plan, allowed: bool, *, saved: bool) -> None:
         again = "make the plan again with" if saved else "re-run with"
         raise RefusedError(
             f"refusing to destroy data: {names} would lose its content. "
-            f"Back it up, then {again} --allow-data-loss."
+            f"Back it up, then {again} --allow-data-loss (or, for a replaced volume, "
+            "with --migrate, which keeps its content)."
         )
 
 
@@ -228,6 +293,72 @@ def _confirm(yes: bool) -> None:
         raise RefusedError("no terminal to confirm on: re-run with --yes to apply without asking")
     if not Confirm.ask("Apply these changes?", console=err, default=False):
         raise RefusedError("apply cancelled; nothing was changed")
+
+
+@app.command(
+    epilog="Examples: volplan backup dbdata -o dbdata.tar.gz ; "
+    "volplan backup container:dbstore -o dbstore.tar"
+)
+def backup(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A volume, or a container (all its volumes): NAME, volume:NAME or container:NAME."
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The tar file to write (.tar.gz: gzip).")
+    ],
+    host: HostOption = None,
+    helper_image: HelperImageOption = None,
+) -> None:
+    """Write a volume's content, or every volume of a container, to a tar file."""
+    engine = connect(host)
+    resolved = resolve_target(engine, target)
+    image = _helper_image_ready(engine, helper_image)
+    with byte_progress(err, f"backing up {resolved.kind} {resolved.name}") as progress:
+        summary = backup_target(engine, image, resolved, output, progress)
+    out.print(
+        f"Backed up {resolved.kind} {resolved.name} to {output}: {summary.entries} entries, "
+        f"{summary.content_bytes} bytes of file content."
+    )
+
+
+@app.command(
+    epilog="Examples: volplan restore dbdata dbdata.tar.gz ; "
+    "volplan restore container:dbstore dbstore.tar --force"
+)
+def restore(
+    target: Annotated[
+        str, typer.Argument(help="The volume (created if missing) or container to restore into.")
+    ],
+    archive: Annotated[Path, typer.Argument(help="A file written by volplan backup.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore into volumes that already hold data.")
+    ] = False,
+    host: HostOption = None,
+    helper_image: HelperImageOption = None,
+) -> None:
+    """Restore a backup into a volume, or into the volumes of a container."""
+    engine = connect(host)
+    if not archive.is_file():
+        raise RefusedError(f"{archive}: no such file")
+    image = _helper_image_ready(engine, helper_image)
+    resolved = resolve_target(engine, target, create_missing=True)
+    with byte_progress(err, f"restoring {resolved.kind} {resolved.name}") as progress:
+        summary = restore_target(engine, image, resolved, archive, force=force, progress=progress)
+    out.print(
+        f"Restored {archive} into {resolved.kind} {resolved.name}: {summary.entries} entries, "
+        f"{summary.content_bytes} bytes of file content."
+    )
+
+
+def _helper_image_ready(engine: Engine, image: str | None) -> str:
+    """The helper image, pulled if missing, before anything is touched."""
+    chosen = image or DEFAULT_HELPER_IMAGE
+    if not engine.image_present(chosen):
+        engine.pull_image(chosen, lambda status: err.print(f"pulling {chosen}: {status}"))
+    return chosen
 
 
 @app.command()

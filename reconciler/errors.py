@@ -11,7 +11,11 @@ VolplanError
 ├── EngineError        the engine failed or could not be reached
 │   ├── EngineUnreachable
 │   ├── EngineConflict     409: a name taken, a volume in use
-│   └── EngineNotFound     404: removed concurrently
+│   ├── EngineNotFound     404: removed concurrently
+│   ├── EngineServerError  500: the engine failed internally
+│   └── EngineTimeout      no answer in time
+├── CopyMismatch       a copied volume differs from its source; nothing was removed
+├── BackupError        a backup or restore cannot proceed (bad target or file, target not empty)
 └── ApplyError         an action failed half-way; carries what was and was not done
 """
 
@@ -100,6 +104,22 @@ class EngineConflict(EngineError):
 
 class EngineNotFound(EngineError):
     """The engine does not know the resource (404), for instance removed concurrently."""
+
+
+class EngineServerError(EngineError):
+    """The engine failed internally (5xx); often transient."""
+
+
+class EngineTimeout(EngineError):
+    """The engine did not answer in time; whether a mutating request took effect is unknown."""
+
+
+class CopyMismatch(VolplanError):
+    """A copy of a volume does not match its source, so the source is kept untouched."""
+
+
+class BackupError(VolplanError):
+    """A backup or restore cannot proceed: unknown target, unreadable file, non-empty target."""
 
 
 class ApplyError(VolplanError):

@@ -89,6 +89,8 @@ class DesiredState:
 
     volumes: Mapping[str, DesiredVolume]
     containers: Mapping[str, DesiredContainer]
+    helper_image: str | None = None
+    """The specs' default image for helper containers (copies, backups), if they name one."""
 
     @cached_property
     def projects(self) -> tuple[str, ...]:

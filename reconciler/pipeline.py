@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reconciler.actions import Plan
 from reconciler.background import Background
+from reconciler.data_safety import helper_image, make_safe
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
 from reconciler.fingerprint import live_fingerprints, spec_digest
@@ -19,6 +20,7 @@ from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.planner import PlanOptions, make_plan
 from reconciler.preflight import check_bind_sources
+from reconciler.recovery import plan_recovery
 from reconciler.spec.files import SpecSource, read_spec_dir
 from reconciler.spec.loader import build_desired_state
 
@@ -73,14 +75,18 @@ def plan_live(
 def plan_state(
     sources: Sequence[SpecSource],
     desired: DesiredState,
-    live: LiveState,
+    observed: LiveState,
     options: PlanOptions | None = None,
 ) -> Planned:
-    """Plan ``desired`` against a live state already read."""
+    """Plan ``desired`` against a live state already read, as it will be once an interrupted
+    run's leftovers are cleared (recovery.py), then apply the data-safety rewrites."""
     options = options or PlanOptions()
+    recovery = plan_recovery(observed)
+    live = recovery.live
+    image = helper_image(options, desired.helper_image)
     with gc_paused():
         diff = diff_states(desired, live)
-        plan = make_plan(desired, live, diff, options)
+        plan = make_safe(make_plan(desired, live, diff, options), live, recovery, options, image)
     if live.engine.is_local:
         check_bind_sources(plan)
     return Planned(desired, live, diff, plan, tuple(sources), options)

@@ -39,6 +39,12 @@ class PlanOptions:
 
     prune: bool = False
     allow_data_loss: bool = False
+    migrate: bool = False
+    """Replace volumes without losing their content (migration.py)."""
+    backup_dir: str | None = None
+    """Back up each volume to this folder before replacing or removing it (data_safety.py)."""
+    helper_image: str | None = None
+    """Image of the helper containers that move volume content; None: the spec's, else busybox."""
 
 
 def make_plan(

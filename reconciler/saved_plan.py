@@ -56,6 +56,9 @@ class _Source(_Model):
 class _Options(_Model):
     prune: bool
     allow_data_loss: bool
+    migrate: bool = False
+    backup_dir: str | None = None
+    helper_image: str | None = None
 
 
 class _LiveState(_Model):

@@ -2,9 +2,11 @@
 
 An action starts once every action it ``requires`` has succeeded; among ready actions the
 one earliest in the plan goes first, so with one worker the plan runs exactly in order.
-After the first failure nothing new starts; the actions already running finish, so the
-outcome says exactly what was done. Results are handed back in plan order (a finished
-action waits for the ones before it), which keeps the printed progress deterministic.
+A failed action's dependents (and theirs) never start, while independent actions go on;
+a fatal failure (the engine is gone) or a second failure stops anything new from
+starting, and the actions already running finish, so the outcome says exactly what was
+done. Results are handed back in plan order (a finished action waits for the ones before
+it), which keeps the printed progress deterministic.
 
 Docker's engine serialises little for volume and container creates, so a few concurrent
 requests per engine CPU pay off; each worker holds one HTTP connection of the adapter's pool.
@@ -28,6 +30,11 @@ REQUESTS_PER_ENGINE_CPU = 4
 class Outcome(Protocol):
     @property
     def ok(self) -> bool: ...
+
+    @property
+    def fatal(self) -> bool:
+        """A failure that must stop everything, not just what depends on it."""
+        ...
 
 
 R = TypeVar("R", bound=Outcome)
@@ -62,10 +69,11 @@ def run_actions(
     graph = _Graph(actions)
     reporter = _InOrder(len(actions), on_result)
     running: dict[Future[R], int] = {}
-    failed = False
+    failures = 0
+    stopped = False
     with ThreadPoolExecutor(parallelism, thread_name_prefix="volplan-apply") as pool:
-        while running or (graph.has_ready() and not failed):
-            while graph.has_ready() and not failed and len(running) < parallelism:
+        while running or (graph.has_ready() and not stopped):
+            while graph.has_ready() and not stopped and len(running) < parallelism:
                 index = graph.pop_ready()
                 on_start(actions[index])
                 running[pool.submit(run, actions[index])] = index
@@ -77,7 +85,8 @@ def run_actions(
                 if result.ok:
                     graph.mark_done(index)
                 else:
-                    failed = True
+                    failures += 1
+                    stopped = stopped or result.fatal or failures > 1
     reporter.flush()
     return Scheduled(
         results=reporter.results(),
@@ -129,7 +138,7 @@ class _InOrder(Generic[R]):
             self.next += 1
 
     def flush(self) -> None:
-        """After a failure: release the rest, skipping the actions that never ran."""
+        """At the end: release the rest, skipping the actions that never ran."""
         for index in sorted(i for i in self.finished if i >= self.next):
             self.on_result(self.finished[index])
         self.next = self.size

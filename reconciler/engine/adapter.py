@@ -7,7 +7,7 @@ nothing from docker-py or requests crosses into the rest of the program.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,12 +22,15 @@ from reconciler.errors import (
     EngineConflict,
     EngineError,
     EngineNotFound,
+    EngineServerError,
+    EngineTimeout,
     EngineUnreachable,
 )
 from reconciler.model import EngineInfo, Mount, MountKind
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 REQUEST_TIMEOUT_SECONDS = 120
+ARCHIVE_CHUNK_BYTES = 1 << 20
 
 
 @contextmanager
@@ -38,12 +41,19 @@ def engine_errors(doing: str) -> Iterator[None]:
     except docker.errors.NotFound as exc:
         raise EngineNotFound(f"{doing}: {_explanation(exc)}") from exc
     except docker.errors.APIError as exc:
-        error = EngineConflict if exc.status_code == 409 else EngineError
-        raise error(f"{doing}: {_explanation(exc)}") from exc
+        raise _status_error(exc.status_code)(f"{doing}: {_explanation(exc)}") from exc
+    except requests.exceptions.Timeout as exc:
+        raise EngineTimeout(f"{doing}: the Docker engine did not answer in time") from exc
     except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
         raise EngineUnreachable(f"{doing}: the Docker engine did not answer ({exc})") from exc
-    except requests.exceptions.Timeout as exc:
-        raise EngineError(f"{doing}: the Docker engine timed out") from exc
+
+
+def _status_error(status: int | None) -> type[EngineError]:
+    if status == 409:
+        return EngineConflict
+    if status is not None and status >= 500:
+        return EngineServerError
+    return EngineError
 
 
 def _explanation(exc: docker.errors.APIError) -> str:
@@ -180,6 +190,32 @@ class DockerEngine:
                 if "error" in event:
                     raise EngineError(f"pulling image {image}: {event['error']}")
                 progress(" ".join(str(event.get(k, "")) for k in ("status", "progress")).strip())
+
+    def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
+        """Chunks of the tar the engine streams; the HTTP response is closed with the iterator.
+
+        docker-py's own ``get_archive`` hides the response, so an early stop (an emptiness
+        check reads two entries) could not close it; hence its private request helpers.
+        """
+        doing = f"reading {path} from container {ref}"
+        client: Any = self.client
+        with engine_errors(doing):
+            response = client._get(
+                client._url("/containers/{0}/archive", ref),
+                params={"path": path},
+                stream=True,
+                headers={"Accept-Encoding": "identity"},
+            )
+            client._raise_for_status(response)
+        try:
+            with engine_errors(doing):
+                yield from response.iter_content(ARCHIVE_CHUNK_BYTES)
+        finally:
+            response.close()
+
+    def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
+        with engine_errors(f"writing into {path} of container {ref}"):
+            self.client.put_archive(ref, path, iter(chunks))
 
 
 def _sdk_mount(mount: Mount) -> SdkMount:

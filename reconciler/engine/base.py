@@ -6,7 +6,7 @@ live reader that normalises them is pure and the fake engine can mimic them exac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -76,3 +76,12 @@ class Engine(Protocol):
     def image_present(self, image: str) -> bool: ...
 
     def pull_image(self, image: str, progress: Callable[[str], None]) -> None: ...
+
+    def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
+        """Stream a tar of ``path`` in a container (created or running); closing the
+        iterator ends the transfer."""
+        ...
+
+    def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
+        """Stream a tar into directory ``path`` of a container, extracting it there."""
+        ...

@@ -33,6 +33,10 @@ TERRAFORM_ACTIONS = {
     "remove": ["delete"],
     "start": ["update"],
     "stop": ["update"],
+    "copy": ["update"],
+    "backup": ["read"],
+    "finish": ["delete"],
+    "roll back": ["update"],
 }
 """volplan verbs in Terraform's action vocabulary; a recreate makes the new container
 before it removes the old one, hence create-before-delete."""
@@ -71,6 +75,9 @@ def plan_document(planned: PlanRecord) -> dict[str, Any]:
         "options": {
             "prune": planned.options.prune,
             "allow_data_loss": planned.options.allow_data_loss,
+            "migrate": planned.options.migrate,
+            "backup_dir": planned.options.backup_dir,
+            "helper_image": planned.options.helper_image,
         },
         "spec_digest": planned.spec_digest,
         "live_state": {"digest": live_digest(observed), "resources": dict(observed)},

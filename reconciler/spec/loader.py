@@ -44,7 +44,10 @@ def _build(sources: list[SpecSource]) -> DesiredState:
     problems: list[Problem] = []
     volumes: dict[str, DesiredVolume] = {}
     containers: dict[str, DesiredContainer] = {}
+    helper_images: dict[str, Position] = {}
     for source, document, spec in _validated_documents(sources, problems):
+        if spec.helper_image is not None:
+            helper_images.setdefault(spec.helper_image, document.position_of(("helper_image",)))
         for name, volume in spec.volumes.items():
             desired_volume = _desired_volume(document, spec.project, name, volume)
             _add_unique(volumes, desired_volume, "volume", problems)
@@ -52,9 +55,29 @@ def _build(sources: list[SpecSource]) -> DesiredState:
             desired = _desired_container(source, document, spec.project, name, container)
             _add_unique(containers, desired, "container", problems)
     problems += check_topology(volumes, containers)
+    problems += _one_helper_image(helper_images)
     if problems:
         raise SpecError(problems)
-    return DesiredState(volumes=volumes, containers=containers)
+    return DesiredState(
+        volumes=volumes, containers=containers, helper_image=next(iter(helper_images), None)
+    )
+
+
+def _one_helper_image(images: dict[str, Position]) -> list[Problem]:
+    """Every document that names a helper image must name the same one."""
+    if len(images) <= 1:
+        return []
+    first, *others = images.items()
+    return [
+        Problem(
+            position,
+            "helper_image",
+            f"helper_image {image!r} differs from {first[0]!r} (at {first[1]}); "
+            "name one helper image for the whole spec directory",
+            "conflicting-helper-image",
+        )
+        for image, position in others
+    ]
 
 
 def _validated_documents(

@@ -169,5 +169,7 @@ class ContainerSpec(_Model):
 class SpecDocument(_Model):
     version: Literal[1]
     project: Name
+    helper_image: Annotated[str, StringConstraints(min_length=1), Field(strict=True)] | None = None
+    """The image of the short-lived containers that copy volume content (--helper-image)."""
     volumes: dict[Name, VolumeSpec] = {}
     containers: dict[Name, ContainerSpec] = {}

@@ -49,7 +49,13 @@ def test_plan_document_is_deterministic_and_valid(tmp_path: Path) -> None:
     assert first == second
     document = json.loads(first)
     validate(document, "plan.schema.json")
-    assert document["options"] == {"prune": True, "allow_data_loss": False}
+    assert document["options"] == {
+        "prune": True,
+        "allow_data_loss": False,
+        "migrate": False,
+        "backup_dir": None,
+        "helper_image": None,
+    }
     assert document["live_state"]["resources"] == {}
 
 

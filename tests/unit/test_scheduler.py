@@ -26,6 +26,7 @@ def base_state() -> DesiredState:
 class Result:
     action: Action
     ok: bool
+    fatal: bool = False
 
 
 def start(name: str, *requires: str) -> Action:
@@ -87,12 +88,35 @@ def test_results_come_back_in_plan_order(parallelism: int) -> None:
     assert scheduled.not_started == ()
 
 
-def test_after_a_failure_nothing_new_starts_and_dependents_never_run() -> None:
+@pytest.mark.parametrize("parallelism", [1, 3])
+def test_after_a_failure_its_dependents_never_start_the_others_do(parallelism: int) -> None:
     recorder = Recorder(failing=frozenset({"a"}))
+    scheduled = run_actions(
+        CHAIN, recorder, parallelism=parallelism, on_start=lambda a: None, on_result=lambda r: None
+    )
+    assert [(action_key(r.action), r.ok) for r in scheduled.results] == [
+        ("container.a:start", False),
+        ("container.c:start", True),
+        ("container.e:start", True),
+    ]
+    assert scheduled.not_started == (CHAIN[1], CHAIN[3])  # b needs a; d needs b
+
+
+def test_a_second_failure_stops_everything_new() -> None:
+    recorder = Recorder(failing=frozenset({"a", "c"}))
     scheduled = run_actions(
         CHAIN, recorder, parallelism=1, on_start=lambda a: None, on_result=lambda r: None
     )
-    assert [r.ok for r in scheduled.results] == [False]
+    assert [r.ok for r in scheduled.results] == [False, False]
+    assert scheduled.not_started == (CHAIN[1], CHAIN[3], CHAIN[4])
+
+
+def test_a_fatal_failure_stops_everything_new() -> None:
+    def gone(action: Action) -> Result:
+        return Result(action, ok=False, fatal=True)
+
+    scheduled = run_actions(CHAIN, gone, parallelism=1, on_start=print, on_result=print)
+    assert len(scheduled.results) == 1
     assert scheduled.not_started == tuple(CHAIN[1:])
 
 

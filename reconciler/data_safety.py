@@ -1,0 +1,62 @@
+"""The plan rewrites that keep data safe, applied to the planner's plan in one place. Pure.
+
+In order: migrations replace data-destroying replacements (with --migrate) and resume
+interrupted ones; backups go before every replacement or removal of a volume (with
+--backup-dir); the clean-up of an interrupted run goes first of all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from reconciler.actions import Action, BackupVolume, Plan, RemoveVolume, ReplaceVolume, action_key
+from reconciler.migration import MigrationOptions, plan_migrations
+from reconciler.model import LiveState
+from reconciler.planner import PlanOptions
+from reconciler.recovery import Recovery
+from reconciler.volume_io import DEFAULT_HELPER_IMAGE
+
+
+def helper_image(options: PlanOptions, spec_default: str | None) -> str:
+    """--helper-image, else the spec's ``helper_image:``, else busybox."""
+    return options.helper_image or spec_default or DEFAULT_HELPER_IMAGE
+
+
+def make_safe(
+    plan: Plan, live: LiveState, recovery: Recovery, options: PlanOptions, image: str
+) -> Plan:
+    plan = plan_migrations(
+        plan, live, MigrationOptions(migrate=options.migrate, helper_image=image)
+    )
+    if options.backup_dir is not None:
+        plan = plan_backups(plan, options.backup_dir, image)
+    return replace(plan, actions=recovery.before(plan.actions))
+
+
+def plan_backups(plan: Plan, directory: str, image: str) -> Plan:
+    """A ``BackupVolume`` right before each replacement or (pruning) removal of a volume.
+
+    The backup waits for what the replacement waited for (the containers holding the
+    volume are gone, so its content is at rest), and the replacement waits for the backup.
+    A migration's temporary volume is not backed up: it is removed only once verified
+    identical to the volume its content was copied back into.
+    """
+    actions: list[Action] = []
+    for action in plan.actions:
+        match action:
+            case ReplaceVolume(volume=volume):
+                name, fate = volume.name, "replaced"
+            case RemoveVolume(name=name):
+                fate = "removed"
+            case _:
+                actions.append(action)
+                continue
+        backup = BackupVolume(
+            name=name,
+            directory=directory,
+            helper_image=image,
+            requires=action.requires,
+            reason=f"--backup-dir: save volume {name} before it is {fate}",
+        )
+        actions += [backup, replace(action, requires=(*action.requires, action_key(backup)))]
+    return replace(plan, actions=tuple(actions))

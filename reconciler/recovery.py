@@ -1,0 +1,79 @@
+"""Leftovers of an interrupted apply, found in the live state, and the actions clearing them. Pure.
+
+A run killed half-way (SIGKILL, a lost engine) can leave two kinds of containers behind:
+an old container renamed ``NAME_volplan-old`` by a recreate that never finished, and
+helper containers of a copy or backup. Both are recognised by name and label, cleared
+first, and the rest of the plan is made against the live state as it will be then.
+(A migration's temporary volume is handled by migration.py, next to the migration.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from reconciler import labels
+from reconciler.actions import Action, FinishRecreate, RemoveContainer, action_key
+from reconciler.model import LiveContainer, LiveState
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """The actions that clear the leftovers, and the live state once they have run."""
+
+    actions: tuple[Action, ...]
+    live: LiveState
+
+    def before(self, actions: tuple[Action, ...]) -> tuple[Action, ...]:
+        """The recovery actions, then ``actions``, each made to wait for the recovery."""
+        keys = tuple(action_key(a) for a in self.actions)
+        return (
+            *self.actions,
+            *(replace(a, requires=tuple(sorted({*a.requires, *keys}))) for a in actions),
+        )
+
+
+def plan_recovery(live: LiveState) -> Recovery:
+    containers = dict(live.containers)
+    actions: list[Action] = []
+    for leftover in sorted(live.containers.values(), key=lambda c: c.name):
+        if labels.HELPER in leftover.labels:
+            actions.append(_remove_helper(leftover))
+            del containers[leftover.name]
+        elif _is_recreate_leftover(leftover):
+            name = leftover.name.removesuffix(labels.RECREATE_SUFFIX)
+            roll_back = name not in live.containers
+            actions.append(_finish_recreate(name, leftover, roll_back=roll_back))
+            del containers[leftover.name]
+            if roll_back:
+                containers[name] = replace(leftover, name=name)
+    return Recovery(tuple(actions), replace(live, containers=dict(sorted(containers.items()))))
+
+
+def _is_recreate_leftover(container: LiveContainer) -> bool:
+    return container.name.endswith(labels.RECREATE_SUFFIX) and labels.PROJECT in container.labels
+
+
+def _remove_helper(helper: LiveContainer) -> RemoveContainer:
+    return RemoveContainer(
+        name=helper.name,
+        old_id=helper.id,
+        was_running=helper.running,
+        reason=(
+            f"helper container of an interrupted {helper.labels[labels.HELPER]} found; "
+            "removing it (never its volumes)"
+        ),
+    )
+
+
+def _finish_recreate(name: str, old: LiveContainer, *, roll_back: bool) -> FinishRecreate:
+    if roll_back:
+        reason = (
+            f"interrupted recreate of {name} found; will roll it back: {old.name} was stopped "
+            f"and no new {name} exists, so it gets its name back"
+        )
+    else:
+        reason = (
+            f"interrupted recreate of {name} found; will finish it: the new {name} exists, "
+            f"so the old one, stopped as {old.name}, is removed (never its volumes)"
+        )
+    return FinishRecreate(name=name, old_id=old.id, roll_back=roll_back, reason=reason)

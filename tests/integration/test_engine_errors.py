@@ -1,0 +1,250 @@
+"""Each engine failure during apply ends with one clear message naming the action, the
+resource and the engine's words; what was done and not done is reported; a re-run converges.
+
+Produced for real where the engine can be made to fail: a name taken and a volume in use
+(409), a container removed concurrently (404), the engine stopped mid-run. Server errors
+(500) and timeouts come from a fault-injecting transport at the HTTP boundary.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from docker.types import Mount
+from support.cli import RunCli
+from support.engine import IMAGE, Engine, start_engine, stop_engine
+
+from reconciler.actions import describe
+from reconciler.applier import ActionResult, ApplyListener, apply_plan
+from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.retry import RetryingEngine
+from reconciler.errors import ApplyError
+from reconciler.pipeline import plan_directory
+
+pytestmark = pytest.mark.engine
+
+SPECS = Path(__file__).parent / "data" / "errors"
+
+
+@pytest.fixture
+def specs(tmp_path: Path, clean_engine: Engine, run_cli: RunCli) -> Path:
+    """The spec applied once; tests then edit the copy in ``tmp_path``."""
+    shutil.copytree(SPECS, tmp_path, dirs_exist_ok=True)
+    result = run_cli("apply", "--yes", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    return tmp_path
+
+
+def _bump(specs: Path, old: str, new: str) -> None:
+    spec = specs / "app.yaml"
+    spec.write_text(spec.read_text().replace(old, new))
+
+
+def _bump_both(specs: Path) -> None:
+    _bump(specs, 'APP: "1"', 'APP: "2"')
+    _bump(specs, 'SIDE: "1"', 'SIDE: "2"')
+
+
+@pytest.fixture
+def docker_engine(clean_engine: Engine) -> Iterator[DockerEngine]:
+    engine = DockerEngine.connect(clean_engine.host)
+    yield engine
+    engine.client.close()
+
+
+def test_name_taken_409_rolls_back_and_converges_once_freed(
+    specs: Path, clean_engine: Engine, run_cli: RunCli
+) -> None:
+    client = clean_engine.client
+    client.create_container(IMAGE, ["true"], name="app_volplan-old")  # not volplan's
+    _bump_both(specs)
+
+    failed = run_cli("apply", "--yes", str(specs))
+
+    assert failed.exit_code == 1
+    assert "error: recreate container.app failed: renaming container" in failed.stderr
+    assert "is already in use" in failed.stderr  # the engine's words
+    assert "Not done (" in failed.stderr
+    assert "recreate container.side" in failed.stderr.split("Done (")[1].split("Failed")[0]
+    assert clean_engine.inspect_container("app")["State"]["Running"]  # rolled back
+
+    client.remove_container("app_volplan-old")
+    again = run_cli("apply", "--yes", str(specs))
+    assert again.exit_code == 0, again.stderr
+    assert run_cli("plan", "--detailed-exitcode", str(specs)).exit_code == 0
+
+
+def test_volume_in_use_409_stops_dependents_runs_independent_actions(
+    specs: Path, clean_engine: Engine, docker_engine: DockerEngine
+) -> None:
+    _bump(specs, "  data: {}", "  data: {labels: {v: '2'}}")
+    _bump(specs, 'SIDE: "1"', 'SIDE: "2"')
+    engine = docker_engine
+    planned = plan_directory(specs, engine)
+    # Between plan and apply, someone starts using the volume.
+    clean_engine.client.create_container(
+        IMAGE,
+        ["true"],
+        name="intruder",
+        host_config=clean_engine.client.create_host_config(mounts=[Mount("/d", "data")]),
+    )
+
+    with pytest.raises(ApplyError) as caught:
+        apply_plan(planned.plan, engine)
+
+    message = str(caught.value)
+    assert message.startswith("replace volume.data failed: removing volume data:")
+    assert "volume is in use" in message
+    report = caught.value.report
+    assert [describe(r.action).address for r in report.done] == [
+        "container.app",  # removed to free the volume, before the failure
+        "container.side",  # recreated after it: independent of the volume
+    ]
+    assert [describe(a).address for a in report.not_done] == ["container.app"]
+    assert "data" in clean_engine.volume_names()
+
+
+def test_container_removed_concurrently_404(
+    specs: Path, clean_engine: Engine, docker_engine: DockerEngine
+) -> None:
+    _bump_both(specs)
+    engine = docker_engine
+    planned = plan_directory(specs, engine)
+    clean_engine.client.remove_container("app", force=True)
+
+    with pytest.raises(ApplyError) as caught:
+        apply_plan(planned.plan, engine)
+
+    assert "recreate container.app failed: stopping container" in str(caught.value)
+    assert "No such container" in str(caught.value)
+
+
+class FaultyTransport(requests.adapters.BaseAdapter):
+    """Answers chosen requests with a 500 or a timeout; passes the rest to the engine."""
+
+    def __init__(self, real: requests.adapters.BaseAdapter, faults: list[tuple[str, str, str]]):
+        super().__init__()
+        self.real = real
+        self.faults = faults  # (method, path fragment, "500" | "timeout"), used once each
+        self.seen: list[str] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:  # type: ignore[override]
+        self.seen.append(f"{request.method} {request.path_url}")
+        for fault in self.faults:
+            method, fragment, kind = fault
+            if request.method == method and fragment in request.path_url:
+                self.faults.remove(fault)
+                if kind == "timeout":
+                    raise requests.exceptions.ReadTimeout("injected timeout", request=request)
+                response = requests.Response()
+                response.status_code = 500
+                response._content = b'{"message": "injected: internal server error"}'
+                response.headers["Content-Type"] = "application/json"
+                response.request = request
+                response.url = request.url or ""
+                return response
+        return self.real.send(request, **kwargs)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.real.close()
+
+
+@pytest.fixture
+def faulty(clean_engine: Engine) -> Iterator[tuple[RetryingEngine, FaultyTransport]]:
+    engine = DockerEngine.connect(clean_engine.host)
+    transport = FaultyTransport(engine.client.get_adapter("http+docker://localhost"), [])
+    engine.client.mount("http+docker://", transport)
+    yield RetryingEngine(engine, first_delay=0.01), transport
+    engine.client.close()
+
+
+def test_reads_and_starts_are_retried_on_500_and_timeout(
+    specs: Path, faulty: tuple[RetryingEngine, FaultyTransport]
+) -> None:
+    engine, transport = faulty
+    _bump_both(specs)
+    transport.faults += [
+        ("GET", "/containers/json", "500"),
+        ("GET", "/volumes", "timeout"),
+        ("POST", "/start", "timeout"),
+    ]
+
+    planned = plan_directory(specs, engine)
+    report = apply_plan(planned.plan, engine)
+
+    assert transport.faults == []
+    assert len(report.done) == 2
+    assert sum("/start" in s for s in transport.seen) == 3  # one start retried
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [("500", "injected: internal server error"), ("timeout", "did not answer in time")],
+)
+def test_a_failed_create_is_reported_and_never_retried(
+    specs: Path,
+    faulty: tuple[RetryingEngine, FaultyTransport],
+    run_cli: RunCli,
+    fault: str,
+    words: str,
+) -> None:
+    engine, transport = faulty
+    _bump_both(specs)
+    planned = plan_directory(specs, engine)
+    transport.faults.append(("POST", "/containers/create", fault))
+
+    with pytest.raises(ApplyError) as caught:
+        apply_plan(planned.plan, engine)
+
+    assert str(caught.value).startswith("recreate container.app failed: creating container app: ")
+    assert words in str(caught.value)
+    assert sum("/containers/create" in s for s in transport.seen) == 2  # app once, side once
+    again = run_cli("apply", "--yes", str(specs))
+    assert again.exit_code == 0, again.stderr
+    assert run_cli("plan", "--detailed-exitcode", str(specs)).exit_code == 0
+
+
+def test_engine_stopped_mid_run_stops_the_apply(tmp_path: Path) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="volplan-gone-", dir="/tmp"))
+    private = start_engine(directory)
+    try:
+        specs = tmp_path / "specs"
+        shutil.copytree(SPECS, specs)
+        docker_engine = DockerEngine.connect(private.host)
+        engine = RetryingEngine(docker_engine, first_delay=0.01)
+        planned = plan_directory(specs, engine)
+
+        def stop_after_first(result: ActionResult) -> None:
+            if result.ok and "volume.data" in str(describe(result.action).address):
+                stop_engine(directory)
+
+        with pytest.raises(ApplyError) as caught:
+            apply_plan(planned.plan, engine, ApplyListener(on_result=stop_after_first))
+        docker_engine.client.close()
+    finally:
+        private.client.close()
+        stop_engine(directory)
+    message, report = str(caught.value), caught.value.report
+    del caught
+    _collect_leaked_sockets()
+
+    assert "the Docker engine did not answer" in message
+    assert len(report.done) == 1
+    assert report.failed is not None
+    assert len(report.not_done) == len(planned.plan.actions) - 2
+
+
+def _collect_leaked_sockets() -> None:
+    """docker-py's UnixHTTPConnection.connect does not close its socket when connect()
+    fails, which is what talking to a stopped engine means: collect it here, quietly,
+    rather than let pytest report docker-py's leak at the end of the session."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
