@@ -19,9 +19,10 @@ from rich.prompt import Confirm
 from reconciler import __version__
 from reconciler.actions import Plan, describe
 from reconciler.applier import ApplyListener, apply_plan
-from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.adapter import DockerEngine, resolve_host
 from reconciler.errors import ApplyError, RefusedError, SpecError, VolplanError
-from reconciler.pipeline import plan_directory
+from reconciler.pipeline import enforce_policy, plan_directory
+from reconciler.policy_file import load_policy
 from reconciler.render.text import render_plan, render_report, render_result
 from reconciler.spec.loader import load_spec_dir
 
@@ -50,11 +51,21 @@ HostOption = Annotated[
     ),
 ]
 
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Host-path policy file (default: ./volplan.policy.yaml if present, else the "
+        "built-in policy).",
+    ),
+]
 
-@app.command(epilog="Example: volplan validate specs/")
-def validate(directory: SpecDir) -> None:
-    """Load and validate the specs; needs no engine."""
+
+@app.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
+def validate(directory: SpecDir, policy: PolicyOption = None) -> None:
+    """Load and validate the specs, and check them against the policy; needs no engine."""
     desired = load_spec_dir(directory)
+    enforce_policy(desired, load_policy(policy, spec_dir=directory), resolve_host(None))
     out.print(
         f"{directory}: valid ({len(desired.volumes)} volumes, {len(desired.containers)} "
         f"containers, projects: {', '.join(desired.projects)})"
@@ -67,6 +78,7 @@ def validate(directory: SpecDir) -> None:
 def plan(
     directory: SpecDir,
     host: HostOption = None,
+    policy: PolicyOption = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -75,7 +87,8 @@ def plan(
     ] = False,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
-    planned = plan_directory(directory, DockerEngine.connect(host))
+    enforced = load_policy(policy, spec_dir=directory)
+    planned = plan_directory(directory, DockerEngine.connect(host), enforced)
     out.print(render_plan(planned.plan, planned.live.engine))
     if detailed_exitcode and planned.plan.actions:
         raise typer.Exit(EXIT_CHANGES)
@@ -98,10 +111,13 @@ def apply(
             "--allow-data-loss", help="Allow actions that destroy volume data (replacements)."
         ),
     ] = False,
+    *,
+    policy: PolicyOption = None,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it."""
+    enforced = load_policy(policy, spec_dir=directory)
     engine = DockerEngine.connect(host)
-    planned = plan_directory(directory, engine)
+    planned = plan_directory(directory, engine, enforced)
     out.print(render_plan(planned.plan, planned.live.engine))
     if dry_run or not planned.plan.actions:
         return
