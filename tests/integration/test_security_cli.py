@@ -1,4 +1,5 @@
-"""The host-path policy through the real CLI against a real local engine."""
+"""Untrusted specs through the real CLI against a real local engine: the host-path policy,
+and values that look like shell commands reaching the engine as plain data."""
 
 from __future__ import annotations
 
@@ -125,3 +126,31 @@ def test_validate_reports_every_violation_of_a_policy(
         "host-path-not-allowed]",
     ]
     assert result.stderr.endswith("4 problem(s) found; nothing was changed.\n")
+
+
+def test_shell_syntax_in_values_reaches_the_engine_as_data(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    payload = f"$(touch {marker}); `touch {marker}` && touch {marker}"
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "data.yaml").write_text(
+        "version: 1\nproject: data\nvolumes:\n"
+        f"  payload-vol: {{labels: {{note: '{payload}'}}}}\n"
+        "containers:\n  payload:\n    image: busybox\n    state: created\n"
+        "    network_mode: none\n"
+        f"    command: [echo, '{payload}']\n"
+        f"    environment: {{PAYLOAD: '{payload}'}}\n"
+        f"    labels: {{note: '{payload}'}}\n"
+    )
+
+    result = run_cli("apply", "--yes", str(specs))
+
+    assert result.exit_code == 0, result.stderr
+    config = clean_engine.inspect_container("payload")["Config"]
+    assert config["Cmd"] == ["echo", payload]
+    assert f"PAYLOAD={payload}" in config["Env"]
+    assert config["Labels"]["note"] == payload
+    assert clean_engine.inspect_volume("payload-vol")["Labels"]["note"] == payload
+    assert not marker.exists()
