@@ -1,8 +1,8 @@
 """Property tests: generated valid specs load and converge on the fake engine; damaged or
 garbage specs give a clean ``SpecError``, never another exception.
 
-Each test counts the inputs it tried and records them; tests/fuzz/conftest.py prints the
-counts at the end of the run.
+Each test counts the inputs it tried and records them; tests/support/fuzz_counts.py prints
+the counts at the end of the run.
 """
 
 from __future__ import annotations

@@ -27,6 +27,13 @@ def write_spec(folder: Path, mounts: list[str]) -> Path:
     return folder
 
 
+def spec_folder(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "spec.yaml").write_text(text)
+    return folder
+
+
 def problem_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ": error: " in line]
 
@@ -103,11 +110,10 @@ def test_the_policy_is_never_taken_implicitly_from_the_spec_directory(
 def test_validate_reports_every_violation_of_a_policy(
     run_cli_offline: RunCli, tmp_path: Path
 ) -> None:
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "app.yaml").write_text(
+    specs = spec_folder(
+        tmp_path,
         "version: 1\nproject: app\nvolumes:\n  data: {driver: flocker}\ncontainers:\n"
-        "  web:\n    image: busybox\n    mounts: ['/srv/a:/a', '/opt/b:/b:ro', 'data:/d']\n"
+        "  web:\n    image: busybox\n    mounts: ['/srv/a:/a', '/opt/b:/b:ro', 'data:/d']\n",
     )
     policy = tmp_path / "strict.yaml"
     policy.write_text(
@@ -133,16 +139,15 @@ def test_shell_syntax_in_values_reaches_the_engine_as_data(
 ) -> None:
     marker = tmp_path / "pwned"
     payload = f"$(touch {marker}); `touch {marker}` && touch {marker}"
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "data.yaml").write_text(
+    specs = spec_folder(
+        tmp_path,
         "version: 1\nproject: data\nvolumes:\n"
         f"  payload-vol: {{labels: {{note: '{payload}'}}}}\n"
         "containers:\n  payload:\n    image: busybox\n    state: created\n"
         "    network_mode: none\n"
         f"    command: [echo, '{payload}']\n"
         f"    environment: {{PAYLOAD: '{payload}'}}\n"
-        f"    labels: {{note: '{payload}'}}\n"
+        f"    labels: {{note: '{payload}'}}\n",
     )
 
     result = run_cli("apply", "--yes", str(specs))

@@ -1,4 +1,8 @@
-"""Prints how many inputs each fuzz test tried, also from xdist workers (via user_properties)."""
+"""A pytest plugin printing how many inputs each fuzz test tried, from xdist workers too.
+
+Fuzz tests record their count with ``record_property("fuzz_inputs", n)``; user properties
+travel with the test reports to the controlling process, which prints the section.
+"""
 
 from __future__ import annotations
 
