@@ -99,6 +99,10 @@ class MountSpec(_Model):
             )
         if self.nocopy:
             raise ValueError("'nocopy' applies to volumes only")
+        if self.create_host_path and ":" in self.source + self.target:
+            # Such a bind goes to the engine as a "SOURCE:TARGET:MODE" string (HostConfig.Binds),
+            # where a colon in a value would shift the fields.
+            raise ValueError("with create_host_path, source and target cannot contain ':'")
 
     def _check_volume(self) -> None:
         if self.propagation is not None:

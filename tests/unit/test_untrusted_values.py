@@ -76,3 +76,18 @@ def test_other_fields_cannot_reach_volplans_labels() -> None:
         "/tmp/pwned",
         "$(reboot)",
     )
+
+
+def test_a_colon_cannot_shift_the_fields_of_a_binds_string() -> None:
+    text = (
+        "version: 1\nproject: web\ncontainers:\n  web:\n    image: bb\n    mounts:\n"
+        "      - {type: bind, source: '/srv/a:/etc', target: /x, create_host_path: true}\n"
+    )
+
+    with pytest.raises(SpecError) as caught:
+        desired_from(text)
+
+    assert [str(p) for p in caught.value.problems] == [
+        "spec0.yaml:7:9: error: containers.web.mounts[0]: with create_host_path, source and "
+        "target cannot contain ':' [invalid-value]"
+    ]
