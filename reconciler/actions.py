@@ -61,6 +61,16 @@ class ReplaceVolume(_Action):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RemoveVolume(_Action):
+    """Remove a volume the project's label claims but the specs no longer declare (prune).
+
+    Only planned when no container will still hold it, and never for a protected volume.
+    """
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class CreateContainer(_Action):
     container: DesiredContainer
     anonymous: tuple[AnonymousVolume, ...] = ()
@@ -100,6 +110,7 @@ class StopContainer(_Action):
 Action = (
     CreateVolume
     | ReplaceVolume
+    | RemoveVolume
     | CreateContainer
     | RecreateContainer
     | RemoveContainer
@@ -124,6 +135,8 @@ def describe(action: Action) -> Describe:
             return Describe("+", "create", f"volume.{volume.name}", Safety.SAFE)
         case ReplaceVolume(volume=volume):
             return Describe("!", "replace", f"volume.{volume.name}", Safety.DESTROYS_DATA)
+        case RemoveVolume(name=name):
+            return Describe("-", "remove", f"volume.{name}", Safety.DESTROYS_DATA)
         case CreateContainer(container=container):
             return Describe("+", "create", f"container.{container.name}", Safety.SAFE)
         case RecreateContainer(container=container):

@@ -1,8 +1,9 @@
 """Stage 5, the applier: executes a ``Plan`` through an ``Engine`` and reports each result.
 
 It stops at the first failed action and says exactly what was done and what was not.
-Nothing here removes a volume except ``ReplaceVolume``, which the CLI lets through only
-with an explicit opt-in, and no container is ever removed with its volumes.
+Nothing here removes a volume except ``ReplaceVolume`` and ``RemoveVolume`` (prune), which
+the CLI lets through only with an explicit opt-in, and no container is ever removed with
+its volumes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from reconciler.actions import (
     Plan,
     RecreateContainer,
     RemoveContainer,
+    RemoveVolume,
     ReplaceVolume,
     StartContainer,
     StopContainer,
@@ -104,6 +106,8 @@ def execute(action: Action, engine: Engine) -> None:
         case ReplaceVolume(volume=volume):
             engine.remove_volume(volume.name)
             engine.create_volume(volume_request(volume))
+        case RemoveVolume(name=name):
+            engine.remove_volume(name)
         case CreateContainer(container=container, anonymous=anonymous):
             _create_and_start(engine, container, anonymous)
         case RecreateContainer():

@@ -2,13 +2,15 @@
 
 Exit codes: 0 success (for ``plan --detailed-exitcode``: no changes), 1 any error,
 including a mistyped command or option, 2 changes present. A usage error never exits 2,
-so a typo in a pipeline is never read as "changes present".
+so a typo in a pipeline is never read as "changes present". Reports and JSON go to
+stdout, progress and logs to stderr, so ``volplan plan --format json > plan.json`` is clean.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,11 +21,17 @@ from rich.prompt import Confirm
 from reconciler import __version__
 from reconciler.actions import Plan, describe
 from reconciler.applier import ApplyListener, apply_plan
+from reconciler.apply_target import ApplyTarget
+from reconciler.cli_gitops import gitops, lock_waiting, write_stdout
 from reconciler.engine.adapter import DockerEngine, resolve_host
 from reconciler.errors import ApplyError, RefusedError, SpecError, VolplanError
+from reconciler.lock import engine_lock
 from reconciler.pipeline import enforce_policy, plan_directory
+from reconciler.planner import PlanOptions
 from reconciler.policy_file import load_policy
+from reconciler.render.json import dumps, plan_document
 from reconciler.render.text import render_plan, render_report, render_result
+from reconciler.saved_plan import write_saved_plan
 from reconciler.spec.loader import load_spec_dir
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -38,6 +46,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(gitops)
 
 SpecDir = Annotated[
     Path, typer.Argument(help="Folder of *.yaml/*.yml spec files, read recursively.")
@@ -48,6 +57,21 @@ HostOption = Annotated[
         "--host",
         "-H",
         help="Engine endpoint, e.g. unix:///var/run/docker.sock (default: $DOCKER_HOST).",
+    ),
+]
+PruneOption = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Also remove resources labelled as the project's that the specs no longer "
+        "declare (volumes only with --allow-data-loss; protected ones never).",
+    ),
+]
+AllowDataLossOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-data-loss",
+        help="Allow actions that destroy volume data (replacements, pruned volumes).",
     ),
 ]
 
@@ -61,8 +85,13 @@ PolicyOption = Annotated[
 ]
 
 
+class PlanFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 @app.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
-def validate(directory: SpecDir, policy: PolicyOption = None) -> None:
+def validate(directory: SpecDir, *, policy: PolicyOption = None) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
     desired = load_spec_dir(directory)
     enforce_policy(desired, load_policy(policy, spec_dir=directory), resolve_host(None))
@@ -73,70 +102,125 @@ def validate(directory: SpecDir, policy: PolicyOption = None) -> None:
 
 
 @app.command(
-    epilog="Examples: volplan plan specs/ ; volplan plan specs/ --detailed-exitcode || echo changes"
+    epilog="Examples: volplan plan specs/ ; volplan plan specs/ --detailed-exitcode || echo "
+    "changes ; volplan plan specs/ --format json > plan.json ; volplan plan specs/ --out plan.json"
 )
 def plan(
     directory: SpecDir,
+    *,
     host: HostOption = None,
-    policy: PolicyOption = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
             "--detailed-exitcode", help="Exit 0 for no changes, 2 for changes, 1 for errors."
         ),
     ] = False,
+    output_format: Annotated[
+        PlanFormat,
+        typer.Option(
+            "--format", help="text, or json (schema: reconciler/schemas/plan.schema.json)."
+        ),
+    ] = PlanFormat.TEXT,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Save the plan to this file, for `volplan apply FILE` to apply as is."
+        ),
+    ] = None,
+    prune: PruneOption = False,
+    allow_data_loss: AllowDataLossOption = False,
+    policy: PolicyOption = None,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
+    options = PlanOptions(prune=prune, allow_data_loss=allow_data_loss)
     enforced = load_policy(policy, spec_dir=directory)
-    planned = plan_directory(directory, DockerEngine.connect(host), enforced)
-    out.print(render_plan(planned.plan, planned.live.engine))
+    planned = plan_directory(directory, DockerEngine.connect(host), options, policy=enforced)
+    if output_format is PlanFormat.JSON:
+        write_stdout(dumps(plan_document(planned)))
+    else:
+        out.print(render_plan(planned.plan, planned.live.engine))
+    if out_file is not None:
+        write_saved_plan(out_file, planned, directory)
+        err.print(f"Saved the plan to {out_file}; apply it with: volplan apply {out_file}")
     if detailed_exitcode and planned.plan.actions:
         raise typer.Exit(EXIT_CHANGES)
 
 
 @app.command(
     epilog="Examples: volplan apply specs/ ; volplan apply specs/ --yes ; "
-    "volplan apply specs/ --dry-run"
+    "volplan apply specs/ --dry-run ; volplan apply plan.json"
 )
 def apply(
-    directory: SpecDir,
+    target: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIRECTORY|PLAN_FILE",
+            help="Folder of spec files, or a plan file saved by `volplan plan --out`.",
+        ),
+    ],
+    *,
     host: HostOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show the plan (same as plan).")
     ] = False,
-    allow_data_loss: Annotated[
-        bool,
+    allow_data_loss: AllowDataLossOption = False,
+    prune: PruneOption = False,
+    lock_timeout: Annotated[
+        float,
         typer.Option(
-            "--allow-data-loss", help="Allow actions that destroy volume data (replacements)."
+            "--lock-timeout",
+            min=0,
+            help="Seconds to wait for another run's lock on the project before failing.",
         ),
-    ] = False,
-    *,
+    ] = 0,
     policy: PolicyOption = None,
 ) -> None:
-    """Show the plan, ask for confirmation on a terminal, and apply it."""
-    enforced = load_policy(policy, spec_dir=directory)
+    """Show the plan, ask for confirmation on a terminal, and apply it.
+
+    A saved plan file is applied as is, without asking, or refused if the specs or the
+    engine changed since it was made.
+    """
     engine = DockerEngine.connect(host)
-    planned = plan_directory(directory, engine, enforced)
-    out.print(render_plan(planned.plan, planned.live.engine))
-    if dry_run or not planned.plan.actions:
+    chosen = ApplyTarget.open(target, PlanOptions(prune=prune, allow_data_loss=allow_data_loss))
+    spec_dir = Path(chosen.saved.spec_dir) if chosen.saved is not None else target
+    enforce_policy(chosen.desired, load_policy(policy, spec_dir=spec_dir), engine.endpoint)
+    if dry_run:
+        planned = chosen.plan(engine)
+        out.print(render_plan(planned.plan, planned.live.engine))
         return
-    _refuse_data_loss(planned.plan, allow_data_loss)
-    _confirm(yes)
-    listener = ApplyListener(
-        on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
-        on_result=lambda result: out.print(render_result(result)),
-    )
-    report = apply_plan(planned.plan, engine, listener)
+    with engine_lock(
+        engine,
+        chosen.desired.projects,
+        images=chosen.images,
+        operation="apply",
+        timeout=lock_timeout,
+        on_wait=lock_waiting(err),
+    ):
+        planned = chosen.plan(engine)
+        out.print(render_plan(planned.plan, planned.live.engine))
+        if not planned.plan.actions:
+            return
+        _refuse_data_loss(
+            planned.plan, chosen.options.allow_data_loss, saved=chosen.saved is not None
+        )
+        if chosen.saved is None:
+            _confirm(yes)
+        listener = ApplyListener(
+            on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
+            on_result=lambda result: err.print(render_result(result)),
+        )
+        report = apply_plan(planned.plan, engine, listener)
     out.print(f"Apply complete: {len(report.done)} action(s) done.")
 
 
-def _refuse_data_loss(plan: Plan, allowed: bool) -> None:
+def _refuse_data_loss(plan: Plan, allowed: bool, *, saved: bool) -> None:
     if plan.destructive and not allowed:
-        names = ", ".join(describe(a).address for a in plan.destructive)
+        names = ", ".join(f"{describe(a).address} ({describe(a).verb})" for a in plan.destructive)
+        again = "make the plan again with" if saved else "re-run with"
         raise RefusedError(
-            f"refusing to destroy data: {names} would be replaced, losing its content. "
-            "Back it up, then re-run with --allow-data-loss."
+            f"refusing to destroy data: {names} would lose its content. "
+            f"Back it up, then {again} --allow-data-loss."
         )
 
 

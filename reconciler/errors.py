@@ -4,6 +4,10 @@ VolplanError
 ├── SpecError          bad spec files: carries every problem found, with positions
 ├── PlanError          the live state makes the desired state impossible (conflicts)
 ├── RefusedError       a plan needs an opt-in the user did not give (data loss)
+│   └── StalePlanError     a saved plan no longer matches its specs or the engine
+├── PlanFileError      a saved plan file is unreadable, corrupt, or edited by hand
+├── LockError          another run holds the engine lock for the project
+├── OutputError        a report or plan file could not be written
 ├── EngineError        the engine failed or could not be reached
 │   ├── EngineUnreachable
 │   ├── EngineConflict     409: a name taken, a volume in use
@@ -64,6 +68,22 @@ class PlanError(VolplanError):
 
 class RefusedError(VolplanError):
     """The plan contains actions that need an explicit opt-in."""
+
+
+class StalePlanError(RefusedError):
+    """A saved plan was made against specs or an engine state that no longer hold."""
+
+
+class PlanFileError(VolplanError):
+    """A saved plan file cannot be used: unreadable, truncated, corrupt or edited."""
+
+
+class LockError(VolplanError):
+    """The project's lock on the engine is held by another run (or cannot be taken)."""
+
+
+class OutputError(VolplanError):
+    """A report or plan file could not be written where the user asked."""
 
 
 class EngineError(VolplanError):

@@ -6,19 +6,22 @@ This is the one place that wires I/O (files, engine) to the pure stages.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.actions import Plan
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
 from reconciler.errors import SpecError
+from reconciler.fingerprint import live_fingerprints, spec_digest
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
-from reconciler.planner import make_plan
+from reconciler.planner import PlanOptions, make_plan
 from reconciler.policy import DEFAULT_POLICY, Policy, check_policy
 from reconciler.preflight import check_bind_sources
-from reconciler.spec.loader import load_spec_dir
+from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.loader import build_desired_state
 
 
 @dataclass(frozen=True)
@@ -27,17 +30,56 @@ class Planned:
     live: LiveState
     diff: Diff
     plan: Plan
+    sources: tuple[SpecSource, ...] = ()
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+    @property
+    def spec_digest(self) -> str:
+        return spec_digest(self.sources)
+
+    @property
+    def observed(self) -> Mapping[str, str]:
+        """Fingerprints of the live resources the plan was computed from (fingerprint.py)."""
+        return live_fingerprints(self.desired, self.live)
 
 
-def plan_directory(directory: Path, engine: Engine, policy: Policy = DEFAULT_POLICY) -> Planned:
-    desired = load_spec_dir(directory)
+def plan_directory(
+    directory: Path,
+    engine: Engine,
+    options: PlanOptions | None = None,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+) -> Planned:
+    sources = read_spec_dir(directory)
+    desired = build_desired_state(sources)
     live = read_live_state(engine)
     enforce_policy(desired, policy, live.engine.endpoint)
+    return plan_state(sources, desired, live, options)
+
+
+def plan_live(
+    sources: Sequence[SpecSource],
+    desired: DesiredState,
+    engine: Engine,
+    options: PlanOptions | None = None,
+) -> Planned:
+    """Read the engine now and plan ``desired`` (loaded from ``sources``) against it."""
+    return plan_state(sources, desired, read_live_state(engine), options)
+
+
+def plan_state(
+    sources: Sequence[SpecSource],
+    desired: DesiredState,
+    live: LiveState,
+    options: PlanOptions | None = None,
+) -> Planned:
+    """Plan ``desired`` against a live state already read."""
+    options = options or PlanOptions()
     diff = diff_states(desired, live)
-    plan = make_plan(desired, live, diff)
+    plan = make_plan(desired, live, diff, options)
     if live.engine.is_local:
         check_bind_sources(plan)
-    return Planned(desired, live, diff, plan)
+    return Planned(desired, live, diff, plan, tuple(sources), options)
 
 
 def enforce_policy(desired: DesiredState, policy: Policy, endpoint: str) -> None:

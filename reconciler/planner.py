@@ -2,15 +2,16 @@
 
 Order: the removals that free a replaced volume, then volume creates and replacements,
 then containers in ``volumes_from`` dependency order (ties broken by name), then starts
-and stops. The planner accounts for its own earlier actions: a container removed to free
-a volume is created again afterwards, not recreated.
+and stops, and last, with ``prune``, the removal of labelled leftovers (see prune.py).
+The planner accounts for its own earlier actions: a container removed to free a volume
+is created again afterwards, not recreated.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from reconciler.actions import (
     Action,
@@ -27,11 +28,25 @@ from reconciler.actions import (
 from reconciler.differ import Diff, ResourceDiff, Status, resolve_anonymous
 from reconciler.errors import PlanError
 from reconciler.model import DesiredContainer, DesiredState, LiveState, MountKind, RunState
+from reconciler.protection import refuse_protected_replacements
+from reconciler.prune import prune_actions
 
 
-def make_plan(desired: DesiredState, live: LiveState, diff: Diff) -> Plan:
+@dataclass(frozen=True)
+class PlanOptions:
+    """How a plan is made. ``allow_data_loss`` is checked before applying, not here, but it
+    belongs to the plan: a saved plan records both options and is applied with them."""
+
+    prune: bool = False
+    allow_data_loss: bool = False
+
+
+def make_plan(
+    desired: DesiredState, live: LiveState, diff: Diff, options: PlanOptions | None = None
+) -> Plan:
     _raise_conflicts(diff)
     volume_actions = _volume_actions(desired, diff)
+    refuse_protected_replacements(volume_actions, desired, live)
     replaced = {a.volume.name for a in volume_actions if isinstance(a, ReplaceVolume)}
     holders = _holders(replaced, desired, live)
     freed = {name: volume for volume, name in holders}
@@ -41,13 +56,17 @@ def make_plan(desired: DesiredState, live: LiveState, diff: Diff) -> Plan:
     ]
     container_actions = _container_actions(desired, live, diff, freed)
     actions = _with_requirements(holders, [*removals, *volume_actions, *container_actions])
+    notes: list[str] = []
+    if options is not None and options.prune:
+        pruned, notes = prune_actions(desired, live, actions)
+        actions += pruned
     touched = {a.split(":")[0] for a in map(action_key, actions)}
     unchanged = tuple(
         f"{d.address}: {d.reason}"
         for d in (*diff.volumes.values(), *diff.containers.values())
         if d.address not in touched
     )
-    return Plan(actions=tuple(actions), unchanged=unchanged)
+    return Plan(actions=tuple(actions), unchanged=unchanged, notes=tuple(notes))
 
 
 def _raise_conflicts(diff: Diff) -> None:

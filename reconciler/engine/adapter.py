@@ -94,6 +94,14 @@ class DockerEngine:
         with engine_errors("listing containers"):
             return list(self.client.containers(all=True))
 
+    def inspect_container(self, ref: str) -> RawObject:
+        with engine_errors(f"inspecting container {ref}"):
+            return dict(self.client.inspect_container(ref))
+
+    def disk_usage(self) -> RawObject:
+        with engine_errors("reading disk usage"):
+            return dict(self.client.df())
+
     def create_volume(self, request: VolumeCreate) -> None:
         with engine_errors(f"creating volume {request.name}"):
             self.client.create_volume(

@@ -35,13 +35,22 @@ class FakeEngine:
     containers: dict[str, RawObject] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     """Every call as (method, subject), reads included, in order."""
+    volumes_from: dict[str, list[str]] = field(default_factory=dict)
+    """HostConfig.VolumesFrom by container ID: only inspect shows it, not the list."""
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
     def mutations(self) -> list[tuple[str, str]]:
-        reads = {"info", "list_volumes", "list_containers", "image_present"}
+        reads = {
+            "info",
+            "list_volumes",
+            "list_containers",
+            "image_present",
+            "inspect_container",
+            "disk_usage",
+        }
         return [call for call in self.calls if call[0] not in reads]
 
     def _record(self, method: str, subject: str = "", *, mutating: bool = True) -> None:
@@ -60,6 +69,30 @@ class FakeEngine:
     def list_containers(self) -> list[RawObject]:
         self._record("list_containers", mutating=False)
         return [dict(c) for c in self.containers.values()]
+
+    def inspect_container(self, ref: str) -> RawObject:
+        self._record("inspect_container", ref, mutating=False)
+        container = self._get(ref, "inspecting")
+        return {
+            "Id": container["Id"],
+            "Name": container["Names"][0],
+            "Config": {"Image": container["Image"], "Labels": dict(container["Labels"])},
+            "HostConfig": {"VolumesFrom": self.volumes_from.get(container["Id"]) or None},
+            "Mounts": [dict(m) for m in container["Mounts"]],
+        }
+
+    def disk_usage(self) -> RawObject:
+        """Sizes are unknown (-1), as the engine reports for volumes it cannot measure."""
+        self._record("disk_usage", mutating=False)
+        return {
+            "Volumes": [
+                {**v, "UsageData": {"Size": -1, "RefCount": self._users(v["Name"])}}
+                for v in self.volumes.values()
+            ]
+        }
+
+    def _users(self, volume: str) -> int:
+        return sum(_uses(c, volume) for c in self.containers.values())
 
     def create_volume(self, request: VolumeCreate) -> None:
         self._record("create_volume", request.name)
@@ -104,6 +137,7 @@ class FakeEngine:
             "Labels": dict(request.labels),
             "Mounts": list(mounts.values()),
         }
+        self.volumes_from[container_id] = list(request.volumes_from)
         return container_id
 
     def start_container(self, ref: str) -> None:

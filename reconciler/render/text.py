@@ -28,11 +28,13 @@ def render_plan(plan: Plan, engine: EngineInfo) -> Text:
             f"No changes. The engine matches the specs ({len(plan.unchanged)} resources).\n",
             style="green",
         )
-        return text
-    for action in plan.actions:
-        text.append_text(render_action(action))
-    text.append("\n")
-    text.append_text(render_summary(plan))
+    else:
+        for action in plan.actions:
+            text.append_text(render_action(action))
+        text.append("\n")
+        text.append_text(render_summary(plan))
+    for note in plan.notes:
+        text.append(f"Note: {note}\n", style="yellow")
     return text
 
 
@@ -46,7 +48,9 @@ def render_action(action: Action) -> Text:
         line.append(f"  ({action.origin.file}:{action.origin.line})", style="dim")
     line.append(f"\n      {action.reason}\n", style="dim")
     for change in action.changes:
-        line.append(f"      {change.path}: {_show(change.before)} -> {_show(change.after)}\n")
+        line.append(
+            f"      {change.path}: {show_value(change.before)} -> {show_value(change.after)}\n"
+        )
     return line
 
 
@@ -87,7 +91,7 @@ def render_report(report: ApplyReport) -> Text:
     return text
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """Values as they are written in a spec: strings bare, the rest as JSON (true, null)."""
     if value is None:
         return "(none)"

@@ -1,0 +1,51 @@
+"""What ``apply`` applies: a spec folder planned now, or a saved plan checked again.
+
+Both give the projects to lock and the images the lock may use before anything is read
+from the engine, then a fresh ``Planned`` once the lock is held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.engine.base import Engine
+from reconciler.errors import RefusedError
+from reconciler.model import DesiredState
+from reconciler.pipeline import Planned, plan_live
+from reconciler.planner import PlanOptions
+from reconciler.saved_plan import SavedPlan, read_saved_plan, replan_saved
+from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.loader import build_desired_state
+
+
+@dataclass(frozen=True)
+class ApplyTarget:
+    sources: tuple[SpecSource, ...]
+    desired: DesiredState
+    options: PlanOptions
+    saved: SavedPlan | None = None
+
+    @classmethod
+    def open(cls, target: Path, options: PlanOptions) -> ApplyTarget:
+        """A folder of specs, or a plan file; a plan file keeps the options it was made with."""
+        if not target.is_file():
+            sources = tuple(read_spec_dir(target))
+            return cls(sources, build_desired_state(list(sources)), options)
+        if options != PlanOptions():
+            raise RefusedError(
+                "a saved plan is applied with the options it was made with; to change "
+                "--prune or --allow-data-loss, make the plan again with them"
+            )
+        saved = read_saved_plan(target)
+        desired = build_desired_state(list(saved.sources))
+        return cls(saved.sources, desired, saved.options, saved)
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        return tuple(sorted({c.image for c in self.desired.containers.values()}))
+
+    def plan(self, engine: Engine) -> Planned:
+        if self.saved is not None:
+            return replan_saved(self.saved, engine)
+        return plan_live(self.sources, self.desired, engine, self.options)

@@ -1,0 +1,162 @@
+"""The commands for pipelines and operators: ``drift``, ``status`` and ``unlock``.
+
+Registered on the main app by cli.py, whose ``main`` maps errors to exit codes. ``drift``
+exits 0 in sync, 2 on drift, 1 on error (Terraform's ``-detailed-exitcode`` family, not
+``kubectl diff``'s, where 1 means a difference).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from reconciler.differ import diff_states
+from reconciler.drift import DriftReport, build_drift_report
+from reconciler.engine.adapter import DockerEngine
+from reconciler.live_reader import read_live_state
+from reconciler.lock import LockHolder
+from reconciler.lock import unlock as release_lock
+from reconciler.output_file import write_output
+from reconciler.render.drift_text import render_drift, render_drift_summary
+from reconciler.render.json import drift_document, dumps, status_document
+from reconciler.render.junit import render_drift_junit
+from reconciler.render.markdown import render_drift_markdown
+from reconciler.render.status_text import render_status
+from reconciler.spec.loader import load_spec_dir
+from reconciler.status import read_topology
+
+EXIT_DRIFT = 2
+
+gitops = typer.Typer()
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+SpecDirArgument = Annotated[
+    Path, typer.Argument(help="Folder of *.yaml/*.yml spec files, read recursively.")
+]
+Host = Annotated[
+    str | None,
+    typer.Option("--host", "-H", help="Engine endpoint (default: $DOCKER_HOST)."),
+]
+
+
+class ReportFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    JUNIT = "junit"
+
+
+class StatusFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def write_stdout(text: str) -> None:
+    """Machine-readable output goes to stdout untouched: no markup, wrapping or colour."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def lock_waiting(console: Console) -> Callable[[LockHolder], None]:
+    def announce(holder: LockHolder) -> None:
+        console.print(
+            f"waiting for the lock on project {holder.project}, held by {holder}", markup=False
+        )
+
+    return announce
+
+
+@gitops.command(
+    epilog="Examples: volplan drift specs/ ; volplan drift specs/ --format markdown "
+    "--output drift.md ; volplan drift specs/ --format junit --output drift.xml"
+)
+def drift(
+    directory: SpecDirArgument,
+    host: Host = None,
+    output_format: Annotated[
+        ReportFormat,
+        typer.Option("--format", help="text, json, markdown (a PR comment) or junit."),
+    ] = ReportFormat.TEXT,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the report to this file; the summary still prints."
+        ),
+    ] = None,
+) -> None:
+    """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
+    desired = load_spec_dir(directory)
+    live = read_live_state(DockerEngine.connect(host))
+    report = build_drift_report(desired, live, diff_states(desired, live))
+    if output is not None:
+        write_output(output, _render_report(report, output_format, directory))
+        out.print(render_drift_summary(report), end="")
+        out.print(f"Report ({output_format.value}) written to {output}")
+    elif output_format is ReportFormat.TEXT:
+        out.print(render_drift(report), end="")
+    else:
+        write_stdout(_render_report(report, output_format, directory))
+    if not report.in_sync:
+        raise typer.Exit(EXIT_DRIFT)
+
+
+def _render_report(report: DriftReport, output_format: ReportFormat, directory: Path) -> str:
+    match output_format:
+        case ReportFormat.TEXT:
+            return render_drift(report).plain
+        case ReportFormat.JSON:
+            return dumps(drift_document(report))
+        case ReportFormat.MARKDOWN:
+            return render_drift_markdown(
+                report, json_hint=f"volplan drift {directory} --format json"
+            )
+        case ReportFormat.JUNIT:
+            return render_drift_junit(report)
+
+
+@gitops.command(
+    epilog="Examples: volplan status ; volplan status specs/ ; volplan status --format json"
+)
+def status(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="Spec folder: show its projects only (default: the whole engine)."),
+    ] = None,
+    host: Host = None,
+    output_format: Annotated[
+        StatusFormat, typer.Option("--format", help="text or json.")
+    ] = StatusFormat.TEXT,
+) -> None:
+    """Show the live volume topology: volumes, who mounts them, volumes_from, binds, dangling."""
+    desired = load_spec_dir(directory) if directory is not None else None
+    topology = read_topology(DockerEngine.connect(host), desired)
+    if output_format is StatusFormat.JSON:
+        write_stdout(dumps(status_document(topology)))
+    else:
+        out.print(render_status(topology), end="")
+
+
+@gitops.command(epilog="Examples: volplan unlock shop ; volplan unlock shop --force")
+def unlock(
+    projects: Annotated[list[str], typer.Argument(help="Project(s) whose lock to release.")],
+    host: Host = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Release the lock even if its run may still be alive."),
+    ] = False,
+) -> None:
+    """Release a lock left by a killed apply (stale), or any lock with --force."""
+    engine = DockerEngine.connect(host)
+    for project in projects:
+        holder = release_lock(engine, project, force=force)
+        if holder is None:
+            out.print(f"project {project}: not locked")
+        else:
+            out.print(f"project {project}: released the lock of {holder}", markup=False)

@@ -1,0 +1,65 @@
+"""The drift report for a person at a terminal, and its one-line summary. Pure.
+
+Returns rich ``Text``; the console decides whether styles become colours.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from reconciler.drift import DriftEntry, DriftReport, DriftStatus
+from reconciler.render.text import show_value
+
+_SYMBOLS = {
+    DriftStatus.CHANGED: ("~", "yellow"),
+    DriftStatus.MISSING: ("+", "yellow"),
+    DriftStatus.NOT_IN_SPECS: ("-", "red"),
+    DriftStatus.UNMANAGED_USER: ("?", "yellow"),
+    DriftStatus.DANGLING: ("?", "dim"),
+    DriftStatus.IN_SYNC: ("=", "green"),
+}
+
+
+def render_drift(report: DriftReport) -> Text:
+    engine = report.engine
+    text = Text(
+        f"Drift report for {engine.endpoint} (Docker {engine.server_version}, "
+        f"API {engine.api_version}), projects: {', '.join(report.projects)}\n\n"
+    )
+    for entry in report.entries:
+        text.append_text(_entry(entry))
+    text.append("\n")
+    text.append_text(render_drift_summary(report))
+    return text
+
+
+def render_drift_summary(report: DriftReport) -> Text:
+    if report.in_sync:
+        return Text(
+            f"No drift: {len(report.entries)} resource(s) match the specs.\n", style="green"
+        )
+    counts = report.counts()
+    parts = [f"{n} {status}" for status, n in counts.items() if n and status != "total"]
+    return Text(
+        f"Drift: {len(report.drifted)} of {counts['total']} resource(s) ({', '.join(parts)}).\n",
+        style="bold yellow",
+    )
+
+
+def _entry(entry: DriftEntry) -> Text:
+    symbol, style = _SYMBOLS[entry.status]
+    line = Text()
+    line.append(f"{symbol} {entry.status.value:<14} {entry.address}", style=style)
+    if entry.destructive_fix:
+        line.append("  [fix destroys data]", style="bold red")
+    if entry.origin is not None:
+        line.append(f"  ({entry.origin.file}:{entry.origin.line})", style="dim")
+    if entry.status is DriftStatus.IN_SYNC:
+        return line.append("\n")
+    line.append(f"\n      {entry.reason}\n", style="dim")
+    for change in entry.changes:
+        line.append(
+            f"      {change.path}: live {show_value(change.before)}, "
+            f"spec {show_value(change.after)}\n"
+        )
+    return line

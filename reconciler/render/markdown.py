@@ -1,0 +1,94 @@
+"""The drift report as Markdown, for a pull-request or merge-request comment. Pure.
+
+Forges cap a comment's length (GitHub at 65,536 characters), so the report stays under
+``MAX_CHARS``: findings a fix would destroy data for come first, then the other drift, and
+what does not fit is counted and left to the JSON report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.drift import DriftEntry, DriftReport, DriftStatus
+
+MAX_CHARS = 65_000
+_FOOTER_ROOM = 400
+
+
+def render_drift_markdown(report: DriftReport, *, json_hint: str) -> str:
+    """``json_hint`` tells the reader how to get the full JSON report (a command or a file)."""
+    head = _heading(report)
+    if report.in_sync:
+        return head + "No drift: the engine matches the specs.\n"
+    rows = [_row(e) for e in report.drifted]
+    table = "| Resource | Status | Fix destroys data | Details |\n|---|---|---|---|\n"
+    shown = 0
+    budget = MAX_CHARS - _FOOTER_ROOM - len(head) - len(table)
+    for row in rows:
+        if len(row) > budget:
+            break
+        table += row
+        budget -= len(row)
+        shown += 1
+    body = head + table
+    synced = [e for e in report.entries if e.status is DriftStatus.IN_SYNC]
+    in_sync = _in_sync_list(synced)
+    if shown == len(rows) and len(in_sync) <= budget:
+        body += in_sync
+    else:
+        left = len(rows) - shown
+        body += (
+            f"\n{left} more drifted resource(s) and the {len(synced)} in-sync one(s) are not "
+            f"shown here, to stay under the comment size limit; the full report is in the JSON "
+            f"report: {_code(json_hint)}.\n"
+        )
+    return body
+
+
+def _heading(report: DriftReport) -> str:
+    counts = report.counts()
+    engine = report.engine
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n and status != "total")
+    return (
+        f"## volplan drift: {len(report.drifted)} of {counts['total']} resource(s) drifted\n\n"
+        f"Projects {', '.join(_code(p) for p in report.projects)} on {_code(engine.endpoint)} "
+        f"(Docker {_cell(engine.server_version)}, daemon {_code(engine.daemon_id)}): "
+        f"{summary}.\n\n"
+    )
+
+
+def _row(entry: DriftEntry) -> str:
+    details = [_cell(entry.reason)]
+    details += [
+        f"{_code(c.path)}: live {_value(c.before)} → spec {_value(c.after)}" for c in entry.changes
+    ]
+    if entry.origin is not None:
+        details.append(f"spec: {_code(f'{entry.origin.file}:{entry.origin.line}')}")
+    destroys = "**yes**" if entry.destructive_fix else "no"
+    return (
+        f"| {_code(entry.address)} | {entry.status.value} | {destroys} | {'<br>'.join(details)} |\n"
+    )
+
+
+def _in_sync_list(entries: list[DriftEntry]) -> str:
+    if not entries:
+        return ""
+    items = "".join(f"- {_code(e.address)}\n" for e in entries)
+    return f"\n<details><summary>In sync ({len(entries)})</summary>\n\n{items}\n</details>\n"
+
+
+def _value(value: Any) -> str:
+    return "(none)" if value is None else _code(str(value))
+
+
+def _code(text: str) -> str:
+    """An inline code span, or escaped text when the value itself holds a backtick."""
+    if "`" in text or "\n" in text:
+        return _cell(text)
+    return "`" + text.replace("|", "\\|") + "`"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a table cell: no pipe, newline or HTML tag can break the table."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("|", "\\|").replace("\n", "<br>")

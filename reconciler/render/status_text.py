@@ -1,0 +1,73 @@
+"""The live topology (``volplan status``) for a person at a terminal. Pure."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from reconciler.status import Topology, Use, VolumeNode
+
+
+def render_status(topology: Topology) -> Text:
+    engine = topology.engine
+    scope = f"projects: {', '.join(topology.projects)}" if topology.projects else "whole engine"
+    text = Text(
+        f"Topology of {engine.endpoint} (Docker {engine.server_version}, "
+        f"API {engine.api_version}), {scope}\n"
+    )
+    text.append_text(_heading("Volumes", len(topology.volumes)))
+    for volume in topology.volumes:
+        text.append_text(_volume(volume))
+    text.append_text(_heading("Data-volume containers", len(topology.data_containers)))
+    for data in topology.data_containers:
+        mounts = ", ".join(f"{_short(m.source)}:{m.target}" for m in data.mounts) or "no mounts"
+        text.append(f"  {data.name} ({data.status}): {mounts}\n")
+        for user, mode in data.users:
+            text.append(f"    used by {user} (volumes_from, {mode})\n")
+    text.append_text(_heading("Bind mounts", len(topology.binds)))
+    for bind in topology.binds:
+        text.append(f"  {bind.host_path}\n")
+        text.append_text(_uses(bind.users))
+    dangling = topology.dangling
+    text.append_text(_heading("Dangling volumes", len(dangling)))
+    text.append("".join(f"  {_short(n)}\n" for n in dangling))
+    return text
+
+
+def _heading(title: str, count: int) -> Text:
+    return Text(f"\n{title} ({count}):{'' if count else ' none'}\n", style="bold")
+
+
+def _volume(volume: VolumeNode) -> Text:
+    size = human_size(volume.size) if volume.size is not None else "size unknown"
+    tags = [f"project {volume.project}"] if volume.project else ["unlabelled"]
+    if volume.protected:
+        tags.append("protected")
+    line = Text(f"  {volume.name}  {volume.driver}  {size}  [{', '.join(tags)}]\n")
+    line.append(f"    at {volume.mountpoint}\n", style="dim")
+    if not volume.users:
+        line.append("    used by no container (dangling)\n", style="yellow")
+    line.append_text(_uses(volume.users))
+    return line
+
+
+def _uses(uses: tuple[Use, ...]) -> Text:
+    text = Text()
+    for use in uses:
+        via = f", via volumes_from {use.via}" if use.via else ""
+        text.append(f"    {use.container}:{use.target} ({'ro' if use.read_only else 'rw'}{via})\n")
+    return text
+
+
+def _short(name: str) -> str:
+    """Anonymous volume names are 64 hex digits; 12 are enough to tell them apart."""
+    is_hex = len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+    return name[:12] if is_hex else name
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"

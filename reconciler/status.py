@@ -1,0 +1,223 @@
+"""Live volume topology for ``volplan status``: what ``docker inspect`` shows under Mounts,
+gathered for a project (or the whole engine) in one view.
+
+``read_topology`` does the I/O; it may cost more than a plan's four requests: one
+``/system/df`` (the only place the engine reports volume sizes) and one inspect per
+container in view (``volumes_from`` is not in the list answer). ``build_topology`` is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reconciler import labels
+from reconciler.engine.base import Engine, RawObject
+from reconciler.errors import EngineNotFound
+from reconciler.live_reader import read_live_state
+from reconciler.model import DesiredState, EngineInfo, LiveContainer, LiveState
+
+
+@dataclass(frozen=True)
+class Use:
+    """A container mounting something at ``target``; ``via`` names a volumes_from source."""
+
+    container: str
+    target: str
+    read_only: bool
+    via: str | None = None
+
+
+@dataclass(frozen=True)
+class VolumeNode:
+    name: str
+    driver: str
+    mountpoint: str
+    size: int | None
+    project: str | None
+    protected: bool
+    users: tuple[Use, ...]
+
+
+@dataclass(frozen=True)
+class SharedMount:
+    """One mount of a data-volume container: a volume name or a host path, at ``target``."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class DataContainer:
+    """A container others take mounts from through ``volumes_from``."""
+
+    name: str
+    status: str
+    mounts: tuple[SharedMount, ...]
+    users: tuple[tuple[str, str], ...]
+    """(container, mode) pairs; mode is "rw" or "ro"."""
+
+
+@dataclass(frozen=True)
+class BindNode:
+    host_path: str
+    users: tuple[Use, ...]
+
+
+@dataclass(frozen=True)
+class Topology:
+    engine: EngineInfo
+    projects: tuple[str, ...]
+    """The projects in view; empty for the whole engine."""
+    volumes: tuple[VolumeNode, ...]
+    data_containers: tuple[DataContainer, ...]
+    binds: tuple[BindNode, ...]
+
+    @property
+    def dangling(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.volumes if not v.users)
+
+
+def read_topology(engine: Engine, desired: DesiredState | None) -> Topology:
+    live = read_live_state(engine)
+    volumes, containers = scope(live, desired)
+    volumes_from = {name: _volumes_from(engine, name) for name in sorted(containers)}
+    sizes = volume_sizes(engine.disk_usage())
+    projects = desired.projects if desired is not None else ()
+    return build_topology(
+        live, volumes, containers, sizes=sizes, volumes_from=volumes_from, projects=projects
+    )
+
+
+def _volumes_from(engine: Engine, name: str) -> tuple[str, ...]:
+    """HostConfig.VolumesFrom; a container removed since the list call has none."""
+    try:
+        raw = engine.inspect_container(name)
+    except EngineNotFound:
+        return ()
+    return tuple((raw.get("HostConfig") or {}).get("VolumesFrom") or ())
+
+
+def scope(live: LiveState, desired: DesiredState | None) -> tuple[set[str], set[str]]:
+    """Volume and container names in view: everything, or what the projects reach."""
+    if desired is None:
+        return set(live.volumes), set(live.containers)
+    projects = set(desired.projects)
+    containers = {
+        n
+        for n, c in live.containers.items()
+        if n in desired.containers or c.labels.get(labels.PROJECT) in projects
+    }
+    volumes = {
+        n
+        for n, v in live.volumes.items()
+        if n in desired.volumes or v.labels.get(labels.PROJECT) in projects
+    }
+    volumes |= {m.name for n in containers for m in live.containers[n].mounts if m.name}
+    containers |= {c.name for v in volumes for c in live.containers_using_volume(v)}
+    return volumes & set(live.volumes), containers
+
+
+def volume_sizes(disk_usage: RawObject) -> dict[str, int]:
+    """Sizes from ``/system/df``; the engine reports -1 when it cannot tell."""
+    sizes = {}
+    for volume in disk_usage.get("Volumes") or []:
+        size = (volume.get("UsageData") or {}).get("Size", -1)
+        if isinstance(size, int) and size >= 0:
+            sizes[volume["Name"]] = size
+    return sizes
+
+
+def build_topology(
+    live: LiveState,
+    volumes: set[str],
+    containers: set[str],
+    *,
+    sizes: Mapping[str, int],
+    volumes_from: Mapping[str, tuple[str, ...]],
+    projects: tuple[str, ...],
+) -> Topology:
+    in_view = [live.containers[n] for n in sorted(containers)]
+    sources = _sources(volumes_from)
+    return Topology(
+        engine=live.engine,
+        projects=projects,
+        volumes=tuple(_volume(live, name, in_view, sizes, sources) for name in sorted(volumes)),
+        data_containers=_data_containers(live, volumes_from),
+        binds=_binds(live, in_view, sources),
+    )
+
+
+def _sources(volumes_from: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Container -> the containers it takes mounts from."""
+    return {
+        user: [entry.partition(":")[0] for entry in entries]
+        for user, entries in volumes_from.items()
+    }
+
+
+def _via(live: LiveState, user: str, target: str, sources: Mapping[str, list[str]]) -> str | None:
+    for source in sources.get(user, []):
+        found = live.containers.get(source)
+        if found is not None and found.mount_at(target) is not None:
+            return source
+    return None
+
+
+def _volume(
+    live: LiveState,
+    name: str,
+    in_view: list[LiveContainer],
+    sizes: Mapping[str, int],
+    sources: Mapping[str, list[str]],
+) -> VolumeNode:
+    volume = live.volumes[name]
+    users = tuple(
+        Use(c.name, m.target, m.read_only, _via(live, c.name, m.target, sources))
+        for c in live.containers_using_volume(name)
+        for m in c.mounts
+        if m.name == name
+    )
+    return VolumeNode(
+        name=name,
+        driver=volume.driver,
+        mountpoint=volume.mountpoint,
+        size=sizes.get(name),
+        project=volume.labels.get(labels.PROJECT),
+        protected=volume.labels.get(labels.PROTECT) == "true",
+        users=users,
+    )
+
+
+def _data_containers(
+    live: LiveState, volumes_from: Mapping[str, tuple[str, ...]]
+) -> tuple[DataContainer, ...]:
+    users: dict[str, list[tuple[str, str]]] = {}
+    for user, entries in sorted(volumes_from.items()):
+        for entry in entries:
+            source, _, mode = entry.partition(":")
+            users.setdefault(source, []).append((user, mode or "rw"))
+    found = []
+    for name, using in sorted(users.items()):
+        container = live.containers.get(name)
+        mounts = tuple(
+            SharedMount(m.name or m.source, m.target)
+            for m in (container.mounts if container else ())
+        )
+        status = container.status if container else "missing"
+        found.append(DataContainer(name, status, mounts, tuple(using)))
+    return tuple(found)
+
+
+def _binds(
+    live: LiveState, in_view: list[LiveContainer], sources: Mapping[str, list[str]]
+) -> tuple[BindNode, ...]:
+    by_path: dict[str, list[Use]] = {}
+    for container in in_view:
+        for mount in container.mounts:
+            if mount.type == "bind":
+                via = _via(live, container.name, mount.target, sources)
+                by_path.setdefault(mount.source, []).append(
+                    Use(container.name, mount.target, mount.read_only, via)
+                )
+    return tuple(BindNode(path, tuple(uses)) for path, uses in sorted(by_path.items()))

@@ -1,0 +1,45 @@
+"""Helpers for the GitOps tests: spec folders, the committed JSON Schemas, lock labels."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "reconciler" / "schemas"
+
+
+def write_specs(root: Path, text: str, *, folder: str = "specs", name: str = "shop.yaml") -> Path:
+    """Write one spec file under root/folder and return the folder."""
+    specs = root / folder
+    specs.mkdir(parents=True, exist_ok=True)
+    (specs / name).write_text(textwrap.dedent(text))
+    return specs
+
+
+def validate(document: Any, schema_name: str) -> None:
+    """Raise if ``document`` breaks the committed schema ``schema_name``."""
+    schema = json.loads((SCHEMAS / schema_name).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(document)
+
+
+def start_cli(docker_host: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
+    """Start volplan in the background, like RunCli would run it, with pipes to read."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DOCKER_")}
+    env |= {"DOCKER_HOST": docker_host, "NO_COLOR": "1", "CI": "true"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+    )

@@ -1,0 +1,134 @@
+"""The drift report and its renderers, from fake-engine states: pure, no Docker."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from support.gitops import validate
+
+from reconciler import labels
+from reconciler.actions import Change
+from reconciler.applier import apply_plan
+from reconciler.differ import diff_states
+from reconciler.drift import DriftEntry, DriftReport, DriftStatus, build_drift_report
+from reconciler.engine.base import ContainerCreate, VolumeCreate
+from reconciler.engine.fake import FAKE_INFO, FakeEngine
+from reconciler.live_reader import read_live_state
+from reconciler.model import Mount, MountKind
+from reconciler.planner import make_plan
+from reconciler.render.json import drift_document, dumps
+from reconciler.render.junit import render_drift_junit
+from reconciler.render.markdown import MAX_CHARS, render_drift_markdown
+from specs import desired_from
+
+SPEC = """
+version: 1
+project: shop
+volumes:
+  data: {}
+  spare: {}
+containers:
+  app: {image: busybox, mounts: ["data:/data"]}
+"""
+
+
+def _drifted_engine() -> FakeEngine:
+    engine = FakeEngine()
+    desired = desired_from(SPEC)
+    live = read_live_state(engine)
+    apply_plan(make_plan(desired, live, diff_states(desired, live)), engine)
+    engine.remove_volume("spare")
+    engine.create_volume(VolumeCreate("orphan", "local", {}, {}))
+    engine.create_volume(VolumeCreate("old", "local", {}, {labels.PROJECT: "shop"}))
+    engine.create_container(
+        ContainerCreate("peek", "busybox", None, {}, (Mount("/p", MountKind.VOLUME, "data"),))
+    )
+    return engine
+
+
+def _report(engine: FakeEngine) -> DriftReport:
+    desired = desired_from(SPEC)
+    live = read_live_state(engine)
+    return build_drift_report(desired, live, diff_states(desired, live))
+
+
+def test_each_category_is_found_and_ordered_for_a_reader() -> None:
+    report = _report(_drifted_engine())
+
+    assert [(e.address, e.status.value) for e in report.entries] == [
+        ("volume.old", "not-in-specs"),
+        ("volume.spare", "missing"),
+        ("container.peek", "unmanaged-user"),
+        ("volume.orphan", "dangling"),
+        ("container.app", "in-sync"),
+        ("volume.data", "in-sync"),
+    ]
+    assert report.counts() == {
+        "changed": 0,
+        "missing": 1,
+        "not-in-specs": 1,
+        "unmanaged-user": 1,
+        "dangling": 1,
+        "in-sync": 2,
+        "total": 6,
+    }
+    assert not report.in_sync
+
+
+def test_json_report_matches_its_schema_and_is_deterministic() -> None:
+    engine = _drifted_engine()
+
+    first, second = dumps(drift_document(_report(engine))), dumps(drift_document(_report(engine)))
+
+    assert first == second
+    validate(json.loads(first), "drift.schema.json")
+
+
+def test_junit_has_one_case_per_resource_and_escapes_everything() -> None:
+    entry = DriftEntry("volume", 'a<b>&"c', DriftStatus.CHANGED, "x < y & z", (Change("p", 1, 2),))
+    report = DriftReport(
+        FAKE_INFO, ("shop",), (entry, DriftEntry("volume", "ok", DriftStatus.IN_SYNC, ""))
+    )
+
+    root = ET.fromstring(render_drift_junit(report))
+
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    cases = list(suite.iter("testcase"))
+    assert [c.get("name") for c in cases] == ['volume.a<b>&"c', "volume.ok"]
+    failure = cases[0].find("failure")
+    assert failure is not None
+    assert failure.text == "x < y & z\np: live 1, spec 2"
+    assert cases[1].find("failure") is None
+
+
+def test_markdown_stays_under_the_comment_limit_with_destructive_rows_first() -> None:
+    changed = [
+        DriftEntry("container", f"c{i:05}", DriftStatus.CHANGED, "config differs " * 8)
+        for i in range(3000)
+    ]
+    destructive = DriftEntry(
+        "volume", "pgdata", DriftStatus.CHANGED, "driver | differs", destructive_fix=True
+    )
+    report = DriftReport(FAKE_INFO, ("shop",), (destructive, *changed))
+
+    text = render_drift_markdown(report, json_hint="volplan drift specs --format json")
+
+    assert len(text) < MAX_CHARS
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert rows[0] == "| `volume.pgdata` | changed | **yes** | driver \\| differs |"
+    assert 0 < len(rows) < 3001
+    assert text.rstrip().endswith("`volplan drift specs --format json`.")
+    assert f"{3001 - len(rows)} more drifted resource(s)" in text
+
+
+def test_markdown_for_an_engine_in_sync() -> None:
+    report = DriftReport(
+        FAKE_INFO, ("shop",), (DriftEntry("volume", "a", DriftStatus.IN_SYNC, ""),)
+    )
+
+    text = render_drift_markdown(report, json_hint="x")
+
+    assert text.endswith("No drift: the engine matches the specs.\n")
