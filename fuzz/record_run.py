@@ -58,6 +58,17 @@ def run_target(seconds: int, workdir: Path) -> tuple[int, dict[str, int], list[P
     return result.returncode, stats, findings
 
 
+def _commit() -> str:
+    """The commit fuzzed, so a recorded count can be read against the code it covered."""
+    result = subprocess.run(
+        ["git", "-C", str(FUZZ), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "unknown"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=600)
@@ -76,6 +87,7 @@ def main() -> int:
                 shutil.copy(finding, FUZZ / "crashes" / finding.name)
     record = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": _commit(),
         "target": "fuzz/loader_target.py",
         "seconds": seconds,
         "inputs_tried": stats.get("number_of_executed_units", 0),
