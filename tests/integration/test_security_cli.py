@@ -159,3 +159,22 @@ def test_shell_syntax_in_values_reaches_the_engine_as_data(
     assert config["Labels"]["note"] == payload
     assert clean_engine.inspect_volume("payload-vol")["Labels"]["note"] == payload
     assert not marker.exists()
+
+
+def test_a_saved_plan_is_checked_against_the_policy_again_when_applied(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path
+) -> None:
+    specs = write_spec(tmp_path / "specs", [HOSTNAME_FILE])
+    lenient = tmp_path / "lenient.yaml"
+    lenient.write_text(f"version: 1\nhost_paths: {{allow: ['/', {HOSTNAME_FILE}]}}\n")
+    saved = tmp_path / "plan.json"
+    planned = run_cli("plan", str(specs), "--policy", str(lenient), "--out", str(saved))
+    assert planned.exit_code == 0, planned.stderr
+
+    result = run_cli("apply", str(saved), cwd=tmp_path)
+
+    assert result.exit_code == 1
+    assert f"bind source {HOSTNAME_FILE} lies under /etc, denied by the built-in policy" in (
+        result.stderr
+    )
+    assert clean_engine.container_names() == set()
