@@ -90,7 +90,14 @@ def load_policy(explicit: Path | None, *, spec_dir: Path, cwd: Path | None = Non
 def read_policy(path: Path) -> Policy:
     if not path.is_file():
         raise SpecError(
-            [Problem(Position(str(path), 1, 1), "", "policy file not found", "policy-file")]
+            [
+                Problem(
+                    Position(str(path), 1, 1),
+                    "",
+                    "no policy file here (not found, or not a file)",
+                    "policy-file",
+                )
+            ]
         )
     source = read_source(path)
     documents = parse_documents(source.display_name, source.raw)
