@@ -27,14 +27,15 @@ from reconciler.backup import backup as backup_target
 from reconciler.backup import resolve_target
 from reconciler.backup import restore as restore_target
 from reconciler.cli_gitops import gitops, lock_waiting, write_stdout
-from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.adapter import DockerEngine, resolve_host
 from reconciler.engine.base import MAX_CONCURRENT_CALLS, Engine
 from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, RefusedError, SpecError, VolplanError
 from reconciler.lock import engine_lock
-from reconciler.pipeline import plan_directory
+from reconciler.pipeline import enforce_policy, plan_directory
 from reconciler.planner import PlanOptions
+from reconciler.policy_file import load_policy
 from reconciler.render.json import dumps, plan_document
 from reconciler.render.progress import byte_progress
 from reconciler.render.text import render_plan, render_report, render_result
@@ -81,6 +82,15 @@ AllowDataLossOption = Annotated[
     typer.Option(
         "--allow-data-loss",
         help="Allow actions that destroy volume data (replacements, pruned volumes).",
+    ),
+]
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Host-path policy file (default: ./volplan.policy.yaml if present, else the "
+        "built-in policy).",
     ),
 ]
 
@@ -138,10 +148,11 @@ def connect(host: str | None) -> Engine:
     return with_crash_hook(RetryingEngine(DockerEngine.connect(host)))
 
 
-@app.command(epilog="Example: volplan validate specs/")
-def validate(directory: SpecDir) -> None:
-    """Load and validate the specs; needs no engine."""
+@app.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
+def validate(directory: SpecDir, *, policy: PolicyOption = None) -> None:
+    """Load and validate the specs, and check them against the policy; needs no engine."""
     desired = load_spec_dir(directory)
+    enforce_policy(desired, load_policy(policy, spec_dir=directory), resolve_host(None))
     out.print(
         f"{directory}: valid ({len(desired.volumes)} volumes, {len(desired.containers)} "
         f"containers, projects: {', '.join(desired.projects)})"
@@ -179,10 +190,12 @@ def plan(
     migrate: MigrateOption = False,
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
     options = _options(prune, allow_data_loss, migrate, backup_dir, helper_image)
-    planned = plan_directory(directory, connect(host), options)
+    enforced = load_policy(policy, spec_dir=directory)
+    planned = plan_directory(directory, connect(host), options, policy=enforced)
     if output_format is PlanFormat.JSON:
         write_stdout(dumps(plan_document(planned)))
     else:
@@ -225,6 +238,7 @@ def apply(
     migrate: MigrateOption = False,
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
+    policy: PolicyOption = None,
     parallelism: Annotated[
         int | None,
         typer.Option(
@@ -243,6 +257,8 @@ def apply(
     engine = connect(host)
     options = _options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     chosen = ApplyTarget.open(target, options)
+    spec_dir = Path(chosen.saved.spec_dir) if chosen.saved is not None else target
+    enforce_policy(chosen.desired, load_policy(policy, spec_dir=spec_dir), resolve_host(host))
     if dry_run:
         planned = chosen.plan(engine)
         out.print(render_plan(planned.plan, planned.live.engine))

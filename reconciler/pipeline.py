@@ -5,6 +5,7 @@ This is the one place that wires I/O (files, engine) to the pure stages.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,13 @@ from reconciler.background import Background
 from reconciler.data_safety import helper_image, make_safe
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
+from reconciler.errors import SpecError
 from reconciler.fingerprint import live_fingerprints, spec_digest
 from reconciler.gc_paused import gc_paused
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.planner import PlanOptions, make_plan
+from reconciler.policy import DEFAULT_POLICY, Policy, check_policy
 from reconciler.preflight import check_bind_sources
 from reconciler.recovery import plan_recovery
 from reconciler.spec.files import SpecSource, read_spec_dir
@@ -44,8 +47,15 @@ class Planned:
         return live_fingerprints(self.desired, self.live)
 
 
-def plan_directory(directory: Path, engine: Engine, options: PlanOptions | None = None) -> Planned:
+def plan_directory(
+    directory: Path,
+    engine: Engine,
+    options: PlanOptions | None = None,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+) -> Planned:
     sources, desired, live = load_and_read(directory, lambda: engine)
+    enforce_policy(desired, policy, live.engine.endpoint)
     return plan_state(sources, desired, live, options)
 
 
@@ -90,3 +100,17 @@ def plan_state(
     if live.engine.is_local:
         check_bind_sources(plan)
     return Planned(desired, live, diff, plan, tuple(sources), options)
+
+
+def enforce_policy(desired: DesiredState, policy: Policy, endpoint: str) -> None:
+    """Raise ``SpecError`` listing every policy violation of ``desired``.
+
+    When the engine listens on a local socket it mounts paths of this host: symlinks are
+    then followed here too, and its own socket is denied wherever it lives.
+    """
+    socket = endpoint.removeprefix("unix://") if endpoint.startswith("unix://") else None
+    if socket is not None:
+        policy = policy.denying(socket, "volplan as the managed engine's socket")
+    problems = check_policy(desired, policy, os.path.realpath if socket is not None else None)
+    if problems:
+        raise SpecError(problems)

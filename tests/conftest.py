@@ -11,6 +11,8 @@ import pytest
 from support.cli import NO_ENGINE_HOST, RunCli, cli_runner
 from support.engine import Engine, EngineUnavailableError, start_engine, stop_engine
 
+pytest_plugins = ("support.fuzz_counts",)
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests that use the engine `engine`, so that -m 'not engine' leaves them out."""

@@ -35,18 +35,24 @@ def read_spec_dir(directory: Path) -> list[SpecSource]:
     )
     if not paths:
         raise _problem(str(directory), "no *.yaml or *.yml spec files found", "no-specs")
-    return [_read(p) for p in paths]
+    return [read_source(p) for p in paths]
 
 
-def _read(path: Path) -> SpecSource:
+def read_source(path: Path) -> SpecSource:
+    """One file's bytes, refused before reading when it is over the size limit."""
     name = _display_name(path)
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise _problem(
-            name, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit", "file-too-large"
-        )
-    with path.open("rb") as handle:
-        raw = handle.read(MAX_FILE_BYTES + 1)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _problem(
+                name,
+                f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit",
+                "file-too-large",
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _problem(name, f"cannot read the file: {exc.strerror}", "unreadable-file") from None
     return SpecSource(name, str(path.resolve().parent), raw)
 
 

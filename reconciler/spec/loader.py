@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import Position, Problem, SpecError
 from reconciler.gc_paused import gc_paused
+from reconciler.hostpaths import normalise_host_path
 from reconciler.model import (
     DesiredContainer,
     DesiredState,
@@ -170,7 +171,7 @@ def _mount(folder: str, spec: MountSpec) -> Mount:
         kind, source = MountKind.ANONYMOUS, None
     elif spec.type == "bind" or spec.source.startswith("/") or is_relative_path(spec.source):
         kind = MountKind.BIND
-        source = posixpath.normpath(posixpath.join(folder, spec.source))
+        source = normalise_host_path(posixpath.join(folder, spec.source))
     else:
         kind, source = MountKind.VOLUME, spec.source
     return Mount(

@@ -8,6 +8,7 @@ ancestor stands in for a value that is missing.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -28,15 +29,24 @@ _RULES = {
 }
 
 
-def problems_from_validation(document: Document, error: ValidationError) -> list[Problem]:
-    return [_problem(document, detail) for detail in error.errors(include_url=False)]
+ModelAt = Callable[[tuple[int | str, ...]], type[BaseModel] | None]
+"""The model validating the mapping at a path, for "did you mean" suggestions."""
 
 
-def _problem(document: Document, detail: ErrorDetails) -> Problem:
+def problems_from_validation(
+    document: Document, error: ValidationError, *, model_at: ModelAt | None = None
+) -> list[Problem]:
+    return [
+        _problem(document, detail, model_at or _model_at)
+        for detail in error.errors(include_url=False)
+    ]
+
+
+def _problem(document: Document, detail: ErrorDetails, model_at: ModelAt) -> Problem:
     path, value = _existing_path(document.data, detail["loc"])
     message = _message(detail)
     if detail["type"] == "extra_forbidden":
-        message += _suggestion(detail["loc"])
+        message += _suggestion(detail["loc"], model_at)
     return Problem(
         document.position_of(path, value=_points_at_value(detail, value)),
         format_path(path if detail["type"] != "missing" else (*path, detail["loc"][-1])),
@@ -85,8 +95,8 @@ def _message(detail: ErrorDetails) -> str:
     return message
 
 
-def _suggestion(loc: tuple[int | str, ...]) -> str:
-    model = _model_at(loc[:-1])
+def _suggestion(loc: tuple[int | str, ...], model_at: ModelAt) -> str:
+    model = model_at(loc[:-1])
     if model is None:
         return ""
     close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)

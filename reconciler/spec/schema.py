@@ -38,13 +38,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+_RESERVED_LABEL_PREFIXES = {
+    RESERVED_LABEL_PREFIX: "volplan's ownership records",
+    # Docker reserves these namespaces; the live reader ignores com.docker.* labels, so a
+    # spec setting one would never converge (a volume would be replaced on every apply).
+    "com.docker.": "Docker's internal use",
+    "io.docker.": "Docker's internal use",
+    "org.dockerproject.": "Docker's internal use",
+}
+
+
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
-    reserved = sorted(k for k in labels if k.startswith(RESERVED_LABEL_PREFIX))
-    if reserved:
-        raise ValueError(
-            f"label keys starting with {RESERVED_LABEL_PREFIX!r} are reserved for volplan's "
-            f"ownership records: {', '.join(reserved)}"
-        )
+    for prefix, owner in _RESERVED_LABEL_PREFIXES.items():
+        reserved = sorted(k for k in labels if k.startswith(prefix))
+        if reserved:
+            raise ValueError(
+                f"label keys starting with {prefix!r} are reserved for {owner}: "
+                f"{', '.join(reserved)}"
+            )
     return labels
 
 
@@ -88,6 +99,10 @@ class MountSpec(_Model):
             )
         if self.nocopy:
             raise ValueError("'nocopy' applies to volumes only")
+        if self.create_host_path and ":" in self.source + self.target:
+            # Such a bind goes to the engine as a "SOURCE:TARGET:MODE" string (HostConfig.Binds),
+            # where a colon in a value would shift the fields.
+            raise ValueError("with create_host_path, source and target cannot contain ':'")
 
     def _check_volume(self) -> None:
         if self.propagation is not None:

@@ -88,19 +88,26 @@ def _cycle_problem(container: DesiredContainer) -> Problem:
 
 
 def inherited_targets(
-    container: DesiredContainer, containers: Mapping[str, DesiredContainer]
+    container: DesiredContainer,
+    containers: Mapping[str, DesiredContainer],
+    visiting: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str]]:
     """(target, where it comes from) for every mount the container ends up with.
 
     Docker copies every mount point of a ``volumes_from`` source, including the ones that
-    source inherited itself, so the walk is transitive. Callers ensure there is no cycle.
+    source inherited itself, so the walk is transitive. A source already on the walk is
+    skipped: a container downstream of a cycle must not recurse forever (the cycle itself
+    is reported separately).
     """
+    visiting = visiting | {container.name}
     found = [(m.target, f"its own mount {m.target}") for m in container.mounts]
     for source in container.volumes_from:
-        if source.container in containers:
+        if source.container in containers and source.container not in visiting:
             found += [
                 (target, f"volumes_from {source.container}")
-                for target, _ in inherited_targets(containers[source.container], containers)
+                for target, _ in inherited_targets(
+                    containers[source.container], containers, visiting
+                )
             ]
     return found
 

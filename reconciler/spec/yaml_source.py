@@ -1,34 +1,53 @@
 """YAML text -> plain Python documents plus the position of every value. Pure.
 
-Parsing and composing run in ruamel.yaml's C extension (when installed); turning nodes into
-values is done here, so positions come for free and hostile input is refused on the way:
-only YAML's standard tags, no anchors or aliases (their expansion is how "billion laughs"
-documents exhaust memory), no duplicate keys, bounded depth and size.
+Values are built here, one parser event at a time, instead of by ruamel.yaml's composer:
+the C composer recurses once per nesting level and crashes the interpreter (SIGSEGV) on a
+100 kB file of ``[[[[…``, and it builds the whole node tree before anything can be
+counted. Reading events lets every limit act as soon as it is crossed, so hostile input
+costs little time and memory before it is refused: only YAML 1.2's standard tags, no
+directives (``%YAML 1.1`` would turn ``yes`` into a boolean), no anchors or aliases
+(their expansion is how "billion laughs" documents exhaust memory), no duplicate keys,
+bounded depth, node count and size.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import BaseConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.resolver import BaseResolver, VersionedResolver
 
 from reconciler.errors import Position, Problem, SpecError
 
 Path = tuple[str | int, ...]
-LineColumn = tuple[int, int]
-"""1-based; kept as a tuple, made a ``Position`` only when asked (most never are)."""
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
-MAX_NODES = 2_000_000
+MAX_NODES = 200_000
 
 _TAG = "tag:yaml.org,2002:"
+_STR, _NULL, _TIMESTAMP, _MERGE = (_TAG + t for t in ("str", "null", "timestamp", "merge"))
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_COLLECTION_TAGS = {MappingStartEvent: _TAG + "map", SequenceStartEvent: _TAG + "seq"}
 
 
 @dataclass(frozen=True)
@@ -37,8 +56,8 @@ class Document:
 
     file: str
     data: Any
-    value_positions: dict[Path, LineColumn]
-    key_positions: dict[Path, LineColumn]
+    value_positions: dict[Path, Position]
+    key_positions: dict[Path, Position]
 
     def position_of(self, path: Path, *, value: bool = False) -> Position:
         """The key's position if ``path`` ends in a key, else the nearest known ancestor's.
@@ -46,13 +65,13 @@ class Document:
         With ``value``, the value's own position wins: a bad scalar is shown where it stands.
         """
         if value and path in self.value_positions:
-            return Position(self.file, *self.value_positions[path])
+            return self.value_positions[path]
         for end in range(len(path), -1, -1):
             prefix = path[:end]
             if prefix in self.key_positions:
-                return Position(self.file, *self.key_positions[prefix])
+                return self.key_positions[prefix]
             if prefix in self.value_positions:
-                return Position(self.file, *self.value_positions[prefix])
+                return self.value_positions[prefix]
         return Position(self.file, 1, 1)
 
 
@@ -61,11 +80,9 @@ def parse_documents(file: str, raw: bytes) -> list[Document]:
     text = _decode(file, raw)
     yaml = YAML(typ="safe")
     yaml.Resolver = _Yaml12Resolver
-    documents = []
+    builder = _Builder(file, text, yaml.resolver, yaml.constructor)
     try:
-        for root in yaml.compose_all(text):
-            if root is not None:
-                documents.append(_Builder(file, yaml.constructor).build(root))
+        return builder.documents(yaml.parse(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -73,17 +90,23 @@ def parse_documents(file: str, raw: bytes) -> list[Document]:
         raise _error(
             Position(file, line, column), f"invalid YAML: {message}", "yaml-syntax"
         ) from None
+    except ReaderError as exc:
+        raise _error(
+            _offset_position(file, text, exc.position),
+            f"invalid YAML: character U+{_code_point(exc.character):04X} is not allowed "
+            f"({exc.reason})",
+            "yaml-syntax",
+        ) from None
     except YAMLError as exc:
         raise _error(Position(file, 1, 1), f"invalid YAML: {exc}", "yaml-syntax") from None
-    return documents
 
 
 class _Yaml12Resolver(VersionedResolver):
     """ruamel's resolver, told the YAML version once instead of asking for every scalar.
 
     With the C parser ruamel finds the version through two caught ``AttributeError``s per
-    scalar (half of composing time), and always ends at its default, YAML 1.2: the C parser
-    does not pass ``%YAML`` directives on. Answering 1.2 directly keeps every result the same.
+    scalar, and always ends at its default, YAML 1.2 (``%YAML`` directives are refused
+    anyway). Answering 1.2 directly keeps every result the same, at a fraction of the cost.
     """
 
     @property
@@ -109,87 +132,186 @@ def _decode(file: str, raw: bytes) -> str:
         raise _error(Position(file, line, column), "file is not valid UTF-8", "encoding") from None
 
 
+def _offset_position(file: str, text: str, offset: int) -> Position:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Position(file, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def _code_point(character: int | str) -> int:
+    """The C reader reports the code point, the pure-Python one the character."""
+    return character if isinstance(character, int) else ord(character)
+
+
 def _error(position: Position, message: str, rule: str) -> SpecError:
     return SpecError([Problem(position, "", message, rule)])
 
 
-def _line_column(node: Node) -> LineColumn:
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
+_NO_KEY: Any = object()
+
+
+@dataclass
+class _Open:
+    """A mapping or sequence whose end event has not come yet."""
+
+    path: Path
+    value: dict[Any, Any] | list[Any]
+    key: Any = _NO_KEY
+    """In a mapping: the key just read, waiting for its value."""
+    first_seen: dict[Any, Position] = field(default_factory=dict)
 
 
 class _Builder:
-    """Turns a composed node tree into plain values, recording positions."""
+    """Turns parser events into plain values, recording positions and enforcing limits."""
 
-    def __init__(self, file: str, constructor: BaseConstructor) -> None:
+    def __init__(
+        self, file: str, text: str, resolver: BaseResolver, constructor: BaseConstructor
+    ) -> None:
         self.file = file
+        self.text = text
+        self.resolver = resolver
         self.constructor = constructor
-        self.values: dict[Path, LineColumn] = {}
-        self.keys: dict[Path, LineColumn] = {}
-        self.seen: set[int] = set()
+        self.nodes = 0
+        self.values: dict[Path, Position] = {}
+        self.keys: dict[Path, Position] = {}
+        self.root: Any = None
+        self.stack: list[_Open] = []
 
-    def build(self, root: Node) -> Document:
-        data = self._value(root, ())
-        return Document(self.file, data, self.values, self.keys)
+    def documents(self, events: Iterable[Event]) -> list[Document]:
+        documents = []
+        for event in events:
+            if isinstance(event, DocumentStartEvent):
+                self._refuse_directives(event)
+                documents.append(self._document(events))
+        return documents
 
-    def _position(self, node: Node) -> Position:
-        return Position(self.file, *_line_column(node))
+    def _document(self, events: Iterable[Event]) -> Document:
+        self.values, self.keys, self.root, self.stack = {}, {}, None, []
+        for event in events:
+            if isinstance(event, DocumentEndEvent):
+                break
+            self._take(event)
+        return Document(self.file, self.root, self.values, self.keys)
 
-    def _check(self, node: Node, path: Path) -> None:
-        if id(node) in self.seen or getattr(node, "anchor", None):
-            raise _error(self._position(node), "anchors and aliases are not allowed", "yaml-alias")
-        self.seen.add(id(node))
-        if len(self.seen) > MAX_NODES:
-            raise _error(self._position(node), f"more than {MAX_NODES} YAML nodes", "yaml-size")
-        if len(path) > MAX_DEPTH:
-            raise _error(self._position(node), f"nested deeper than {MAX_DEPTH}", "yaml-depth")
+    def _take(self, event: Event) -> None:
+        if isinstance(event, MappingEndEvent | SequenceEndEvent):
+            self.stack.pop()
+            return
+        assert isinstance(event, NodeEvent)
+        self._check(event)
+        top = self.stack[-1] if self.stack else None
+        if top is not None and isinstance(top.value, dict) and top.key is _NO_KEY:
+            self._key(top, event)
+            return
+        path = self._child_path(top)
+        self.values[path] = self._position(event)
+        if isinstance(event, ScalarEvent):
+            self._attach(top, self._scalar(event))
+            return
+        assert isinstance(event, CollectionStartEvent)
+        opened = _Open(path, {} if isinstance(event, MappingStartEvent) else [])
+        self._attach(top, opened.value)
+        self.stack.append(opened)
 
-    def _value(self, node: Node, path: Path) -> Any:
-        self._check(node, path)
-        self.values[path] = _line_column(node)
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
-            if node.ctag.suffix != _TAG + "seq":
-                raise self._tag_error(node)
-            return [self._value(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+    def _check(self, event: NodeEvent) -> None:
+        position = self._position(event)
+        if isinstance(event, AliasEvent) or event.anchor is not None:
+            raise _error(position, "anchors and aliases are not allowed", "yaml-alias")
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _error(position, f"more than {MAX_NODES} YAML nodes", "yaml-size")
+        if len(self.stack) > MAX_DEPTH:
+            raise _error(position, f"nested deeper than {MAX_DEPTH}", "yaml-depth")
+        if isinstance(event, CollectionStartEvent) and event.tag not in (
+            None,
+            _COLLECTION_TAGS[type(event)],
+        ):
+            raise self._tag_error(event, event.tag)
 
-    def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
-        if node.ctag.suffix != _TAG + "map":
-            raise self._tag_error(node)
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            self._check(key_node, path)
-            if not isinstance(key_node, ScalarNode):
-                raise _error(self._position(key_node), "mapping keys must be scalars", "yaml-key")
-            key = self._scalar(key_node)
-            key_path = (*path, key)
-            if key in result:
-                first = Position(self.file, *self.keys[key_path])
-                raise _error(
-                    self._position(key_node),
-                    f"duplicate key {key!r} (first defined at {first})",
-                    "duplicate-key",
-                )
-            self.keys[key_path] = _line_column(key_node)
-            result[key] = self._value(value_node, key_path)
-        return result
+    def _key(self, mapping: _Open, event: NodeEvent) -> None:
+        here = self._position(event)
+        if not isinstance(event, ScalarEvent):
+            raise _error(here, "mapping keys must be scalars", "yaml-key")
+        key = self._scalar(event)
+        if key in mapping.first_seen:
+            raise _error(
+                here,
+                f"duplicate key {key!r} (first defined at {mapping.first_seen[key]})",
+                "duplicate-key",
+            )
+        mapping.first_seen[key] = here
+        self.keys[(*mapping.path, key)] = here
+        mapping.key = key
 
-    def _scalar(self, node: Node) -> Any:
-        # Resolved and standard tags hold the full tag in ``suffix``; reading it skips the
-        # string conversion of ``node.tag``, a tenth of building time.
-        tag = node.ctag.suffix if node.ctag.handle is None else node.tag
-        if tag not in _SCALAR_TAGS or not isinstance(node, ScalarNode):
-            raise self._tag_error(node)
-        if tag in (_TAG + "str", _TAG + "timestamp"):
-            return node.value
-        if tag == _TAG + "null":
+    def _child_path(self, parent: _Open | None) -> Path:
+        if parent is None:
+            return ()
+        if isinstance(parent.value, list):
+            return (*parent.path, len(parent.value))
+        return (*parent.path, parent.key)
+
+    def _attach(self, parent: _Open | None, value: Any) -> None:
+        if parent is None:
+            self.root = value
+        elif isinstance(parent.value, list):
+            parent.value.append(value)
+        else:
+            parent.value[parent.key] = value
+            parent.key = _NO_KEY
+
+    def _scalar(self, event: ScalarEvent) -> Any:
+        if event.tag is None:
+            tag = implied = self._implied_tag(event.value, event.implicit)
+        else:  # an explicit standard tag must agree with what the value reads as untagged
+            tag, implied = event.tag, self._implied_tag(event.value, (True, False))
+        if tag not in _SCALAR_TAGS:
+            raise self._tag_error(event, tag)
+        if tag in (_STR, _TIMESTAMP):
+            return event.value
+        if tag != implied:
+            raise _error(
+                self._position(event),
+                f"{event.value!r} is not a valid {tag.removeprefix(_TAG)}",
+                "yaml-scalar",
+            )
+        if tag == _NULL:
             return None
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(ScalarNode(tag, event.value), deep=True)
+        except ValueError:  # an integer beyond Python's 4300-digit conversion limit
+            raise _error(
+                self._position(event),
+                f"number too long to read ({len(event.value)} characters)",
+                "yaml-scalar",
+            ) from None
 
-    def _tag_error(self, node: Node) -> SpecError:
+    def _implied_tag(self, value: str, implicit: tuple[bool, bool]) -> str:
+        return str(self.resolver.resolve(ScalarNode, value, implicit))
+
+    def _refuse_directives(self, event: DocumentStartEvent) -> None:
+        if event.version is None and not event.tags:
+            return
+        line = next(
+            (
+                number
+                for number, text in enumerate(self.text.splitlines()[: event.start_mark.line], 1)
+                if text.startswith("%")
+            ),
+            event.start_mark.line + 1,
+        )
+        raise _error(
+            Position(self.file, line, 1),
+            "YAML directives (%YAML, %TAG) are not allowed: specs are read as YAML 1.2",
+            "yaml-directive",
+        )
+
+    def _position(self, event: Event) -> Position:
+        return Position(self.file, event.start_mark.line + 1, event.start_mark.column + 1)
+
+    def _tag_error(self, event: NodeEvent, tag: str | None) -> SpecError:
+        if tag == _MERGE:
+            return _error(self._position(event), "merge keys ('<<') are not allowed", "yaml-tag")
         return _error(
-            self._position(node),
-            f"tag {node.tag!r} is not allowed: only YAML's standard types are",
+            self._position(event),
+            f"tag {tag!r} is not allowed: only YAML's standard types are",
             "yaml-tag",
         )

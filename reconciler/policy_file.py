@@ -1,0 +1,139 @@
+"""Reading the operator's policy file (``volplan.policy.yaml``) into a ``Policy``.
+
+The policy comes from the operator's side: ``--policy FILE``, else
+``./volplan.policy.yaml`` in the current directory, else the built-in policy. A policy
+file found in the current directory is refused when it lies inside the spec directory
+under review, where the pull request being checked could have written it; pointing at it
+with ``--policy`` is the explicit way to use it anyway.
+
+    version: 1
+    host_paths:
+      allow: [/srv, /etc/nginx]   # only under these; /etc/nginx lifts the built-in /etc
+      deny: [/srv/secrets]        # added to the built-in list
+      read_write: false           # read-only binds only
+    volumes:
+      drivers: [local]
+      driver_options: {local: [type, o, device]}
+    required_labels:
+      volumes: [team]
+      containers: [team]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.errors import Position, Problem, RefusedError, SpecError
+from reconciler.policy import DEFAULT_POLICY, LOCAL_DRIVER_OPTIONS, Policy, Rule
+from reconciler.spec.files import POLICY_FILE_NAME, read_source
+from reconciler.spec.positions import problems_from_validation
+from reconciler.spec.yaml_source import parse_documents
+
+StrictStr = Annotated[str, Field(strict=True)]
+
+
+def _absolute(path: str) -> str:
+    if not path.startswith("/"):
+        raise ValueError(f"host path {path!r} must be absolute")
+    return path
+
+
+HostPath = Annotated[str, Field(strict=True), AfterValidator(_absolute)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class HostPaths(_Section):
+    allow: list[HostPath] = []
+    deny: list[HostPath] = []
+    read_write: bool = True
+
+
+class Volumes(_Section):
+    drivers: list[StrictStr] = sorted(DEFAULT_POLICY.volume_drivers)
+    driver_options: dict[StrictStr, list[StrictStr]] = {"local": sorted(LOCAL_DRIVER_OPTIONS)}
+
+
+class RequiredLabels(_Section):
+    volumes: list[StrictStr] = []
+    containers: list[StrictStr] = []
+
+
+class PolicyDocument(_Section):
+    version: Literal[1]
+    host_paths: HostPaths = HostPaths()
+    volumes: Volumes = Volumes()
+    required_labels: RequiredLabels = RequiredLabels()
+
+
+def load_policy(explicit: Path | None, *, spec_dir: Path, cwd: Path | None = None) -> Policy:
+    """The policy to enforce for ``spec_dir``: the explicit file, the operator's, or built-in."""
+    if explicit is not None:
+        return read_policy(explicit)
+    candidate = (cwd or Path.cwd()) / POLICY_FILE_NAME
+    if not candidate.is_file():
+        return DEFAULT_POLICY
+    if candidate.resolve().is_relative_to(spec_dir.resolve()):
+        raise RefusedError(
+            f"refusing to use {candidate}: it lies inside the spec directory under review, "
+            "where a change under review could have written it; keep the policy outside the "
+            f"spec directory, or pass --policy {candidate} to use it anyway"
+        )
+    return read_policy(candidate)
+
+
+def read_policy(path: Path) -> Policy:
+    if not path.is_file():
+        raise SpecError(
+            [
+                Problem(
+                    Position(str(path), 1, 1),
+                    "",
+                    "no policy file here (not found, or not a file)",
+                    "policy-file",
+                )
+            ]
+        )
+    source = read_source(path)
+    documents = parse_documents(source.display_name, source.raw)
+    if len(documents) != 1:
+        position = documents[1].position_of(()) if documents else Position(str(path), 1, 1)
+        raise SpecError(
+            [Problem(position, "", "a policy file holds exactly one YAML document", "policy-file")]
+        )
+    try:
+        document = PolicyDocument.model_validate(documents[0].data)
+    except ValidationError as exc:
+        raise SpecError(problems_from_validation(documents[0], exc, model_at=_section_at)) from None
+    return _policy(document, f"policy {source.display_name}")
+
+
+def _policy(document: PolicyDocument, origin: str) -> Policy:
+    return Policy(
+        deny=DEFAULT_POLICY.deny + tuple(Rule.parse(p, origin) for p in document.host_paths.deny),
+        allow=tuple(Rule.parse(p, origin) for p in document.host_paths.allow),
+        read_write_binds=document.host_paths.read_write,
+        volume_drivers=frozenset(document.volumes.drivers),
+        driver_options={
+            driver: frozenset(names) for driver, names in document.volumes.driver_options.items()
+        },
+        required_volume_labels=tuple(document.required_labels.volumes),
+        required_container_labels=tuple(document.required_labels.containers),
+        source=origin,
+    )
+
+
+def _section_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = PolicyDocument
+    for key in loc:
+        field = model.model_fields.get(str(key))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
