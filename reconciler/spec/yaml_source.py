@@ -101,6 +101,14 @@ def parse_documents(file: str, raw: bytes) -> list[Document]:
         raise _error(Position(file, 1, 1), f"invalid YAML: {exc}", "yaml-syntax") from None
 
 
+def _first_characters(resolver: BaseResolver) -> frozenset[str] | None:
+    """The first characters an implicitly typed scalar can have, None if any can."""
+    by_first = getattr(resolver, "versioned_resolver", None)
+    if not isinstance(by_first, dict) or None in by_first:
+        return None
+    return frozenset(by_first)
+
+
 class _Yaml12Resolver(VersionedResolver):
     """ruamel's resolver, told the YAML version once instead of asking for every scalar.
 
@@ -169,6 +177,7 @@ class _Builder:
         self.file = file
         self.text = text
         self.resolver = resolver
+        self.resolvable = _first_characters(resolver)
         self.constructor = constructor
         self.nodes = 0
         self.values: dict[Path, Position] = {}
@@ -285,6 +294,11 @@ class _Builder:
             ) from None
 
     def _implied_tag(self, value: str, implicit: tuple[bool, bool]) -> str:
+        # Most scalars (names, paths, keys) start with a character no implicit type can start
+        # with: they are strings without the resolver's regex scan and Tag objects.
+        resolvable = self.resolvable
+        if implicit[0] and value and resolvable is not None and value[0] not in resolvable:
+            return _STR
         return str(self.resolver.resolve(ScalarNode, value, implicit))
 
     def _refuse_directives(self, event: DocumentStartEvent) -> None:
