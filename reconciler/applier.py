@@ -1,6 +1,8 @@
 """Stage 5, the applier: executes a ``Plan`` through an ``Engine`` and reports each result.
 
-It stops at the first failed action and says exactly what was done and what was not.
+Independent actions run side by side (see scheduler.py). After a failure, what depends on
+it never starts, the rest still runs unless the engine is gone, and a second failure stops
+everything; the report says exactly what was done, what failed and what was not done.
 Nothing here removes a volume except ``ReplaceVolume`` and ``RemoveVolume`` (prune), which
 the CLI lets through only with an explicit opt-in, and no container is ever removed with
 its volumes.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import assert_never
 
@@ -31,13 +33,13 @@ from reconciler.actions import (
     ReplaceVolume,
     StartContainer,
     StopContainer,
-    action_key,
     describe,
 )
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate
 from reconciler.errors import ApplyError, EngineUnreachable, VolplanError
 from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
 from reconciler.safety_steps import run_safety_step
+from reconciler.scheduler import run_actions
 
 RECREATE_SUFFIX = labels.RECREATE_SUFFIX
 
@@ -60,6 +62,8 @@ class ApplyReport:
     done: tuple[ActionResult, ...] = ()
     failed: ActionResult | None = None
     not_done: tuple[Action, ...] = ()
+    also_failed: tuple[ActionResult, ...] = ()
+    """Actions that failed after ``failed`` (side by side with it, or after it), in order."""
 
 
 @dataclass(frozen=True)
@@ -71,52 +75,43 @@ class ApplyListener:
     on_result: Callable[[ActionResult], None] = field(default=lambda result: None)
 
 
-def apply_plan(plan: Plan, engine: Engine, listener: ApplyListener | None = None) -> ApplyReport:
-    """Run every action in order; on a failure, raise ``ApplyError`` carrying the report.
+def apply_plan(
+    plan: Plan, engine: Engine, listener: ApplyListener | None = None, *, parallelism: int = 1
+) -> ApplyReport:
+    """Run the actions, independent ones side by side on ``parallelism`` workers.
 
-    After a failure, the remaining actions that do not depend on it (through ``requires``)
-    still run, unless the engine is gone; a second failure stops everything.
+    On a failure, raise ``ApplyError`` carrying the report. After a failure, the actions
+    that do not depend on it (through ``requires``) still run, unless the engine is gone;
+    a second failure stops everything. One worker runs the plan strictly in order.
     """
     listener = listener or ApplyListener()
     ensure_images(plan, engine, listener)
-    done: list[ActionResult] = []
-    failed: ActionResult | None = None
-    blocked: set[str] = set()
-    not_done: list[Action] = []
-    for action in plan.actions:
-        if failed is not None and (blocked & set(action.requires) or failed.fatal):
-            blocked.add(action_key(action))
-            not_done.append(action)
-            continue
-        result = _run(action, engine, listener)
-        if result.ok:
-            done.append(result)
-        elif failed is None:
-            failed = result
-            blocked.add(action_key(action))
-        else:
-            not_done.append(action)
-            failed = replace(failed, fatal=True)
-    if failed is not None:
-        shown = describe(failed.action)
-        report = ApplyReport(tuple(done), failed, tuple(not_done))
-        raise ApplyError(f"{shown.verb} {shown.address} failed: {failed.error}", report)
-    return ApplyReport(tuple(done))
+    scheduled = run_actions(
+        plan.actions,
+        partial(_run, engine=engine),
+        parallelism=parallelism,
+        on_start=listener.on_start,
+        on_result=listener.on_result,
+    )
+    failures = [r for r in scheduled.results if not r.ok]
+    done = tuple(r for r in scheduled.results if r.ok)
+    if not failures:
+        return ApplyReport(done)
+    first = failures[0]
+    report = ApplyReport(done, first, scheduled.not_started, also_failed=tuple(failures[1:]))
+    shown = describe(first.action)
+    raise ApplyError(f"{shown.verb} {shown.address} failed: {first.error}", report)
 
 
-def _run(action: Action, engine: Engine, listener: ApplyListener) -> ActionResult:
-    listener.on_start(action)
+def _run(action: Action, engine: Engine) -> ActionResult:
     started = time.monotonic()
     try:
         execute(action, engine)
     except VolplanError as exc:
         fatal = isinstance(exc, EngineUnreachable)
         error = "; ".join([str(exc), *getattr(exc, "__notes__", ())])
-        result = ActionResult(action, time.monotonic() - started, error, fatal=fatal)
-    else:
-        result = ActionResult(action, time.monotonic() - started)
-    listener.on_result(result)
-    return result
+        return ActionResult(action, time.monotonic() - started, error, fatal=fatal)
+    return ActionResult(action, time.monotonic() - started)
 
 
 def ensure_images(plan: Plan, engine: Engine, listener: ApplyListener) -> None:

@@ -8,6 +8,7 @@ stdout, progress and logs to stderr, so ``volplan plan --format json > plan.json
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import StrEnum
@@ -27,7 +28,7 @@ from reconciler.backup import resolve_target
 from reconciler.backup import restore as restore_target
 from reconciler.cli_gitops import gitops, lock_waiting, write_stdout
 from reconciler.engine.adapter import DockerEngine, resolve_host
-from reconciler.engine.base import Engine
+from reconciler.engine.base import MAX_CONCURRENT_CALLS, Engine
 from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, RefusedError, SpecError, VolplanError
@@ -39,6 +40,7 @@ from reconciler.render.json import dumps, plan_document
 from reconciler.render.progress import byte_progress
 from reconciler.render.text import render_plan, render_report, render_result
 from reconciler.saved_plan import write_saved_plan
+from reconciler.scheduler import default_parallelism
 from reconciler.spec.loader import load_spec_dir
 from reconciler.volume_io import DEFAULT_HELPER_IMAGE
 
@@ -237,6 +239,15 @@ def apply(
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
     policy: PolicyOption = None,
+    parallelism: Annotated[
+        int | None,
+        typer.Option(
+            "--parallelism",
+            min=1,
+            max=MAX_CONCURRENT_CALLS,
+            help="Actions run at once (default: four per engine CPU, at least 2).",
+        ),
+    ] = None,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it.
 
@@ -275,7 +286,8 @@ def apply(
             on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
             on_result=lambda result: err.print(render_result(result)),
         )
-        report = apply_plan(planned.plan, engine, listener)
+        workers = parallelism or default_parallelism(planned.live.engine)
+        report = apply_plan(planned.plan, engine, listener, parallelism=workers)
     out.print(f"Apply complete: {len(report.done)} action(s) done.")
 
 
@@ -385,6 +397,9 @@ def main(argv: list[str] | None = None) -> None:
     except VolplanError as exc:
         _report_error(exc)
         code = EXIT_ERROR
+    # The heap is thrown away next: freezing it spares the interpreter's final garbage
+    # collection a walk over every object of a large plan (0.1-0.2 s at 3,000 volumes).
+    gc.freeze()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

@@ -19,10 +19,10 @@ from rich.console import Console
 from reconciler.differ import diff_states
 from reconciler.drift import DriftReport, build_drift_report
 from reconciler.engine.adapter import DockerEngine
-from reconciler.live_reader import read_live_state
 from reconciler.lock import LockHolder
 from reconciler.lock import unlock as release_lock
 from reconciler.output_file import write_output
+from reconciler.pipeline import load_and_read
 from reconciler.render.drift_text import render_drift, render_drift_summary
 from reconciler.render.json import drift_document, dumps, status_document
 from reconciler.render.junit import render_drift_junit
@@ -92,8 +92,7 @@ def drift(
     ] = None,
 ) -> None:
     """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
-    desired = load_spec_dir(directory)
-    live = read_live_state(DockerEngine.connect(host))
+    _, desired, live = load_and_read(directory, lambda: DockerEngine.connect(host))
     report = build_drift_report(desired, live, diff_states(desired, live))
     if output is not None:
         write_output(output, _render_report(report, output_format, directory))

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler import labels
 from reconciler.actions import AnonymousVolume, Change
 from reconciler.fieldpath import format_path
+from reconciler.gc_paused import gc_paused
 from reconciler.model import (
     DesiredContainer,
     DesiredState,
@@ -67,6 +66,11 @@ class Diff:
 
 
 def diff_states(desired: DesiredState, live: LiveState) -> Diff:
+    with gc_paused():
+        return _diff_states(desired, live)
+
+
+def _diff_states(desired: DesiredState, live: LiveState) -> Diff:
     return Diff(
         volumes={
             name: diff_volume(volume, live.volumes.get(name))
@@ -163,7 +167,15 @@ def recorded_config(live: LiveContainer) -> dict[str, Any]:
 
 
 def field_changes(before: Any, after: Any) -> tuple[Change, ...]:
-    """Field-level differences; a change inside a list is reported for the whole list."""
+    """Field-level differences; a change inside a list is reported for the whole list.
+
+    Most resources are unchanged, and a plain ``==`` says so a hundred times faster than
+    deepdiff, which is imported only when something did change (it takes 0.1 s to import).
+    """
+    if before == after:
+        return ()
+    from deepdiff import DeepDiff  # noqa: PLC0415 - see the docstring
+
     tree = DeepDiff(before, after, view="tree", verbose_level=2)
     changes: dict[str, Change] = {}
     for report in tree.values():

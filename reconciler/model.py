@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from reconciler.errors import Position
 
@@ -91,8 +92,9 @@ class DesiredState:
     helper_image: str | None = None
     """The specs' default image for helper containers (copies, backups), if they name one."""
 
-    @property
+    @cached_property
     def projects(self) -> tuple[str, ...]:
+        """Computed once: callers test membership in it once per live resource."""
         names = {v.project for v in self.volumes.values()}
         names |= {c.project for c in self.containers.values()}
         return tuple(sorted(names))
@@ -108,6 +110,8 @@ class EngineInfo:
     server_version: str
     api_version: str
     is_local: bool
+    cpus: int = 0
+    """CPUs the engine reports (0 if unknown); sizes apply's worker pool."""
 
 
 @dataclass(frozen=True)

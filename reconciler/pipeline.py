@@ -6,16 +6,18 @@ This is the one place that wires I/O (files, engine) to the pure stages.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.actions import Plan
+from reconciler.background import Background
 from reconciler.data_safety import helper_image, make_safe
 from reconciler.differ import Diff, diff_states
 from reconciler.engine.base import Engine
 from reconciler.errors import SpecError
 from reconciler.fingerprint import live_fingerprints, spec_digest
+from reconciler.gc_paused import gc_paused
 from reconciler.live_reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.planner import PlanOptions, make_plan
@@ -52,11 +54,22 @@ def plan_directory(
     *,
     policy: Policy = DEFAULT_POLICY,
 ) -> Planned:
-    sources = read_spec_dir(directory)
-    desired = build_desired_state(sources)
-    live = read_live_state(engine)
+    sources, desired, live = load_and_read(directory, lambda: engine)
     enforce_policy(desired, policy, live.engine.endpoint)
     return plan_state(sources, desired, live, options)
+
+
+def load_and_read(
+    directory: Path, connect: Callable[[], Engine]
+) -> tuple[list[SpecSource], DesiredState, LiveState]:
+    """The specs, loaded while the engine is read (see background.py).
+
+    A spec error is raised first, as if the engine had not been asked: only when the specs
+    load does an engine error (from ``connect`` or the reads) come out.
+    """
+    live = Background(lambda: read_live_state(connect()), name="volplan-read-live")
+    sources = read_spec_dir(directory)
+    return sources, build_desired_state(sources), live.result()
 
 
 def plan_live(
@@ -80,9 +93,10 @@ def plan_state(
     options = options or PlanOptions()
     recovery = plan_recovery(observed)
     live = recovery.live
-    diff = diff_states(desired, live)
     image = helper_image(options, desired.helper_image)
-    plan = make_safe(make_plan(desired, live, diff, options), live, recovery, options, image)
+    with gc_paused():
+        diff = diff_states(desired, live)
+        plan = make_safe(make_plan(desired, live, diff, options), live, recovery, options, image)
     if live.engine.is_local:
         check_bind_sources(plan)
     return Planned(desired, live, diff, plan, tuple(sources), options)

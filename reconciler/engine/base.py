@@ -14,6 +14,9 @@ from reconciler.model import EngineInfo, Mount
 
 RawObject = dict[str, Any]
 
+MAX_CONCURRENT_CALLS = 32
+"""An ``Engine`` must take this many calls at once from different threads (parallel apply)."""
+
 
 @dataclass(frozen=True)
 class VolumeCreate:

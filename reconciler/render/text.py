@@ -83,6 +83,11 @@ def render_report(report: ApplyReport) -> Text:
     if report.failed is not None:
         shown = describe(report.failed.action)
         text.append(f"Failed: {shown.verb} {shown.address}\n", style="bold red")
+    for result in report.also_failed:
+        shown = describe(result.action)
+        text.append(
+            f"Also failed: {shown.verb} {shown.address}: {result.error}\n", style="bold red"
+        )
     text.append(f"Not done ({len(report.not_done)}):\n")
     for action in report.not_done:
         shown = describe(action)

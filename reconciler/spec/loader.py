@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from reconciler.errors import Position, Problem, SpecError
+from reconciler.gc_paused import gc_paused
 from reconciler.hostpaths import normalise_host_path
 from reconciler.model import (
     DesiredContainer,
@@ -36,6 +37,11 @@ def load_spec_dir(directory: Path) -> DesiredState:
 
 
 def build_desired_state(sources: list[SpecSource]) -> DesiredState:
+    with gc_paused():
+        return _build(sources)
+
+
+def _build(sources: list[SpecSource]) -> DesiredState:
     problems: list[Problem] = []
     volumes: dict[str, DesiredVolume] = {}
     containers: dict[str, DesiredContainer] = {}

@@ -67,11 +67,32 @@ SHOWN_AFTER = {
 def test_apply_killed_after_any_call_converges_without_data_loss(
     engine: Engine, run_cli: RunCli, kill_after: int
 ) -> None:
-    before = _set_up(engine, run_cli)
+    _kill_then_converge(engine, run_cli, kill_after, sequential=True)
 
-    killed = run_cli(*APPLY, str(SPECS / "v2"), env={"VOLPLAN_TEST_KILL_AFTER": str(kill_after)})
+
+@pytest.mark.parametrize("kill_after", range(2, MUTATING_CALLS + 1, 5))
+def test_a_parallel_apply_killed_midway_converges_without_data_loss(
+    engine: Engine, run_cli: RunCli, kill_after: int
+) -> None:
+    """With the default workers the calls interleave, so only the outcome is checked."""
+    _kill_then_converge(engine, run_cli, kill_after, sequential=False)
+
+
+def _kill_then_converge(
+    engine: Engine, run_cli: RunCli, kill_after: int, *, sequential: bool
+) -> None:
+    """Kill apply after call ``kill_after``, unlock, apply again: all data must be there.
+
+    With one worker (``sequential``) call N is the same step on every run, so what the plan
+    shows in between (SHOWN_AFTER) is checked too.
+    """
+    before = _set_up(engine, run_cli)
+    env = {"VOLPLAN_TEST_KILL_AFTER": str(kill_after)}
+    options = ("--parallelism", "1") if sequential else ()
+
+    killed = run_cli(*APPLY, *options, str(SPECS / "v2"), env=env)
     assert killed.exit_code == -signal.SIGKILL, killed.stdout + killed.stderr
-    if kill_after in SHOWN_AFTER:
+    if sequential and kill_after in SHOWN_AFTER:
         plan = run_cli("plan", "--migrate", str(SPECS / "v2"))
         assert SHOWN_AFTER[kill_after] in plan.stdout, plan.stdout
     unlocked = run_cli("unlock", "crash")

@@ -1,0 +1,1 @@
+"""volplan's benchmark: ``python -m benchmarks`` (see README.md, "Performance")."""
