@@ -17,7 +17,7 @@ import atheris
 
 with atheris.instrument_imports(include=["reconciler"]):
     from reconciler.errors import SpecError
-    from reconciler.policy import DEFAULT_POLICY, check_policy
+    from reconciler.policy.rules import DEFAULT_POLICY, check_policy
     from reconciler.spec.files import SpecSource
     from reconciler.spec.loader import build_desired_state
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reconciler.applier import ApplyReport
+    from reconciler.apply.applier import ApplyReport
 
 
 @dataclass(frozen=True, order=True)

@@ -10,20 +10,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.actions import Plan
-from reconciler.background import Background
-from reconciler.data_safety import helper_image, make_safe
-from reconciler.differ import Diff, diff_states
+from reconciler.diff.differ import Diff, diff_states
 from reconciler.engine.base import Engine
 from reconciler.errors import SpecError
-from reconciler.fingerprint import live_fingerprints, spec_digest
 from reconciler.gc_paused import gc_paused
-from reconciler.live_reader import read_live_state
+from reconciler.live.background import Background
+from reconciler.live.fingerprint import live_fingerprints, spec_digest
+from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
-from reconciler.planner import PlanOptions, make_plan
-from reconciler.policy import DEFAULT_POLICY, Policy, check_policy
-from reconciler.preflight import check_bind_sources
-from reconciler.recovery import plan_recovery
+from reconciler.plan.actions import Plan
+from reconciler.plan.data_safety import helper_image, make_safe
+from reconciler.plan.planner import PlanOptions, make_plan
+from reconciler.plan.preflight import check_bind_sources
+from reconciler.plan.recovery import plan_recovery
+from reconciler.policy.rules import DEFAULT_POLICY, Policy, check_policy
 from reconciler.spec.files import SpecSource, read_spec_dir
 from reconciler.spec.loader import build_desired_state
 

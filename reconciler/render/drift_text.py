@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from reconciler.drift import DriftEntry, DriftReport, DriftStatus
+from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus
 from reconciler.render.text import show_value
 
 _SYMBOLS = {

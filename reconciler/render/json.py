@@ -14,15 +14,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import __version__
-from reconciler.actions import Action, Change, Plan, Safety, action_key, describe
 from reconciler.errors import Position
-from reconciler.fingerprint import live_digest
+from reconciler.live.fingerprint import live_digest
 from reconciler.model import DesiredState, EngineInfo, LiveState
+from reconciler.plan.actions import Action, Change, Plan, Safety, action_key, describe
 
 if TYPE_CHECKING:
-    from reconciler.drift import DriftEntry, DriftReport
-    from reconciler.planner import PlanOptions
-    from reconciler.status import Topology, Use
+    from reconciler.diff.drift import DriftEntry, DriftReport
+    from reconciler.live.status import Topology, Use
+    from reconciler.plan.planner import PlanOptions
 
 FORMAT_VERSION = "1.0"
 

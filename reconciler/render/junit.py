@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from reconciler.drift import DriftEntry, DriftReport, DriftStatus
+from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus
 
 
 def render_drift_junit(report: DriftReport) -> str:

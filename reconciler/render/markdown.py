@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.drift import DriftEntry, DriftReport, DriftStatus
+from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus
 
 MAX_CHARS = 65_000
 _FOOTER_ROOM = 400

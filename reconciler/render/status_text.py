@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from reconciler.status import Topology, Use, VolumeNode
+from reconciler.live.status import Topology, Use, VolumeNode
 
 
 def render_status(topology: Topology) -> Text:

@@ -11,9 +11,9 @@ from typing import Any
 
 from rich.text import Text
 
-from reconciler.actions import Action, Plan, Safety, describe
-from reconciler.applier import ActionResult, ApplyReport
+from reconciler.apply.applier import ActionResult, ApplyReport
 from reconciler.model import EngineInfo
+from reconciler.plan.actions import Action, Plan, Safety, describe
 
 _STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red"}
 

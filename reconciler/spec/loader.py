@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from reconciler.errors import Position, Problem, SpecError
 from reconciler.gc_paused import gc_paused
-from reconciler.hostpaths import normalise_host_path
 from reconciler.model import (
     DesiredContainer,
     DesiredState,
@@ -23,6 +22,7 @@ from reconciler.model import (
     RunState,
     VolumesFrom,
 )
+from reconciler.policy.hostpaths import normalise_host_path
 from reconciler.spec.files import SpecSource, read_spec_dir
 from reconciler.spec.mount_syntax import is_relative_path
 from reconciler.spec.positions import problems_from_validation

@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import as_yaml, damaged, json_values, valid_specs
 
-from reconciler.applier import apply_plan
-from reconciler.differ import diff_states
+from reconciler.apply.applier import apply_plan
+from reconciler.diff.differ import diff_states
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import SpecError
-from reconciler.live_reader import read_live_state
+from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState
-from reconciler.planner import make_plan
-from reconciler.policy import DEFAULT_POLICY, check_policy
+from reconciler.plan.planner import make_plan
+from reconciler.policy.rules import DEFAULT_POLICY, check_policy
 from reconciler.spec.files import SpecSource
 from reconciler.spec.loader import build_desired_state
 

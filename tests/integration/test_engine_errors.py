@@ -21,12 +21,12 @@ from docker.types import Mount
 from support.cli import RunCli
 from support.engine import IMAGE, Engine, start_engine, stop_engine
 
-from reconciler.actions import describe
-from reconciler.applier import ActionResult, ApplyListener, apply_plan
+from reconciler.apply.applier import ActionResult, ApplyListener, apply_plan
 from reconciler.engine.adapter import DockerEngine
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError
 from reconciler.pipeline import plan_directory
+from reconciler.plan.actions import describe
 
 pytestmark = pytest.mark.engine
 

@@ -26,7 +26,7 @@ CHILD = (
     "import resource, sys\n"
     f"resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE_LIMIT}, {ADDRESS_SPACE_LIMIT}))\n"
     f"resource.setrlimit(resource.RLIMIT_CPU, ({CPU_LIMIT_SECONDS}, {CPU_LIMIT_SECONDS}))\n"
-    "from reconciler.cli import main\n"
+    "from reconciler.cli.main import main\n"
     "main(sys.argv[1:])\n"
 )
 

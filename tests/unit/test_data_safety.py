@@ -11,20 +11,20 @@ import pytest
 from support.gitops import validate
 
 from reconciler import labels
-from reconciler.actions import BackupVolume, Plan, ReplaceVolume, action_key
-from reconciler.applier import apply_plan
-from reconciler.data_safety import plan_backups
+from reconciler.apply.applier import apply_plan
+from reconciler.content.volume_io import manifest_of
 from reconciler.engine.base import VolumeCreate
 from reconciler.engine.fake import FakeEngine
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, EngineConflict, EngineServerError, EngineTimeout
-from reconciler.live_reader import read_live_state
-from reconciler.migration import MigrationOptions, plan_migrations
+from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState
 from reconciler.pipeline import Planned, plan_live
-from reconciler.planner import PlanOptions
+from reconciler.plan.actions import BackupVolume, Plan, ReplaceVolume, action_key
+from reconciler.plan.data_safety import plan_backups
+from reconciler.plan.migration import MigrationOptions, plan_migrations
+from reconciler.plan.planner import PlanOptions
 from reconciler.render.json import dumps, plan_document
-from reconciler.volume_io import manifest_of
 from specs import desired_from
 
 V1 = """

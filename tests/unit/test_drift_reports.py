@@ -8,15 +8,15 @@ import xml.etree.ElementTree as ET
 from support.gitops import validate
 
 from reconciler import labels
-from reconciler.actions import Change
-from reconciler.applier import apply_plan
-from reconciler.differ import diff_states
-from reconciler.drift import DriftEntry, DriftReport, DriftStatus, build_drift_report
+from reconciler.apply.applier import apply_plan
+from reconciler.diff.differ import diff_states
+from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus, build_drift_report
 from reconciler.engine.base import ContainerCreate, VolumeCreate
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
-from reconciler.live_reader import read_live_state
+from reconciler.live.reader import read_live_state
 from reconciler.model import Mount, MountKind
-from reconciler.planner import make_plan
+from reconciler.plan.actions import Change
+from reconciler.plan.planner import make_plan
 from reconciler.render.json import drift_document, dumps
 from reconciler.render.junit import render_drift_junit
 from reconciler.render.markdown import MAX_CHARS, render_drift_markdown

@@ -8,11 +8,11 @@ import socket
 
 import pytest
 
-from reconciler import lock
+from reconciler.apply import lock
+from reconciler.apply.lock import LockHolder, engine_lock, read_holder, unlock
 from reconciler.engine.base import ContainerCreate
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import LockError
-from reconciler.lock import LockHolder, engine_lock, read_holder, unlock
 
 IMAGES = {"busybox", "busybox:latest"}
 

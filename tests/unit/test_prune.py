@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from reconciler import labels
-from reconciler.actions import RemoveVolume, action_key
-from reconciler.applier import apply_plan
-from reconciler.differ import diff_states
+from reconciler.apply.applier import apply_plan
+from reconciler.diff.differ import diff_states
 from reconciler.engine.base import ContainerCreate, VolumeCreate
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import PlanError
-from reconciler.live_reader import read_live_state
+from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, Mount, MountKind
-from reconciler.planner import PlanOptions, make_plan
+from reconciler.plan.actions import RemoveVolume, action_key
+from reconciler.plan.planner import PlanOptions, make_plan
 from specs import desired_from
 
 BEFORE = """

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from reconciler import labels
-from reconciler.actions import (
+from reconciler.apply.applier import apply_plan
+from reconciler.diff.differ import Status, diff_states
+from reconciler.engine.fake import FakeEngine
+from reconciler.errors import ApplyError, EngineConflict, PlanError
+from reconciler.live.reader import read_live_state
+from reconciler.model import DesiredState
+from reconciler.plan.actions import (
     CreateContainer,
     Plan,
     RecreateContainer,
@@ -13,13 +19,7 @@ from reconciler.actions import (
     StopContainer,
     action_key,
 )
-from reconciler.applier import apply_plan
-from reconciler.differ import Status, diff_states
-from reconciler.engine.fake import FakeEngine
-from reconciler.errors import ApplyError, EngineConflict, PlanError
-from reconciler.live_reader import read_live_state
-from reconciler.model import DesiredState
-from reconciler.planner import make_plan
+from reconciler.plan.planner import make_plan
 from specs import desired_from
 
 BASE = """

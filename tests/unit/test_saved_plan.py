@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from support.gitops import validate, write_specs
 
-from reconciler.applier import apply_plan
-from reconciler.apply_target import ApplyTarget
+from reconciler.apply.applier import apply_plan
+from reconciler.apply.apply_target import ApplyTarget
 from reconciler.engine.base import VolumeCreate
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.errors import PlanFileError, RefusedError, StalePlanError
 from reconciler.pipeline import plan_directory
-from reconciler.planner import PlanOptions
+from reconciler.plan.planner import PlanOptions
+from reconciler.plan.saved_plan import read_saved_plan, replan_saved, write_saved_plan
 from reconciler.render.json import dumps, plan_document
-from reconciler.saved_plan import read_saved_plan, replan_saved, write_saved_plan
 
 SPEC = """\
     version: 1

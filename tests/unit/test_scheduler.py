@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import pytest
 from test_reconcile import BASE, converge, plan_for
 
-from reconciler.actions import Action, StartContainer, action_key
-from reconciler.applier import apply_plan
+from reconciler.apply.applier import apply_plan
+from reconciler.apply.scheduler import default_parallelism, run_actions
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import ApplyError, EngineError
 from reconciler.model import DesiredState, EngineInfo
-from reconciler.scheduler import default_parallelism, run_actions
+from reconciler.plan.actions import Action, StartContainer, action_key
 from reconciler.spec.files import SpecSource
 from reconciler.spec.loader import build_desired_state
 

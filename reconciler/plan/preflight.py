@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from reconciler.actions import CreateContainer, Plan, RecreateContainer
 from reconciler.errors import Problem, SpecError
 from reconciler.model import MountKind
+from reconciler.plan.actions import CreateContainer, Plan, RecreateContainer
 
 
 def check_bind_sources(plan: Plan) -> None:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.actions import Action, BackupVolume, Plan, RemoveVolume, ReplaceVolume, action_key
-from reconciler.migration import MigrationOptions, plan_migrations
+from reconciler.content.volume_io import DEFAULT_HELPER_IMAGE
 from reconciler.model import LiveState
-from reconciler.planner import PlanOptions
-from reconciler.recovery import Recovery
-from reconciler.volume_io import DEFAULT_HELPER_IMAGE
+from reconciler.plan.actions import (
+    Action,
+    BackupVolume,
+    Plan,
+    RemoveVolume,
+    ReplaceVolume,
+    action_key,
+)
+from reconciler.plan.migration import MigrationOptions, plan_migrations
+from reconciler.plan.planner import PlanOptions
+from reconciler.plan.recovery import Recovery
 
 
 def helper_image(options: PlanOptions, spec_default: str | None) -> str:

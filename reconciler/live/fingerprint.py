@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from reconciler import labels
-from reconciler.differ import resolve_anonymous
+from reconciler.diff.differ import resolve_anonymous
 from reconciler.model import DesiredState, LiveContainer, LiveState, LiveVolume
 from reconciler.spec.files import SpecSource
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from reconciler import labels
-from reconciler.actions import Change
-from reconciler.differ import Diff, ResourceDiff, Status
+from reconciler.diff.differ import Diff, ResourceDiff, Status
 from reconciler.errors import Position
 from reconciler.model import DesiredState, EngineInfo, LiveContainer, LiveState
-from reconciler.prune import find_leftovers
+from reconciler.plan.actions import Change
+from reconciler.plan.prune import find_leftovers
 
 
 class DriftStatus(StrEnum):

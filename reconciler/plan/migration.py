@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler import labels
-from reconciler.actions import (
+from reconciler.model import LiveState, LiveVolume, MountKind
+from reconciler.plan.actions import (
     Action,
     CopyVolume,
     CreateContainer,
@@ -28,7 +29,6 @@ from reconciler.actions import (
     ReplaceVolume,
     action_key,
 )
-from reconciler.model import LiveState, LiveVolume, MountKind
 
 
 @dataclass(frozen=True)

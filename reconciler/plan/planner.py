@@ -13,7 +13,10 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from reconciler.actions import (
+from reconciler.diff.differ import Diff, ResourceDiff, Status, resolve_anonymous
+from reconciler.errors import PlanError
+from reconciler.model import DesiredContainer, DesiredState, LiveState, MountKind, RunState
+from reconciler.plan.actions import (
     Action,
     CreateContainer,
     CreateVolume,
@@ -25,11 +28,8 @@ from reconciler.actions import (
     StopContainer,
     action_key,
 )
-from reconciler.differ import Diff, ResourceDiff, Status, resolve_anonymous
-from reconciler.errors import PlanError
-from reconciler.model import DesiredContainer, DesiredState, LiveState, MountKind, RunState
-from reconciler.protection import refuse_protected_replacements
-from reconciler.prune import prune_actions
+from reconciler.plan.protection import refuse_protected_replacements
+from reconciler.plan.prune import prune_actions
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from reconciler.engine.base import Engine
 from reconciler.errors import RefusedError
 from reconciler.model import DesiredState
 from reconciler.pipeline import Planned, plan_live
-from reconciler.planner import PlanOptions
-from reconciler.saved_plan import SavedPlan, read_saved_plan, replan_saved
+from reconciler.plan.planner import PlanOptions
+from reconciler.plan.saved_plan import SavedPlan, read_saved_plan, replan_saved
 from reconciler.spec.files import SpecSource, read_spec_dir
 from reconciler.spec.loader import build_desired_state
 

@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconciler.engine.base import Engine, VolumeCreate
-from reconciler.errors import BackupError
-from reconciler.live_reader import read_live_state
-from reconciler.volume_io import (
+from reconciler.content.volume_io import (
     ChunkReader,
     has_content,
     helper_container,
@@ -28,6 +25,9 @@ from reconciler.volume_io import (
     open_tar_stream,
     volume_manifest,
 )
+from reconciler.engine.base import Engine, VolumeCreate
+from reconciler.errors import BackupError
+from reconciler.live.reader import read_live_state
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just moved, for a progress display."""

@@ -17,7 +17,12 @@ from functools import partial
 from typing import assert_never
 
 from reconciler import labels
-from reconciler.actions import (
+from reconciler.apply.safety_steps import run_safety_step
+from reconciler.apply.scheduler import run_actions
+from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate
+from reconciler.errors import ApplyError, EngineUnreachable, VolplanError
+from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
+from reconciler.plan.actions import (
     Action,
     AnonymousVolume,
     BackupVolume,
@@ -35,11 +40,6 @@ from reconciler.actions import (
     StopContainer,
     describe,
 )
-from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate
-from reconciler.errors import ApplyError, EngineUnreachable, VolplanError
-from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
-from reconciler.safety_steps import run_safety_step
-from reconciler.scheduler import run_actions
 
 RECREATE_SUFFIX = labels.RECREATE_SUFFIX
 

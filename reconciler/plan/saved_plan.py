@@ -26,14 +26,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reconciler.cli.output_file import write_output
 from reconciler.engine.base import Engine
 from reconciler.errors import PlanFileError, SpecError, StalePlanError
-from reconciler.fingerprint import changed_addresses, live_fingerprints, spec_digest
-from reconciler.live_reader import read_live_state
+from reconciler.live.fingerprint import changed_addresses, live_fingerprints, spec_digest
+from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
-from reconciler.output_file import write_output
 from reconciler.pipeline import Planned, plan_state
-from reconciler.planner import PlanOptions
+from reconciler.plan.planner import PlanOptions
 from reconciler.render.json import FORMAT_VERSION, dumps, plan_document
 from reconciler.spec.files import SpecSource, read_spec_dir
 from reconciler.spec.loader import build_desired_state

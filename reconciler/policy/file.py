@@ -27,7 +27,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.errors import Position, Problem, RefusedError, SpecError
-from reconciler.policy import DEFAULT_POLICY, LOCAL_DRIVER_OPTIONS, Policy, Rule
+from reconciler.policy.rules import DEFAULT_POLICY, LOCAL_DRIVER_OPTIONS, Policy, Rule
 from reconciler.spec.files import POLICY_FILE_NAME, read_source
 from reconciler.spec.positions import problems_from_validation
 from reconciler.spec.yaml_source import parse_documents

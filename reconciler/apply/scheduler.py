@@ -20,9 +20,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from reconciler.actions import Action, action_key
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.model import EngineInfo
+from reconciler.plan.actions import Action, action_key
 
 REQUESTS_PER_ENGINE_CPU = 4
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconciler import labels
-from reconciler.actions import Action, ReplaceVolume
 from reconciler.errors import PlanError
 from reconciler.model import DesiredState, LiveState
+from reconciler.plan.actions import Action, ReplaceVolume
 
 
 def is_protected(name: str, desired: DesiredState, live: LiveState) -> bool:

@@ -7,7 +7,6 @@ exits 0 in sync, 2 on drift, 1 on error (Terraform's ``-detailed-exitcode`` fami
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -16,12 +15,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from reconciler.differ import diff_states
-from reconciler.drift import DriftReport, build_drift_report
-from reconciler.engine.adapter import DockerEngine
-from reconciler.lock import LockHolder
-from reconciler.lock import unlock as release_lock
-from reconciler.output_file import write_output
+from reconciler.apply.lock import LockHolder
+from reconciler.apply.lock import unlock as release_lock
+from reconciler.cli.options import HostOption, SpecDir, connect, out, write_stdout
+from reconciler.cli.output_file import write_output
+from reconciler.diff.differ import diff_states
+from reconciler.diff.drift import DriftReport, build_drift_report
+from reconciler.live.status import read_topology
 from reconciler.pipeline import load_and_read
 from reconciler.render.drift_text import render_drift, render_drift_summary
 from reconciler.render.json import drift_document, dumps, status_document
@@ -29,21 +29,10 @@ from reconciler.render.junit import render_drift_junit
 from reconciler.render.markdown import render_drift_markdown
 from reconciler.render.status_text import render_status
 from reconciler.spec.loader import load_spec_dir
-from reconciler.status import read_topology
 
 EXIT_DRIFT = 2
 
 gitops = typer.Typer()
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-SpecDirArgument = Annotated[
-    Path, typer.Argument(help="Folder of *.yaml/*.yml spec files, read recursively.")
-]
-Host = Annotated[
-    str | None,
-    typer.Option("--host", "-H", help="Engine endpoint (default: $DOCKER_HOST)."),
-]
 
 
 class ReportFormat(StrEnum):
@@ -56,12 +45,6 @@ class ReportFormat(StrEnum):
 class StatusFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
-
-
-def write_stdout(text: str) -> None:
-    """Machine-readable output goes to stdout untouched: no markup, wrapping or colour."""
-    sys.stdout.write(text)
-    sys.stdout.flush()
 
 
 def lock_waiting(console: Console) -> Callable[[LockHolder], None]:
@@ -78,8 +61,8 @@ def lock_waiting(console: Console) -> Callable[[LockHolder], None]:
     "--output drift.md ; volplan drift specs/ --format junit --output drift.xml"
 )
 def drift(
-    directory: SpecDirArgument,
-    host: Host = None,
+    directory: SpecDir,
+    host: HostOption = None,
     output_format: Annotated[
         ReportFormat,
         typer.Option("--format", help="text, json, markdown (a PR comment) or junit."),
@@ -92,7 +75,7 @@ def drift(
     ] = None,
 ) -> None:
     """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
-    _, desired, live = load_and_read(directory, lambda: DockerEngine.connect(host))
+    _, desired, live = load_and_read(directory, lambda: connect(host))
     report = build_drift_report(desired, live, diff_states(desired, live))
     if output is not None:
         write_output(output, _render_report(report, output_format, directory))
@@ -128,14 +111,14 @@ def status(
         Path | None,
         typer.Argument(help="Spec folder: show its projects only (default: the whole engine)."),
     ] = None,
-    host: Host = None,
+    host: HostOption = None,
     output_format: Annotated[
         StatusFormat, typer.Option("--format", help="text or json.")
     ] = StatusFormat.TEXT,
 ) -> None:
     """Show the live volume topology: volumes, who mounts them, volumes_from, binds, dangling."""
     desired = load_spec_dir(directory) if directory is not None else None
-    topology = read_topology(DockerEngine.connect(host), desired)
+    topology = read_topology(connect(host), desired)
     if output_format is StatusFormat.JSON:
         write_stdout(dumps(status_document(topology)))
     else:
@@ -145,14 +128,14 @@ def status(
 @gitops.command(epilog="Examples: volplan unlock shop ; volplan unlock shop --force")
 def unlock(
     projects: Annotated[list[str], typer.Argument(help="Project(s) whose lock to release.")],
-    host: Host = None,
+    host: HostOption = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Release the lock even if its run may still be alive."),
     ] = False,
 ) -> None:
     """Release a lock left by a killed apply (stale), or any lock with --force."""
-    engine = DockerEngine.connect(host)
+    engine = connect(host)
     for project in projects:
         holder = release_lock(engine, project, force=force)
         if holder is None:

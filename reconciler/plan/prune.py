@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler import labels
-from reconciler.actions import Action, RemoveContainer, RemoveVolume, action_key
-from reconciler.differ import recorded_config, resolve_anonymous
+from reconciler.diff.differ import recorded_config, resolve_anonymous
 from reconciler.model import DesiredState, LiveContainer, LiveState, LiveVolume
-from reconciler.protection import is_protected
+from reconciler.plan.actions import Action, RemoveContainer, RemoveVolume, action_key
+from reconciler.plan.protection import is_protected
 
 
 @dataclass(frozen=True)

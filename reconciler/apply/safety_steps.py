@@ -8,11 +8,11 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from reconciler.actions import BackupVolume, CopyVolume, FinishRecreate, RemoveTemporaryVolume
-from reconciler.backup import Target, backup, backup_file_name
+from reconciler.content.backup import Target, backup, backup_file_name
+from reconciler.content.volume_io import copy_volume
 from reconciler.engine.base import Engine, VolumeCreate
 from reconciler.errors import EngineNotFound
-from reconciler.volume_io import copy_volume
+from reconciler.plan.actions import BackupVolume, CopyVolume, FinishRecreate, RemoveTemporaryVolume
 
 SafetyStep = CopyVolume | RemoveTemporaryVolume | BackupVolume | FinishRecreate
 

@@ -25,8 +25,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.errors import Position, Problem
-from reconciler.hostpaths import Parts, PathPattern, Resolve, normalise_host_path, split
 from reconciler.model import DesiredContainer, DesiredState, DesiredVolume, MountKind
+from reconciler.policy.hostpaths import Parts, PathPattern, Resolve, normalise_host_path, split
 
 BUILT_IN = "the built-in policy"
 

@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler import labels
-from reconciler.actions import AnonymousVolume, Change
 from reconciler.fieldpath import format_path
 from reconciler.gc_paused import gc_paused
 from reconciler.model import (
@@ -30,6 +29,7 @@ from reconciler.model import (
     MountKind,
     RunState,
 )
+from reconciler.plan.actions import AnonymousVolume, Change
 
 
 class Status(StrEnum):

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler import labels
-from reconciler.actions import Action, FinishRecreate, RemoveContainer, action_key
 from reconciler.model import LiveContainer, LiveState
+from reconciler.plan.actions import Action, FinishRecreate, RemoveContainer, action_key
 
 
 @dataclass(frozen=True)

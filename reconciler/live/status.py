@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from reconciler import labels
 from reconciler.engine.base import Engine, RawObject
 from reconciler.errors import EngineNotFound
-from reconciler.live_reader import read_live_state
+from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, EngineInfo, LiveContainer, LiveState
 
 

@@ -1,0 +1,1 @@
+"""The command line: typer commands, and the one place errors become exit codes."""

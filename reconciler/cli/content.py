@@ -1,0 +1,85 @@
+"""Volume content on demand: ``backup`` and ``restore``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.options import HelperImageOption, HostOption, connect, err, out
+from reconciler.content.backup import backup as backup_target
+from reconciler.content.backup import resolve_target
+from reconciler.content.backup import restore as restore_target
+from reconciler.content.volume_io import DEFAULT_HELPER_IMAGE
+from reconciler.engine.base import Engine
+from reconciler.errors import RefusedError
+from reconciler.render.progress import byte_progress
+
+content = typer.Typer()
+
+
+@content.command(
+    epilog="Examples: volplan backup dbdata -o dbdata.tar.gz ; "
+    "volplan backup container:dbstore -o dbstore.tar"
+)
+def backup(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A volume, or a container (all its volumes): NAME, volume:NAME or container:NAME."
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The tar file to write (.tar.gz: gzip).")
+    ],
+    host: HostOption = None,
+    helper_image: HelperImageOption = None,
+) -> None:
+    """Write a volume's content, or every volume of a container, to a tar file."""
+    engine = connect(host)
+    resolved = resolve_target(engine, target)
+    image = _helper_image_ready(engine, helper_image)
+    with byte_progress(err, f"backing up {resolved.kind} {resolved.name}") as progress:
+        summary = backup_target(engine, image, resolved, output, progress)
+    out.print(
+        f"Backed up {resolved.kind} {resolved.name} to {output}: {summary.entries} entries, "
+        f"{summary.content_bytes} bytes of file content."
+    )
+
+
+@content.command(
+    epilog="Examples: volplan restore dbdata dbdata.tar.gz ; "
+    "volplan restore container:dbstore dbstore.tar --force"
+)
+def restore(
+    target: Annotated[
+        str, typer.Argument(help="The volume (created if missing) or container to restore into.")
+    ],
+    archive: Annotated[Path, typer.Argument(help="A file written by volplan backup.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore into volumes that already hold data.")
+    ] = False,
+    host: HostOption = None,
+    helper_image: HelperImageOption = None,
+) -> None:
+    """Restore a backup into a volume, or into the volumes of a container."""
+    engine = connect(host)
+    if not archive.is_file():
+        raise RefusedError(f"{archive}: no such file")
+    image = _helper_image_ready(engine, helper_image)
+    resolved = resolve_target(engine, target, create_missing=True)
+    with byte_progress(err, f"restoring {resolved.kind} {resolved.name}") as progress:
+        summary = restore_target(engine, image, resolved, archive, force=force, progress=progress)
+    out.print(
+        f"Restored {archive} into {resolved.kind} {resolved.name}: {summary.entries} entries, "
+        f"{summary.content_bytes} bytes of file content."
+    )
+
+
+def _helper_image_ready(engine: Engine, image: str | None) -> str:
+    """The helper image, pulled if missing, before anything is touched."""
+    chosen = image or DEFAULT_HELPER_IMAGE
+    if not engine.image_present(chosen):
+        engine.pull_image(chosen, lambda status: err.print(f"pulling {chosen}: {status}"))
+    return chosen

@@ -1,0 +1,72 @@
+"""The command line's entry point: the only place that turns volplan's errors into exit codes.
+
+Exit codes: 0 success (for ``plan --detailed-exitcode``: no changes), 1 any error,
+including a mistyped command or option, 2 changes present. A usage error never exits 2,
+so a typo in a pipeline is never read as "changes present". Reports and JSON go to
+stdout, progress and logs to stderr, so ``volplan plan --format json > plan.json`` is clean.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import typer
+
+from reconciler import __version__
+from reconciler.cli.content import content
+from reconciler.cli.gitops import gitops
+from reconciler.cli.options import err, out
+from reconciler.cli.reconcile import reconcile
+from reconciler.errors import ApplyError, SpecError, VolplanError
+from reconciler.render.text import render_report
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+app = typer.Typer(
+    name="volplan",
+    help="Declarative reconciler for Docker volume topology: validate, plan and apply specs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(reconcile)
+app.add_typer(gitops)
+app.add_typer(content)
+
+
+@app.command()
+def version() -> None:
+    """Print volplan's version."""
+    out.print(__version__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run a command and map every outcome to an exit code."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="volplan", standalone_mode=False)
+    except typer.Abort:
+        err.print("aborted")
+        code = EXIT_ERROR
+    except typer.TyperException as exc:
+        err.print(f"error: {exc.format_message()} (see volplan --help)", markup=False)
+        code = EXIT_ERROR
+    except VolplanError as exc:
+        _report_error(exc)
+        code = EXIT_ERROR
+    # The heap is thrown away next: freezing it spares the interpreter's final garbage
+    # collection a walk over every object of a large plan (0.1-0.2 s at 3,000 volumes).
+    gc.freeze()
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _report_error(exc: VolplanError) -> None:
+    if isinstance(exc, SpecError):
+        for problem in exc.problems:
+            err.print(str(problem), markup=False)
+        err.print(f"{len(exc.problems)} problem(s) found; nothing was changed.")
+        return
+    err.print(f"error: {exc}", markup=False, style="bold red")
+    if isinstance(exc, ApplyError):
+        err.print(render_report(exc.report))

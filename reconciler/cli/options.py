@@ -1,0 +1,115 @@
+"""What the commands share: the two consoles, the common options, and the engine.
+
+Results go to ``out`` (stdout), logs and progress to ``err`` (stderr); rich styles become
+colours only on a terminal and never with ``NO_COLOR``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from reconciler.content.volume_io import DEFAULT_HELPER_IMAGE
+from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.base import Engine
+from reconciler.engine.crash_hook import with_crash_hook
+from reconciler.engine.retry import RetryingEngine
+from reconciler.plan.planner import PlanOptions
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def write_stdout(text: str) -> None:
+    """Machine-readable output goes to stdout untouched: no markup, wrapping or colour."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+SpecDir = Annotated[
+    Path, typer.Argument(help="Folder of *.yaml/*.yml spec files, read recursively.")
+]
+HostOption = Annotated[
+    str | None,
+    typer.Option(
+        "--host",
+        "-H",
+        help="Engine endpoint, e.g. unix:///var/run/docker.sock (default: $DOCKER_HOST).",
+    ),
+]
+PruneOption = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Also remove resources labelled as the project's that the specs no longer "
+        "declare (volumes only with --allow-data-loss; protected ones never).",
+    ),
+]
+AllowDataLossOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-data-loss",
+        help="Allow actions that destroy volume data (replacements, pruned volumes).",
+    ),
+]
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Host-path policy file (default: ./volplan.policy.yaml if present, else the "
+        "built-in policy).",
+    ),
+]
+
+
+HelperImageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--helper-image",
+        help="Image of the short-lived, never started containers that move volume content "
+        f"(default: the spec's helper_image, else {DEFAULT_HELPER_IMAGE}).",
+    ),
+]
+
+MigrateOption = Annotated[
+    bool,
+    typer.Option(
+        "--migrate",
+        help="Replace a volume whose driver, options or labels changed without losing its "
+        "content: copy it out, replace, copy it back, verify.",
+    ),
+]
+BackupDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--backup-dir",
+        help="Back up every volume to DIR/NAME-TIME.tar.gz before replacing it.",
+    ),
+]
+
+
+def plan_options(
+    prune: bool,
+    allow_data_loss: bool,
+    migrate: bool,
+    backup_dir: Path | None,
+    helper_image: str | None,
+) -> PlanOptions:
+    """``PlanOptions`` from the flags plan and apply share."""
+    return PlanOptions(
+        prune=prune,
+        allow_data_loss=allow_data_loss,
+        migrate=migrate,
+        backup_dir=str(backup_dir) if backup_dir is not None else None,
+        helper_image=helper_image,
+    )
+
+
+def connect(host: str | None) -> Engine:
+    """The engine, with idempotent calls retried (and the fault-injection hook, in tests)."""
+    return with_crash_hook(RetryingEngine(DockerEngine.connect(host)))

@@ -1,0 +1,1 @@
+"""Moving volume content through the Engine API: verified copies, backup, restore."""

@@ -1,0 +1,1 @@
+"""Stage 3, differences: desired vs live, per resource, and the drift report built on them."""

@@ -1,0 +1,1 @@
+"""Stage 2, the live state: reading the engine into ``LiveState``, and views of it."""

@@ -1,0 +1,1 @@
+"""The host-path policy: which binds and drivers untrusted specs may ask for."""
