@@ -19,7 +19,7 @@ from typing import assert_never
 from reconciler import labels
 from reconciler.apply.safety_steps import run_safety_step
 from reconciler.apply.scheduler import run_actions
-from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate
+from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate, ensure_image
 from reconciler.errors import ApplyError, EngineUnreachable, VolplanError
 from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
 from reconciler.plan.actions import (
@@ -118,8 +118,7 @@ def ensure_images(plan: Plan, engine: Engine, listener: ApplyListener) -> None:
     """Pull missing images before anything changes, so a bad image name touches nothing."""
     images = sorted({image for a in plan.actions if (image := _image_of(a))})
     for image in images:
-        if not engine.image_present(image):
-            engine.pull_image(image, partial(listener.on_pull, image))
+        ensure_image(engine, image, partial(listener.on_pull, image))
 
 
 def _image_of(action: Action) -> str | None:

@@ -13,6 +13,7 @@ from reconciler.engine.base import Engine
 from reconciler.errors import RefusedError
 from reconciler.model import DesiredState
 from reconciler.pipeline import Planned, plan_live
+from reconciler.plan.data_safety import helper_image
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.saved_plan import SavedPlan, read_saved_plan, replan_saved
 from reconciler.spec.files import SpecSource, read_spec_dir
@@ -43,7 +44,10 @@ class ApplyTarget:
 
     @property
     def images(self) -> tuple[str, ...]:
-        return tuple(sorted({c.image for c in self.desired.containers.values()}))
+        """Images the engine lock may use: the helper image first, then the specs' own."""
+        helper = helper_image(self.options, self.desired.helper_image)
+        spec_images = sorted({c.image for c in self.desired.containers.values()})
+        return tuple(dict.fromkeys([helper, *spec_images]))
 
     def plan(self, engine: Engine) -> Planned:
         if self.saved is not None:

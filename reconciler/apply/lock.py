@@ -43,8 +43,6 @@ LOCK_WHO = LOCK + ".who"
 LOCK_PID = LOCK + ".pid"
 LOCK_OPERATION = LOCK + ".operation"
 LOCK_CREATED = LOCK + ".created"
-HELPER_IMAGE_ENV = "VOLPLAN_HELPER_IMAGE"
-DEFAULT_HELPER_IMAGE = "volplan-helper:latest"
 POLL_SECONDS = 1.0
 
 
@@ -84,7 +82,7 @@ def engine_lock(
     engine: Engine,
     projects: Iterable[str],
     *,
-    images: Iterable[str],
+    images: Sequence[str],
     operation: str,
     timeout: float,
     on_wait: Callable[[LockHolder], None],
@@ -126,27 +124,25 @@ def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def choose_image(engine: Engine, spec_images: Iterable[str]) -> str:
-    spec = sorted(set(spec_images))
-    helper = os.environ.get(HELPER_IMAGE_ENV) or DEFAULT_HELPER_IMAGE
-    candidates = list(dict.fromkeys([helper, "busybox:latest", *spec]))
+def choose_image(engine: Engine, candidates: Sequence[str]) -> str:
+    """The first candidate present on the engine, else the first one, pulled."""
     for image in candidates:
         if engine.image_present(image):
             return image
-    if spec:
-        try:
-            engine.pull_image(spec[0], lambda status: None)
-        except EngineError as exc:
-            raise _no_image(candidates, f" (pulling {spec[0]} failed: {exc})") from None
-        return spec[0]
-    raise _no_image(candidates, "")
+    if not candidates:
+        raise _no_image(candidates, "")
+    try:
+        engine.pull_image(candidates[0], lambda status: None)
+    except EngineError as exc:
+        raise _no_image(candidates, f" (pulling {candidates[0]} failed: {exc})") from None
+    return candidates[0]
 
 
 def _no_image(candidates: Sequence[str], detail: str) -> LockError:
     return LockError(
         "the engine lock is a container that is never started, and it needs an image present "
-        f"on the engine; none of {', '.join(candidates)} is{detail}. Pull one (for example "
-        f"docker pull busybox) or name one in ${HELPER_IMAGE_ENV}"
+        f"on the engine; none of {', '.join(candidates) or 'the spec images'} is{detail}. "
+        "Pull one (for example docker pull busybox) or name one with --helper-image"
     )
 
 

@@ -12,7 +12,7 @@ from reconciler.content.backup import backup as backup_target
 from reconciler.content.backup import resolve_target
 from reconciler.content.backup import restore as restore_target
 from reconciler.content.volume_io import DEFAULT_HELPER_IMAGE
-from reconciler.engine.base import Engine
+from reconciler.engine.base import Engine, ensure_image
 from reconciler.errors import RefusedError
 from reconciler.render.progress import byte_progress
 
@@ -80,6 +80,5 @@ def restore(
 def _helper_image_ready(engine: Engine, image: str | None) -> str:
     """The helper image, pulled if missing, before anything is touched."""
     chosen = image or DEFAULT_HELPER_IMAGE
-    if not engine.image_present(chosen):
-        engine.pull_image(chosen, lambda status: err.print(f"pulling {chosen}: {status}"))
+    ensure_image(engine, chosen, lambda status: err.print(f"pulling {chosen}: {status}"))
     return chosen

@@ -85,3 +85,10 @@ class Engine(Protocol):
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         """Stream a tar into directory ``path`` of a container, extracting it there."""
         ...
+
+
+def ensure_image(engine: Engine, image: str, progress: Callable[[str], None]) -> None:
+    """Pull ``image`` unless the engine has it: called before anything is changed, so a bad
+    image name or an unreachable registry touches nothing."""
+    if not engine.image_present(image):
+        engine.pull_image(image, progress)

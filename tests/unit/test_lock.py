@@ -15,6 +15,7 @@ from reconciler.engine.fake import FakeEngine
 from reconciler.errors import LockError
 
 IMAGES = {"busybox", "busybox:latest"}
+LOCK_IMAGES = ("busybox:latest",)
 
 
 def _hold(engine: FakeEngine, *, who: str, pid: int) -> None:
@@ -33,7 +34,7 @@ def test_the_lock_is_a_labelled_container_while_held_and_gone_after() -> None:
     engine = FakeEngine(images=set(IMAGES))
 
     with engine_lock(
-        engine, ["shop", "web"], images=[], operation="apply", timeout=0, on_wait=print
+        engine, ["shop", "web"], images=LOCK_IMAGES, operation="apply", timeout=0, on_wait=print
     ):
         holder = read_holder(engine, "shop")
         assert holder is not None
@@ -50,7 +51,9 @@ def test_a_held_lock_fails_naming_its_holder() -> None:
 
     with (
         pytest.raises(LockError) as caught,
-        engine_lock(engine, ["shop"], images=[], operation="apply", timeout=0, on_wait=print),
+        engine_lock(
+            engine, ["shop"], images=LOCK_IMAGES, operation="apply", timeout=0, on_wait=print
+        ),
     ):
         pass
 
@@ -71,7 +74,7 @@ def test_a_waiting_run_takes_the_lock_once_it_is_released(monkeypatch: pytest.Mo
     )
 
     with engine_lock(
-        engine, ["shop"], images=[], operation="apply", timeout=60, on_wait=seen.append
+        engine, ["shop"], images=LOCK_IMAGES, operation="apply", timeout=60, on_wait=seen.append
     ):
         holder = read_holder(engine, "shop")
         assert holder is not None
@@ -117,7 +120,9 @@ def test_sigterm_while_holding_the_lock_releases_it() -> None:
 
     with (
         pytest.raises(SystemExit) as caught,
-        engine_lock(engine, ["shop"], images=[], operation="apply", timeout=0, on_wait=print),
+        engine_lock(
+            engine, ["shop"], images=LOCK_IMAGES, operation="apply", timeout=0, on_wait=print
+        ),
     ):
         os.kill(os.getpid(), signal.SIGTERM)
 

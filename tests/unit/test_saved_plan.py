@@ -132,6 +132,6 @@ def test_a_saved_plan_keeps_its_options(saved: tuple[FakeEngine, Path]) -> None:
 
     assert opened.options == PlanOptions()
     assert opened.desired.projects == ("shop",)
-    assert opened.images == ("busybox",)
+    assert opened.images == ("busybox:latest", "busybox")
     with pytest.raises(RefusedError, match="applied with the options it was made with"):
         ApplyTarget.open(path, PlanOptions(allow_data_loss=True))
