@@ -114,6 +114,17 @@ class EngineTimeout(EngineError):
     """The engine did not answer in time; whether a mutating request took effect is unknown."""
 
 
+def engine_error(status: int | None, message: str) -> EngineError:
+    """The error for an engine's HTTP error ``status``, whichever client received it."""
+    if status == 404:
+        return EngineNotFound(message)
+    if status == 409:
+        return EngineConflict(message)
+    if status is not None and status >= 500:
+        return EngineServerError(message)
+    return EngineError(message)
+
+
 class CopyMismatch(VolplanError):
     """A copy of a volume does not match its source, so the source is kept untouched."""
 

@@ -1,4 +1,8 @@
-"""Volume content on demand: ``backup`` and ``restore``."""
+"""Volume content on demand: ``backup`` and ``restore``.
+
+The content modules (tar, hashing, progress bars) are imported by the commands that use
+them, so that every other command starts without them.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,8 @@ from typing import Annotated
 import typer
 
 from reconciler.cli.options import HelperImageOption, HostOption, connect, err, out
-from reconciler.content.backup import backup as backup_target
-from reconciler.content.backup import resolve_target
-from reconciler.content.backup import restore as restore_target
-from reconciler.content.volume_io import DEFAULT_HELPER_IMAGE
-from reconciler.engine.base import Engine, ensure_image
+from reconciler.engine.base import DEFAULT_HELPER_IMAGE, Engine, ensure_image
 from reconciler.errors import RefusedError
-from reconciler.render.progress import byte_progress
 
 content = typer.Typer()
 
@@ -37,6 +36,10 @@ def backup(
     helper_image: HelperImageOption = None,
 ) -> None:
     """Write a volume's content, or every volume of a container, to a tar file."""
+    from reconciler.content.backup import backup as backup_target
+    from reconciler.content.backup import resolve_target
+    from reconciler.render.progress import byte_progress
+
     engine = connect(host)
     resolved = resolve_target(engine, target)
     image = _helper_image_ready(engine, helper_image)
@@ -64,6 +67,10 @@ def restore(
     helper_image: HelperImageOption = None,
 ) -> None:
     """Restore a backup into a volume, or into the volumes of a container."""
+    from reconciler.content.backup import resolve_target
+    from reconciler.content.backup import restore as restore_target
+    from reconciler.render.progress import byte_progress
+
     engine = connect(host)
     if not archive.is_file():
         raise RefusedError(f"{archive}: no such file")

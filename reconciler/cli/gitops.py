@@ -3,6 +3,9 @@
 Registered on the main app by cli.py, whose ``main`` maps errors to exit codes. ``drift``
 exits 0 in sync, 2 on drift, 1 on error (Terraform's ``-detailed-exitcode`` family, not
 ``kubectl diff``'s, where 1 means a difference).
+
+Each command imports the stages it runs in its body: a drift check's start-up is most of
+its time, so it loads no lock, status or report format it does not use.
 """
 
 from __future__ import annotations
@@ -10,25 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from reconciler.apply.lock import LockHolder
-from reconciler.apply.lock import unlock as release_lock
 from reconciler.cli.options import HostOption, SpecDir, connect, out, write_stdout
-from reconciler.cli.output_file import write_output
-from reconciler.diff.differ import diff_states
-from reconciler.diff.drift import DriftReport, build_drift_report
-from reconciler.live.status import read_topology
-from reconciler.pipeline import load_and_read
-from reconciler.render.drift_text import render_drift, render_drift_summary
-from reconciler.render.json import drift_document, dumps, status_document
-from reconciler.render.junit import render_drift_junit
-from reconciler.render.markdown import render_drift_markdown
-from reconciler.render.status_text import render_status
-from reconciler.spec.loader import load_spec_dir
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reconciler.apply.lock import LockHolder
+    from reconciler.diff.drift import DriftReport
 
 EXIT_DRIFT = 2
 
@@ -75,6 +70,12 @@ def drift(
     ] = None,
 ) -> None:
     """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
+    from reconciler.cli.output_file import write_output
+    from reconciler.diff.differ import diff_states
+    from reconciler.diff.drift import build_drift_report
+    from reconciler.pipeline import load_and_read
+    from reconciler.render.drift_text import render_drift, render_drift_summary
+
     _, desired, live = load_and_read(directory, lambda: connect(host))
     report = build_drift_report(desired, live, diff_states(desired, live))
     if output is not None:
@@ -92,14 +93,22 @@ def drift(
 def _render_report(report: DriftReport, output_format: ReportFormat, directory: Path) -> str:
     match output_format:
         case ReportFormat.TEXT:
+            from reconciler.render.drift_text import render_drift
+
             return render_drift(report).plain
         case ReportFormat.JSON:
+            from reconciler.render.json import drift_document, dumps
+
             return dumps(drift_document(report))
         case ReportFormat.MARKDOWN:
+            from reconciler.render.markdown import render_drift_markdown
+
             return render_drift_markdown(
                 report, json_hint=f"volplan drift {directory} --format json"
             )
         case ReportFormat.JUNIT:
+            from reconciler.render.junit import render_drift_junit
+
             return render_drift_junit(report)
 
 
@@ -117,6 +126,11 @@ def status(
     ] = StatusFormat.TEXT,
 ) -> None:
     """Show the live volume topology: volumes, who mounts them, volumes_from, binds, dangling."""
+    from reconciler.live.status import read_topology
+    from reconciler.render.json import dumps, status_document
+    from reconciler.render.status_text import render_status
+    from reconciler.spec.loader import load_spec_dir
+
     desired = load_spec_dir(directory) if directory is not None else None
     topology = read_topology(connect(host), desired)
     if output_format is StatusFormat.JSON:
@@ -135,6 +149,8 @@ def unlock(
     ] = False,
 ) -> None:
     """Release a lock left by a killed apply (stale), or any lock with --force."""
+    from reconciler.apply.lock import unlock as release_lock
+
     engine = connect(host)
     for project in projects:
         holder = release_lock(engine, project, force=force)

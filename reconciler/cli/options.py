@@ -13,9 +13,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from reconciler.content.volume_io import DEFAULT_HELPER_IMAGE
 from reconciler.engine.adapter import DockerEngine
-from reconciler.engine.base import Engine
+from reconciler.engine.base import DEFAULT_HELPER_IMAGE, Engine
 from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
 from reconciler.plan.planner import PlanOptions

@@ -1,4 +1,9 @@
-"""The main job: ``validate``, ``plan`` and ``apply``."""
+"""The main job: ``validate``, ``plan`` and ``apply``.
+
+What only ``apply`` runs (the applier, the lock, saved plans, the prompt) is imported in
+its body, and the JSON renderer where it is asked for: on a small project start-up is most
+of a plan's time.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.prompt import Confirm
 
-from reconciler.apply.applier import ApplyListener, apply_plan
-from reconciler.apply.apply_target import ApplyTarget
-from reconciler.apply.lock import engine_lock
-from reconciler.apply.scheduler import default_parallelism
 from reconciler.cli.gitops import lock_waiting
 from reconciler.cli.options import (
     AllowDataLossOption,
@@ -36,10 +36,8 @@ from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
 from reconciler.pipeline import enforce_policy, plan_directory
 from reconciler.plan.actions import Plan, describe
-from reconciler.plan.saved_plan import write_saved_plan
 from reconciler.policy.file import load_policy
-from reconciler.render.json import dumps, plan_document
-from reconciler.render.text import render_plan, render_result
+from reconciler.render.text import render_plan
 from reconciler.spec.loader import load_spec_dir
 
 EXIT_CHANGES = 2
@@ -101,10 +99,14 @@ def plan(
     enforced = load_policy(policy, spec_dir=directory)
     planned = plan_directory(directory, connect(host), options, policy=enforced)
     if output_format is PlanFormat.JSON:
+        from reconciler.render.json import dumps, plan_document
+
         write_stdout(dumps(plan_document(planned)))
     else:
         out.print(render_plan(planned.plan, planned.live.engine))
     if out_file is not None:
+        from reconciler.plan.saved_plan import write_saved_plan
+
         write_saved_plan(out_file, planned, directory)
         err.print(f"Saved the plan to {out_file}; apply it with: volplan apply {out_file}")
     if detailed_exitcode and planned.plan.actions:
@@ -158,6 +160,12 @@ def apply(
     A saved plan file is applied as is, without asking, or refused if the specs or the
     engine changed since it was made.
     """
+    from reconciler.apply.applier import ApplyListener, apply_plan
+    from reconciler.apply.apply_target import ApplyTarget
+    from reconciler.apply.lock import engine_lock
+    from reconciler.apply.scheduler import default_parallelism
+    from reconciler.render.text import render_result
+
     engine = connect(host)
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     chosen = ApplyTarget.open(target, options)
@@ -209,6 +217,8 @@ def _refuse_data_loss(plan: Plan, allowed: bool, *, saved: bool) -> None:
 def _confirm(yes: bool) -> None:
     if yes:
         return
+    from rich.prompt import Confirm
+
     if not sys.stdin.isatty() or os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         raise RefusedError("no terminal to confirm on: re-run with --yes to apply without asking")
     if not Confirm.ask("Apply these changes?", console=err, default=False):

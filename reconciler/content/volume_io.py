@@ -23,7 +23,6 @@ from reconciler.engine.base import ContainerCreate, Engine
 from reconciler.errors import CopyMismatch, VolplanError
 from reconciler.model import Mount, MountKind
 
-DEFAULT_HELPER_IMAGE = "busybox:latest"
 MOUNT_POINT = "/volplan-volume"
 _READ_BYTES = 1 << 20
 

@@ -1,32 +1,35 @@
-"""The docker SDK adapter: the only module that imports ``docker``.
+"""The Engine API adapter: the only module that talks to the Docker engine.
 
-Every SDK or transport exception is turned into one of volplan's ``EngineError``s here, so
-nothing from docker-py or requests crosses into the rest of the program.
+Calls that change the engine or stream, and every call to a TCP, TLS or SSH endpoint, go
+through docker-py's low-level ``APIClient``. On a local ``unix://`` socket the reads (GETs
+answered with JSON) go through ``unix_reads`` instead and docker-py is imported on the
+first write, so a check never pays for it; see that module for why. Every SDK, transport
+or HTTP failure becomes one of volplan's ``EngineError``s here or there, so nothing from
+docker-py or requests crosses into the rest of the program.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Iterable, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
-
-import docker
-import docker.errors
-import requests.exceptions
-from docker.types import Mount as SdkMount
-from docker.utils import parse_repository_tag
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.engine.base import MAX_CONCURRENT_CALLS, ContainerCreate, RawObject, VolumeCreate
+from reconciler.engine.unix_reads import UnixSocketReads
 from reconciler.errors import (
-    EngineConflict,
     EngineError,
     EngineNotFound,
-    EngineServerError,
     EngineTimeout,
     EngineUnreachable,
+    engine_error,
 )
 from reconciler.model import EngineInfo, Mount, MountKind
+
+if TYPE_CHECKING:
+    import docker
+    from docker.types import Mount as SdkMount
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 REQUEST_TIMEOUT_SECONDS = 120
@@ -36,24 +39,17 @@ ARCHIVE_CHUNK_BYTES = 1 << 20
 @contextmanager
 def engine_errors(doing: str) -> Iterator[None]:
     """Map SDK and transport failures to volplan errors that name what was being done."""
+    import docker.errors
+    import requests.exceptions
+
     try:
         yield
-    except docker.errors.NotFound as exc:
-        raise EngineNotFound(f"{doing}: {_explanation(exc)}") from exc
     except docker.errors.APIError as exc:
-        raise _status_error(exc.status_code)(f"{doing}: {_explanation(exc)}") from exc
+        raise engine_error(exc.status_code, f"{doing}: {_explanation(exc)}") from exc
     except requests.exceptions.Timeout as exc:
         raise EngineTimeout(f"{doing}: the Docker engine did not answer in time") from exc
     except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
         raise EngineUnreachable(f"{doing}: the Docker engine did not answer ({exc})") from exc
-
-
-def _status_error(status: int | None) -> type[EngineError]:
-    if status == 409:
-        return EngineConflict
-    if status is not None and status >= 500:
-        return EngineServerError
-    return EngineError
 
 
 def _explanation(exc: docker.errors.APIError) -> str:
@@ -67,60 +63,94 @@ def resolve_host(host: str | None) -> str:
     return host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
 
 
-class DockerEngine:
-    """``Engine`` over docker-py's low-level ``APIClient``: one HTTP request per method."""
+class JsonReads(Protocol):
+    def get_json(
+        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
+    ) -> Any: ...
 
-    def __init__(self, client: docker.APIClient, endpoint: str) -> None:
-        self.client = client
+
+class SdkReads:
+    """``JsonReads`` through docker-py, for endpoints other than a local socket."""
+
+    def __init__(self, client: docker.APIClient) -> None:
+        self._client: Any = client  # its request helpers are private, hence untyped
+
+    def get_json(
+        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
+    ) -> Any:
+        with engine_errors(doing):
+            url = self._client._url(path_format, *args)
+            return self._client._result(self._client._get(url, params=params), json=True)
+
+
+class DockerEngine:
+    """``Engine`` over the Engine API: one HTTP request per method."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        reads: JsonReads,
+        api_version: str,
+        client: docker.APIClient | None = None,
+    ) -> None:
         self.endpoint = endpoint
+        self.api_version = api_version
+        self.reads = reads
+        self._client = client
+        self._client_lock = threading.Lock()
 
     @classmethod
     def connect(cls, host: str | None = None) -> DockerEngine:
         """Connect like the docker CLI: ``--host``, else ``DOCKER_HOST`` and its TLS settings."""
         endpoint = resolve_host(host)
-        kwargs: dict[str, Any] = {**docker.utils.kwargs_from_env(), "base_url": endpoint}
-        with engine_errors(f"connecting to the Docker engine at {endpoint}"):
-            client = docker.APIClient(
-                version="auto",
-                timeout=REQUEST_TIMEOUT_SECONDS,
-                max_pool_size=MAX_CONCURRENT_CALLS,  # one connection per apply worker
-                **kwargs,
-            )
+        doing = f"connecting to the Docker engine at {endpoint}"
         if endpoint.startswith("unix://"):
-            # No proxy can stand between us and a local socket, so requests need not scan
-            # the environment for proxy settings on every call (a sixth of its CPU per call).
-            client.trust_env = False
-        return cls(client, endpoint)
+            reads = UnixSocketReads(endpoint.removeprefix("unix://"), REQUEST_TIMEOUT_SECONDS)
+            return cls(endpoint, reads, reads.negotiate(doing))
+        client = _sdk_client(endpoint, "auto", doing)
+        return cls(endpoint, SdkReads(client), client.api_version, client)
+
+    @property
+    def client(self) -> docker.APIClient:
+        """docker-py's client, made on first use with the API version already agreed."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = _sdk_client(
+                    self.endpoint,
+                    self.api_version,
+                    f"connecting to the Docker engine at {self.endpoint}",
+                )
+            return self._client
+
+    def close(self) -> None:
+        """Close docker-py's connection pool, if it was ever opened."""
+        if self._client is not None:
+            self._client.close()
 
     def info(self) -> EngineInfo:
-        with engine_errors("reading engine info"):
-            info = self.client.info()
+        info = self.reads.get_json("reading engine info", "/info")
         return EngineInfo(
             endpoint=self.endpoint,
             daemon_id=info.get("ID", ""),
             name=info.get("Name", ""),
             server_version=info.get("ServerVersion", ""),
-            api_version=self.client.api_version,
+            api_version=self.api_version,
             is_local=self.endpoint.startswith(("unix://", "npipe://")),
             cpus=int(info.get("NCPU") or 0),
         )
 
     def list_volumes(self) -> list[RawObject]:
-        with engine_errors("listing volumes"):
-            answer = self.client.volumes()
+        answer = self.reads.get_json("listing volumes", "/volumes")
         return list(answer.get("Volumes") or [])
 
     def list_containers(self) -> list[RawObject]:
-        with engine_errors("listing containers"):
-            return list(self.client.containers(all=True))
+        return list(self.reads.get_json("listing containers", "/containers/json", params=ALL))
 
     def inspect_container(self, ref: str) -> RawObject:
-        with engine_errors(f"inspecting container {ref}"):
-            return dict(self.client.inspect_container(ref))
+        return dict(self.reads.get_json(f"inspecting container {ref}", "/containers/{}/json", ref))
 
     def disk_usage(self) -> RawObject:
-        with engine_errors("reading disk usage"):
-            return dict(self.client.df())
+        return dict(self.reads.get_json("reading disk usage", "/system/df"))
 
     def create_volume(self, request: VolumeCreate) -> None:
         with engine_errors(f"creating volume {request.name}"):
@@ -175,13 +205,14 @@ class DockerEngine:
 
     def image_present(self, image: str) -> bool:
         try:
-            with engine_errors(f"inspecting image {image}"):
-                self.client.inspect_image(image)  # type: ignore[no-untyped-call]
+            self.reads.get_json(f"inspecting image {image}", "/images/{}/json", image)
         except EngineNotFound:
             return False
         return True
 
     def pull_image(self, image: str, progress: Callable[[str], None]) -> None:
+        from docker.utils import parse_repository_tag
+
         repository, tag = parse_repository_tag(image)
         with engine_errors(f"pulling image {image}"):
             for event in self.client.pull(
@@ -218,7 +249,31 @@ class DockerEngine:
             self.client.put_archive(ref, path, iter(chunks))
 
 
+ALL = {"all": "1"}
+"""``/containers/json`` lists only running containers unless asked for all."""
+
+
+def _sdk_client(endpoint: str, version: str, doing: str) -> docker.APIClient:
+    import docker
+
+    kwargs: dict[str, Any] = {**docker.utils.kwargs_from_env(), "base_url": endpoint}
+    with engine_errors(doing):
+        client = docker.APIClient(
+            version=version,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+            max_pool_size=MAX_CONCURRENT_CALLS,  # one connection per apply worker
+            **kwargs,
+        )
+    if endpoint.startswith("unix://"):
+        # No proxy can stand between us and a local socket, so requests need not scan
+        # the environment for proxy settings on every call (a sixth of its CPU per call).
+        client.trust_env = False
+    return client
+
+
 def _sdk_mount(mount: Mount) -> SdkMount:
+    from docker.types import Mount as SdkMount
+
     if mount.kind is MountKind.BIND:
         return SdkMount(
             target=mount.target,

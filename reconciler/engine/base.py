@@ -14,6 +14,9 @@ from reconciler.model import EngineInfo, Mount
 
 RawObject = dict[str, Any]
 
+DEFAULT_HELPER_IMAGE = "busybox:latest"
+"""Image of the never-started helper containers that move volume content and hold locks."""
+
 MAX_CONCURRENT_CALLS = 32
 """An ``Engine`` must take this many calls at once from different threads (parallel apply)."""
 

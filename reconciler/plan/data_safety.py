@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.content.volume_io import DEFAULT_HELPER_IMAGE
+from reconciler.engine.base import DEFAULT_HELPER_IMAGE
 from reconciler.model import LiveState
 from reconciler.plan.actions import (
     Action,

@@ -7,13 +7,15 @@ terminal, never with ``NO_COLOR``).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from reconciler.apply.applier import ActionResult, ApplyReport
 from reconciler.model import EngineInfo
 from reconciler.plan.actions import Action, Plan, Safety, describe
+
+if TYPE_CHECKING:
+    from reconciler.apply.applier import ActionResult, ApplyReport
 
 _STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red"}
 

@@ -3,7 +3,9 @@ resource and the engine's words; what was done and not done is reported; a re-ru
 
 Produced for real where the engine can be made to fail: a name taken and a volume in use
 (409), a container removed concurrently (404), the engine stopped mid-run. Server errors
-(500) and timeouts come from a fault-injecting transport at the HTTP boundary.
+(500) and timeouts are injected: at docker-py's HTTP transport for writes, and at the
+reads seam for the reads a local socket answers (``unix_reads``, whose own mapping of
+500s and timeouts is tested against a socket in tests/unit/test_unix_reads.py).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import gc
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -22,9 +25,9 @@ from support.cli import RunCli
 from support.engine import IMAGE, Engine, start_engine, stop_engine
 
 from reconciler.apply.applier import ActionResult, ApplyListener, apply_plan
-from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.adapter import DockerEngine, JsonReads
 from reconciler.engine.retry import RetryingEngine
-from reconciler.errors import ApplyError
+from reconciler.errors import ApplyError, EngineTimeout, engine_error
 from reconciler.pipeline import plan_directory
 from reconciler.plan.actions import describe
 
@@ -56,7 +59,7 @@ def _bump_both(specs: Path) -> None:
 def docker_engine(clean_engine: Engine) -> Iterator[DockerEngine]:
     engine = DockerEngine.connect(clean_engine.host)
     yield engine
-    engine.client.close()
+    engine.close()
 
 
 def test_name_taken_409_rolls_back_and_converges_once_freed(
@@ -156,13 +159,36 @@ class FaultyTransport(requests.adapters.BaseAdapter):
         self.real.close()
 
 
+class FaultyReads:
+    """The reads seam's twin of ``FaultyTransport``: the errors unix_reads raises."""
+
+    def __init__(self, real: JsonReads, transport: FaultyTransport) -> None:
+        self.real = real
+        self.transport = transport
+
+    def get_json(
+        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
+    ) -> Any:
+        path = path_format.format(*args)
+        self.transport.seen.append(f"GET {path}")
+        for fault in self.transport.faults:
+            method, fragment, kind = fault
+            if method == "GET" and fragment in path:
+                self.transport.faults.remove(fault)
+                if kind == "timeout":
+                    raise EngineTimeout(f"{doing}: the Docker engine did not answer in time")
+                raise engine_error(500, f"{doing}: injected: internal server error")
+        return self.real.get_json(doing, path_format, *args, params=params)
+
+
 @pytest.fixture
 def faulty(clean_engine: Engine) -> Iterator[tuple[RetryingEngine, FaultyTransport]]:
     engine = DockerEngine.connect(clean_engine.host)
     transport = FaultyTransport(engine.client.get_adapter("http+docker://localhost"), [])
     engine.client.mount("http+docker://", transport)
+    engine.reads = FaultyReads(engine.reads, transport)
     yield RetryingEngine(engine, first_delay=0.01), transport
-    engine.client.close()
+    engine.close()
 
 
 def test_reads_and_starts_are_retried_on_500_and_timeout(
@@ -227,7 +253,7 @@ def test_engine_stopped_mid_run_stops_the_apply(tmp_path: Path) -> None:
 
         with pytest.raises(ApplyError) as caught:
             apply_plan(planned.plan, engine, ApplyListener(on_result=stop_after_first))
-        docker_engine.client.close()
+        docker_engine.close()
     finally:
         private.client.close()
         stop_engine(directory)

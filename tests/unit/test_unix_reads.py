@@ -1,0 +1,154 @@
+"""The standard-library read path, against a real unix socket that answers canned bytes.
+
+The integration tests show it reading a real engine; these make it meet what an engine
+rarely sends on demand: a 500, a 404, a chunked body, silence, garbage, no socket at all.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.engine.unix_reads import UnixSocketReads
+from reconciler.errors import (
+    EngineError,
+    EngineNotFound,
+    EngineServerError,
+    EngineTimeout,
+    EngineUnreachable,
+)
+
+
+class CannedEngine:
+    """Answers every connection with ``answer`` (or nothing, when None) and keeps requests."""
+
+    def __init__(self, path: Path, answer: bytes | None) -> None:
+        self.path = path
+        self.answer = answer
+        self.requests: list[bytes] = []
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(str(path))
+        self._listener.listen(8)
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.requests.append(client.recv(65536))
+            if self.answer is None:
+                self._held.append(client)  # silent: the reader must time out
+                continue
+            client.sendall(self.answer)
+            client.close()
+
+    def close(self) -> None:
+        self._listener.close()
+        for held in self._held:
+            held.close()
+
+
+@pytest.fixture
+def canned(tmp_path: Path) -> Iterator[list[CannedEngine]]:
+    engines: list[CannedEngine] = []
+    yield engines
+    for engine in engines:
+        engine.close()
+
+
+def reads_answering(
+    tmp_path: Path, canned: list[CannedEngine], answer: bytes | None
+) -> UnixSocketReads:
+    engine = CannedEngine(tmp_path / "engine.sock", answer)
+    canned.append(engine)
+    return UnixSocketReads(str(engine.path), timeout=0.3)
+
+
+def response(status: str, body: bytes, *, chunked: bool = False) -> bytes:
+    if chunked:
+        halves = [body[: len(body) // 2], body[len(body) // 2 :]]
+        body = b"".join(b"%x\r\n%s\r\n" % (len(h), h) for h in halves) + b"0\r\n\r\n"
+        length = b"Transfer-Encoding: chunked"
+    else:
+        length = b"Content-Length: %d" % len(body)
+    return b"HTTP/1.1 %s\r\nContent-Type: application/json\r\n%s\r\n\r\n%s" % (
+        status.encode(),
+        length,
+        body,
+    )
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_json_answer_is_read_whole_chunked_or_not(
+    tmp_path: Path, canned: list[CannedEngine], chunked: bool
+) -> None:
+    body = b'[{"Id": "abc", "Names": ["/caf\xc3\xa9"]}]'
+    reads = reads_answering(tmp_path, canned, response("200 OK", body, chunked=chunked))
+
+    answer = reads.get_json("listing containers", "/containers/json", params={"all": "1"})
+
+    assert answer == [{"Id": "abc", "Names": ["/café"]}]
+    assert canned[0].requests[0].startswith(b"GET /containers/json?all=1 HTTP/1.1\r\n")
+
+
+def test_the_api_version_is_agreed_once_and_prefixes_every_later_read(
+    tmp_path: Path, canned: list[CannedEngine]
+) -> None:
+    reads = reads_answering(tmp_path, canned, response("200 OK", b'{"ApiVersion": "1.41"}'))
+
+    assert reads.negotiate("connecting") == "1.41"
+    reads.get_json("inspecting image busybox:latest", "/images/{}/json", "library/busybox:1 x")
+
+    assert canned[0].requests[0].startswith(b"GET /version HTTP/1.1")
+    assert canned[0].requests[1].startswith(b"GET /v1.41/images/library/busybox:1%20x/json ")
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [("404 Not Found", EngineNotFound), ("500 Internal Server Error", EngineServerError)],
+)
+def test_an_error_status_becomes_the_matching_error_with_the_engines_words(
+    tmp_path: Path, canned: list[CannedEngine], status: str, error: type[EngineError]
+) -> None:
+    reads = reads_answering(tmp_path, canned, response(status, b'{"message": "engine words"}'))
+
+    with pytest.raises(error, match=r"^inspecting container x: engine words$"):
+        reads.get_json("inspecting container x", "/containers/{}/json", "x")
+
+
+def test_silence_is_a_timeout(tmp_path: Path, canned: list[CannedEngine]) -> None:
+    reads = reads_answering(tmp_path, canned, None)
+
+    with pytest.raises(EngineTimeout, match=r"listing volumes: .* did not answer in time"):
+        reads.get_json("listing volumes", "/volumes")
+
+
+def test_no_socket_is_unreachable(tmp_path: Path) -> None:
+    reads = UnixSocketReads(str(tmp_path / "missing.sock"), timeout=0.3)
+
+    with pytest.raises(EngineUnreachable, match="No such file or directory"):
+        reads.get_json("listing volumes", "/volumes")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"SSH-2.0-OpenSSH_9.2\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nshort",
+        response("200 OK", b"<html>not json</html>"),
+    ],
+)
+def test_an_answer_that_is_not_http_json_is_an_engine_error(
+    tmp_path: Path, canned: list[CannedEngine], answer: bytes
+) -> None:
+    reads = reads_answering(tmp_path, canned, answer)
+
+    with pytest.raises(EngineError, match=r"^listing volumes: the engine's answer is not"):
+        reads.get_json("listing volumes", "/volumes")
