@@ -24,8 +24,8 @@ from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.preflight import check_bind_sources
 from reconciler.plan.recovery import plan_recovery
 from reconciler.policy.rules import DEFAULT_POLICY, Policy, check_policy
+from reconciler.spec import cache
 from reconciler.spec.files import SpecSource, read_spec_dir
-from reconciler.spec.loader import build_desired_state
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,26 @@ def load_and_read(
     """
     live = Background(lambda: read_live_state(connect()), name="volplan-read-live")
     sources = read_spec_dir(directory)
-    return sources, build_desired_state(sources), live.result()
+    return sources, desired_state(sources), live.result()
+
+
+def load_specs(directory: Path) -> DesiredState:
+    """Every spec file below ``directory``, read and validated (or found in the cache)."""
+    return desired_state(read_spec_dir(directory))
+
+
+def desired_state(sources: Sequence[SpecSource]) -> DesiredState:
+    """What ``sources`` declare: from the cache of validated specs when they are unchanged
+    (spec/cache.py); else validated, and then cached. The loader, and with it pydantic and
+    ruamel.yaml, is imported only on a miss: a hit is meant to spare exactly that time."""
+    cached = cache.lookup(sources)
+    if cached is not None:
+        return cached
+    from reconciler.spec.loader import build_desired_state
+
+    desired = build_desired_state(list(sources))
+    cache.store(sources, desired)
+    return desired
 
 
 def plan_live(

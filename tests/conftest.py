@@ -21,6 +21,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.engine)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def spec_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A cache of validated specs (spec/cache.py) for this session only, not the user's."""
+    folder = tmp_path_factory.mktemp("spec-cache")
+    folder.chmod(0o700)
+    previous = os.environ.get("VOLPLAN_CACHE_DIR")
+    os.environ["VOLPLAN_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ["VOLPLAN_CACHE_DIR"]
+    else:
+        os.environ["VOLPLAN_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
     """This worker's private engine, started once; skipped where none can run, but not in CI."""

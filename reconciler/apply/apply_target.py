@@ -12,7 +12,7 @@ from pathlib import Path
 from reconciler.engine.base import Engine
 from reconciler.errors import RefusedError
 from reconciler.model import DesiredState
-from reconciler.pipeline import Planned, plan_live
+from reconciler.pipeline import Planned, desired_state, plan_live
 from reconciler.plan.data_safety import helper_image
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.saved_plan import SavedPlan, read_saved_plan, replan_saved
@@ -32,7 +32,7 @@ class ApplyTarget:
         """A folder of specs, or a plan file; a plan file keeps the options it was made with."""
         if not target.is_file():
             sources = tuple(read_spec_dir(target))
-            return cls(sources, build_desired_state(list(sources)), options)
+            return cls(sources, desired_state(sources), options)
         if options != PlanOptions():
             raise RefusedError(
                 "a saved plan is applied with the options it was made with; to change "

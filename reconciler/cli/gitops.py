@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconciler.cli.options import HostOption, SpecDir, connect, out, write_stdout
+from reconciler.cli.options import HostOption, SpecDir, connect, out, show, write_stdout
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -80,10 +80,10 @@ def drift(
     report = build_drift_report(desired, live, diff_states(desired, live))
     if output is not None:
         write_output(output, _render_report(report, output_format, directory))
-        out.print(render_drift_summary(report), end="")
+        show(out, render_drift_summary(report), end="")
         out.print(f"Report ({output_format.value}) written to {output}")
     elif output_format is ReportFormat.TEXT:
-        out.print(render_drift(report), end="")
+        show(out, render_drift(report), end="")
     else:
         write_stdout(_render_report(report, output_format, directory))
     if not report.in_sync:
@@ -127,16 +127,16 @@ def status(
 ) -> None:
     """Show the live volume topology: volumes, who mounts them, volumes_from, binds, dangling."""
     from reconciler.live.status import read_topology
+    from reconciler.pipeline import load_specs
     from reconciler.render.json import dumps, status_document
     from reconciler.render.status_text import render_status
-    from reconciler.spec.loader import load_spec_dir
 
-    desired = load_spec_dir(directory) if directory is not None else None
+    desired = load_specs(directory) if directory is not None else None
     topology = read_topology(connect(host), desired)
     if output_format is StatusFormat.JSON:
         write_stdout(dumps(status_document(topology)))
     else:
-        out.print(render_status(topology), end="")
+        show(out, render_status(topology), end="")
 
 
 @gitops.command(epilog="Examples: volplan unlock shop ; volplan unlock shop --force")

@@ -16,7 +16,7 @@ import typer
 from reconciler import __version__
 from reconciler.cli.content import content
 from reconciler.cli.gitops import gitops
-from reconciler.cli.options import err, out
+from reconciler.cli.options import err, out, show
 from reconciler.cli.reconcile import reconcile
 from reconciler.errors import ApplyError, SpecError, VolplanError
 from reconciler.render.text import render_report
@@ -69,4 +69,4 @@ def _report_error(exc: VolplanError) -> None:
         return
     err.print(f"error: {exc}", markup=False, style="bold red")
     if isinstance(exc, ApplyError):
-        err.print(render_report(exc.report))
+        show(err, render_report(exc.report))

@@ -29,16 +29,16 @@ from reconciler.cli.options import (
     err,
     out,
     plan_options,
+    show,
     write_stdout,
 )
 from reconciler.engine.adapter import resolve_host
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
-from reconciler.pipeline import enforce_policy, plan_directory
+from reconciler.pipeline import enforce_policy, load_specs, plan_directory
 from reconciler.plan.actions import Plan, describe
-from reconciler.policy.file import load_policy
+from reconciler.policy.selection import load_policy
 from reconciler.render.text import render_plan
-from reconciler.spec.loader import load_spec_dir
 
 EXIT_CHANGES = 2
 
@@ -53,7 +53,7 @@ class PlanFormat(StrEnum):
 @reconcile.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
 def validate(directory: SpecDir, *, policy: PolicyOption = None) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
-    desired = load_spec_dir(directory)
+    desired = load_specs(directory)
     enforce_policy(desired, load_policy(policy, spec_dir=directory), resolve_host(None))
     out.print(
         f"{directory}: valid ({len(desired.volumes)} volumes, {len(desired.containers)} "
@@ -103,7 +103,7 @@ def plan(
 
         write_stdout(dumps(plan_document(planned)))
     else:
-        out.print(render_plan(planned.plan, planned.live.engine))
+        show(out, render_plan(planned.plan, planned.live.engine))
     if out_file is not None:
         from reconciler.plan.saved_plan import write_saved_plan
 
@@ -173,7 +173,7 @@ def apply(
     enforce_policy(chosen.desired, load_policy(policy, spec_dir=spec_dir), resolve_host(host))
     if dry_run:
         planned = chosen.plan(engine)
-        out.print(render_plan(planned.plan, planned.live.engine))
+        show(out, render_plan(planned.plan, planned.live.engine))
         return
     with engine_lock(
         engine,
@@ -184,7 +184,7 @@ def apply(
         on_wait=lock_waiting(err),
     ):
         planned = chosen.plan(engine)
-        out.print(render_plan(planned.plan, planned.live.engine))
+        show(out, render_plan(planned.plan, planned.live.engine))
         if not planned.plan.actions:
             return
         _refuse_data_loss(
@@ -196,7 +196,7 @@ def apply(
             Path(chosen.options.backup_dir).mkdir(parents=True, exist_ok=True)
         listener = ApplyListener(
             on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
-            on_result=lambda result: err.print(render_result(result)),
+            on_result=lambda result: show(err, render_result(result)),
         )
         workers = parallelism or default_parallelism(planned.live.engine)
         report = apply_plan(planned.plan, engine, listener, parallelism=workers)

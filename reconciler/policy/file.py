@@ -1,10 +1,6 @@
 """Reading the operator's policy file (``volplan.policy.yaml``) into a ``Policy``.
 
-The policy comes from the operator's side: ``--policy FILE``, else
-``./volplan.policy.yaml`` in the current directory, else the built-in policy. A policy
-file found in the current directory is refused when it lies inside the spec directory
-under review, where the pull request being checked could have written it; pointing at it
-with ``--policy`` is the explicit way to use it anyway.
+Which file, if any, is chosen in selection.py.
 
     version: 1
     host_paths:
@@ -26,9 +22,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from reconciler.errors import Position, Problem, RefusedError, SpecError
+from reconciler.errors import Position, Problem, SpecError
 from reconciler.policy.rules import DEFAULT_POLICY, LOCAL_DRIVER_OPTIONS, Policy, Rule
-from reconciler.spec.files import POLICY_FILE_NAME, read_source
+from reconciler.spec.files import read_source
 from reconciler.spec.positions import problems_from_validation
 from reconciler.spec.yaml_source import parse_documents
 
@@ -69,22 +65,6 @@ class PolicyDocument(_Section):
     host_paths: HostPaths = HostPaths()
     volumes: Volumes = Volumes()
     required_labels: RequiredLabels = RequiredLabels()
-
-
-def load_policy(explicit: Path | None, *, spec_dir: Path, cwd: Path | None = None) -> Policy:
-    """The policy to enforce for ``spec_dir``: the explicit file, the operator's, or built-in."""
-    if explicit is not None:
-        return read_policy(explicit)
-    candidate = (cwd or Path.cwd()) / POLICY_FILE_NAME
-    if not candidate.is_file():
-        return DEFAULT_POLICY
-    if candidate.resolve().is_relative_to(spec_dir.resolve()):
-        raise RefusedError(
-            f"refusing to use {candidate}: it lies inside the spec directory under review, "
-            "where a change under review could have written it; keep the policy outside the "
-            f"spec directory, or pass --policy {candidate} to use it anyway"
-        )
-    return read_policy(candidate)
 
 
 def read_policy(path: Path) -> Policy:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import Position, Problem, SpecError
-from reconciler.spec.yaml_source import MAX_FILE_BYTES
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 8 * 1024 * 1024
 POLICY_FILE_NAME = "volplan.policy.yaml"
 
 

@@ -37,10 +37,10 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import BaseResolver, VersionedResolver
 
 from reconciler.errors import Position, Problem, SpecError
+from reconciler.spec.files import MAX_FILE_BYTES
 
 Path = tuple[str | int, ...]
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_NODES = 200_000
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.spec.yaml_source import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, parse_documents
+from reconciler.spec.files import MAX_FILE_BYTES
+from reconciler.spec.yaml_source import MAX_DEPTH, MAX_NODES, parse_documents
 
 HOSTILE = {
     "alias expansion (billion laughs)": (

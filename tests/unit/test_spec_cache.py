@@ -1,0 +1,137 @@
+"""The cache of validated specs: a hit only on an exact match, a miss on anything else.
+
+The cache may make a run faster and nothing more: every way an entry can be wrong, old,
+foreign or unsafe to read must end as a miss, and a miss validates the specs afresh.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.pipeline import desired_state
+from reconciler.spec import cache
+from reconciler.spec.files import SpecSource
+from reconciler.spec.loader import build_desired_state
+
+SPEC = b"""
+version: 1
+project: shop
+volumes:
+  dbdata: {labels: {team: db}}
+containers:
+  dbstore: {image: busybox, state: created, mounts: ["dbdata:/dbdata", /scratch]}
+  app: {image: busybox, volumes_from: ["dbstore:ro"], mounts: ["./conf:/conf:ro"]}
+"""
+SOURCES = [SpecSource("shop.yaml", "/srv/specs", SPEC)]
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("VOLPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("VOLPLAN_NO_CACHE", raising=False)
+    return tmp_path / "cache"
+
+
+def test_a_hit_gives_what_validating_gives(folder: Path) -> None:
+    assert cache.lookup(SOURCES) is None
+
+    first = desired_state(SOURCES)
+    hit = cache.lookup(SOURCES)
+
+    assert hit == first == build_desired_state(SOURCES)
+    assert hit is not None
+    assert hit.projects == ("shop",)
+    assert [p.name for p in folder.iterdir()] == [cache._slot(SOURCES)]
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        SpecSource("shop.yaml", "/srv/specs", SPEC.replace(b"team: db", b"team: ops")),
+        SpecSource("shop.yaml", "/srv/other", SPEC),  # ./conf now means another folder
+        SpecSource("renamed.yaml", "/srv/specs", SPEC),
+    ],
+)
+def test_any_change_to_a_file_is_a_miss(folder: Path, changed: SpecSource) -> None:
+    desired_state(SOURCES)
+
+    assert cache.lookup([changed]) is None
+    assert desired_state([changed]) == build_desired_state([changed])
+
+
+def test_a_changed_spec_replaces_its_old_entry(folder: Path) -> None:
+    desired_state(SOURCES)
+    edited = [SpecSource("shop.yaml", "/srv/specs", SPEC.replace(b"dbdata:/", b"dbdata:/x/"))]
+
+    desired_state(edited)
+
+    assert len(list(folder.iterdir())) == 1
+    assert cache.lookup(SOURCES) is None
+    assert cache.lookup(edited) == build_desired_state(edited)
+
+
+def test_other_code_is_a_miss(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    desired_state(SOURCES)
+
+    monkeypatch.setattr(cache, "_code_fingerprint", lambda: "volplan, edited")
+
+    assert cache.lookup(SOURCES) is None
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x01."])
+def test_a_damaged_entry_is_a_miss_and_is_rewritten(folder: Path, damage: bytes) -> None:
+    desired_state(SOURCES)
+    (folder / cache._slot(SOURCES)).write_bytes(damage)
+
+    assert cache.lookup(SOURCES) is None
+    assert desired_state(SOURCES) == build_desired_state(SOURCES)
+    assert cache.lookup(SOURCES) is not None
+
+
+def test_a_folder_others_can_write_is_neither_read_nor_written(folder: Path) -> None:
+    desired_state(SOURCES)
+    folder.chmod(0o777)
+
+    assert cache.lookup(SOURCES) is None
+    (folder / cache._slot(SOURCES)).unlink()
+    desired_state(SOURCES)
+    assert list(folder.iterdir()) == []
+
+
+def test_no_cache_turns_it_off(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOLPLAN_NO_CACHE", "1")
+
+    assert desired_state(SOURCES) == build_desired_state(SOURCES)
+    assert not folder.exists()
+
+
+def test_a_hit_loads_neither_the_yaml_parser_nor_pydantic(tmp_path: Path) -> None:
+    """The point of the cache: on a hit, validate starts without either library."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "shop.yaml").write_bytes(SPEC)
+    probe = (
+        "import atexit, sys\n"
+        "heavy = ('pydantic', 'ruamel.yaml', 'reconciler.spec.loader')\n"
+        "atexit.register(lambda: print(*[m for m in heavy if m in sys.modules], sep=','))\n"
+        "from reconciler.cli.main import main\n"
+        f"main(['validate', {str(specs)!r}])\n"
+    )
+    env = os.environ | {"VOLPLAN_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        )
+        for _ in range(2)
+    ]
+
+    assert runs[0].stdout.splitlines()[-1] == "pydantic,ruamel.yaml,reconciler.spec.loader"
+    assert runs[1].stdout.splitlines()[-1] == ""
+    assert runs[0].stdout.splitlines()[0] == runs[1].stdout.splitlines()[0]
