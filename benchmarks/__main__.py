@@ -49,6 +49,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     with _engine(args.host) as host, tempfile.TemporaryDirectory(prefix="volplan-bench-") as tmp:
+        os.environ["VOLPLAN_CACHE_DIR"] = str(Path(tmp) / "spec-cache")  # not the user's
         client = docker.APIClient(base_url=host, version="auto")
         with CountingProxy(host) as proxy:
             bench = Bench(client, proxy, Path(tmp), args.repeats, args.cli_max, notes=[])
@@ -83,12 +84,13 @@ def _run_all(bench: Bench, args: argparse.Namespace) -> Iterator[Row]:
         else:
             bench.reset()
             bench.run((*workloads.VOLPLAN, "apply", str(directory), "--yes"))
-        check = _progress(workloads.check(bench, topo, directory, "plan"))
+        check = _progress(workloads.check(bench, topo, directory, "plan", cold=False))
         if n in plan_sizes:
             yield check
+            yield _progress(workloads.check(bench, topo, directory, "plan", cold=True))
             yield _progress(workloads.check_in_process(bench, topo, directory))
-        if _has_command("drift"):
-            yield _progress(workloads.check(bench, topo, directory, "drift"))
+            yield _progress(workloads.check(bench, topo, directory, "drift", cold=False))
+            yield _progress(workloads.check(bench, topo, directory, "drift", cold=True))
         if n == args.flip_size:
             yield _progress(
                 workloads.flip_one_mount(bench, topo, directory, check.volplan_requests or 0)
@@ -111,11 +113,6 @@ def _unmet(rows: list[Row]) -> Iterator[str]:
                 f"ratio {row.ratio:.2f}, {row.volplan_requests} requests, "
                 f"{row.volplan_rss_mb or 0:.0f} MB)"
             )
-
-
-def _has_command(name: str) -> bool:
-    result = subprocess.run([*workloads.VOLPLAN, name, "--help"], capture_output=True, check=False)
-    return result.returncode == 0
 
 
 @contextmanager
