@@ -31,23 +31,33 @@ class Request:
 
 
 class CountingProxy:
-    """Forwards ``unix://<socket>`` to ``upstream`` (a ``unix://`` host) and records requests."""
+    """Forwards ``unix://<socket>`` to ``upstream`` (a ``unix://`` host) and records requests.
 
-    def __init__(self, upstream: str, directory: Path | None = None) -> None:
+    With ``over_tcp`` it listens on a loopback TCP port instead, so the engine is reached
+    the way a remote one is (``tcp://127.0.0.1:<port>``).
+    """
+
+    def __init__(
+        self, upstream: str, directory: Path | None = None, *, over_tcp: bool = False
+    ) -> None:
         if not upstream.startswith("unix://"):
             raise ValueError(f"the counting proxy needs a unix:// engine, got {upstream!r}")
         self.upstream = upstream.removeprefix("unix://")
         self._dir = Path(tempfile.mkdtemp(prefix="volplan-proxy-", dir=directory or "/tmp"))
         self.socket_path = self._dir / "docker.sock"
-        self.host = f"unix://{self.socket_path}"
+        if over_tcp:
+            self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+            self.host = f"tcp://127.0.0.1:{self._listener.getsockname()[1]}"
+        else:
+            self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._listener.bind(str(self.socket_path))
+            self._listener.listen(128)
+            self.host = f"unix://{self.socket_path}"
         self._lock = threading.Lock()
         self._requests: list[Request] = []
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._closed = threading.Event()
 
     def __enter__(self) -> CountingProxy:
-        self._listener.bind(str(self.socket_path))
-        self._listener.listen(128)
         threading.Thread(target=self._accept_loop, name="proxy-accept", daemon=True).start()
         return self
 

@@ -2,7 +2,8 @@
 
 On a local socket volplan reads through the standard library (engine/unix_reads.py); any
 other endpoint takes the docker SDK's path for everything. The private engine is put
-behind a loopback TCP port so that path runs against a real engine too.
+behind a loopback TCP port (the counting proxy's TCP mode) so that path runs against a
+real engine too.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 import pytest
 from support.cli import RunCli
 from support.engine import Engine
-from support.tcp_forward import TcpToUnix
 
+from benchmarks.request_counter import CountingProxy
 from reconciler.engine.adapter import DockerEngine, SdkReads
 
 pytestmark = pytest.mark.engine
@@ -25,8 +26,8 @@ SPECS = Path(__file__).parent / "data" / "errors"
 
 @pytest.fixture
 def remote(clean_engine: Engine) -> Iterator[str]:
-    with TcpToUnix(clean_engine.host) as forward:
-        yield forward.host
+    with CountingProxy(clean_engine.host, over_tcp=True) as proxy:
+        yield proxy.host
 
 
 def test_plan_apply_and_a_converged_plan_over_tcp(
