@@ -20,6 +20,7 @@ entry is a miss, never an error: the cache can only make a run faster.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -101,9 +102,11 @@ def _key(sources: Sequence[SpecSource]) -> bytes:
     return digest.digest()
 
 
+@functools.cache
 def _code_fingerprint() -> str:
     """Size and modification time of volplan's modules and of each library's entry file:
-    editing volplan or upgrading a library changes it, with no file read."""
+    editing volplan or upgrading a library changes it, with no file read. Taken once per
+    process: a miss needs it for the lookup and again for the store."""
     parts = []
     for directory, subdirectories, files in os.walk(_PACKAGE):
         subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
