@@ -16,6 +16,7 @@ from reconciler.errors import SpecError
 from reconciler.gc_paused import gc_paused
 from reconciler.live.background import Background
 from reconciler.live.fingerprint import live_fingerprints, spec_digest
+from reconciler.live.networks import check_networks
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
@@ -56,6 +57,7 @@ def plan_directory(
 ) -> Planned:
     sources, desired, live = load_and_read(directory, lambda: engine)
     enforce_policy(desired, policy, live.engine.endpoint)
+    check_networks(desired, engine)
     return plan_state(sources, desired, live, options)
 
 
@@ -98,6 +100,7 @@ def plan_live(
     options: PlanOptions | None = None,
 ) -> Planned:
     """Read the engine now and plan ``desired`` (loaded from ``sources``) against it."""
+    check_networks(desired, engine)
     return plan_state(sources, desired, read_live_state(engine), options)
 
 

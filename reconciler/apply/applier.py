@@ -198,6 +198,7 @@ def container_request(
         publish_all=container.publish_all,
         stop_signal=container.stop_signal,
         stop_timeout=container.stop_timeout,
+        options=container.options,
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from reconciler.container_options import ContainerOptions
 from reconciler.model import EngineInfo, Mount
 
 RawObject = dict[str, Any]
@@ -45,6 +46,7 @@ class ContainerCreate:
     publish_all: bool = False
     stop_signal: str | None = None
     stop_timeout: int | None = None
+    options: ContainerOptions = field(default_factory=ContainerOptions)
 
 
 class Engine(Protocol):
@@ -60,6 +62,10 @@ class Engine(Protocol):
 
     def disk_usage(self) -> RawObject:
         """``GET /system/df``: the only place the engine reports volume sizes; can be slow."""
+        ...
+
+    def list_networks(self) -> list[RawObject]:
+        """``GET /networks``: read only when a spec names a network."""
         ...
 
     def create_volume(self, request: VolumeCreate) -> None: ...

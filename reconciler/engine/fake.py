@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine.base import ContainerCreate, RawObject, VolumeCreate
+from reconciler.engine.options_body import (
+    config_fields,
+    endpoint_config,
+    host_config_fields,
+    networking_config,
+)
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 from reconciler.model import EngineInfo, Mount, MountKind
 
@@ -37,6 +43,10 @@ class FakeEngine:
     """Every call as (method, subject), reads included, in order."""
     volumes_from: dict[str, list[str]] = field(default_factory=dict)
     """HostConfig.VolumesFrom by container ID: only inspect shows it, not the list."""
+    networks: set[str] = field(default_factory=lambda: {"bridge", "host", "none"})
+    created: dict[str, RawObject] = field(default_factory=dict)
+    """The create request's body by container ID, as the Engine API receives it, and the
+    networks connected afterwards under ``"Connected"``."""
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -50,6 +60,7 @@ class FakeEngine:
             "image_present",
             "inspect_container",
             "disk_usage",
+            "list_networks",
         }
         return [call for call in self.calls if call[0] not in reads]
 
@@ -91,6 +102,10 @@ class FakeEngine:
             ]
         }
 
+    def list_networks(self) -> list[RawObject]:
+        self._record("list_networks", mutating=False)
+        return [{"Name": name, "Id": f"net-{name}"} for name in sorted(self.networks)]
+
     def _users(self, volume: str) -> int:
         return sum(_uses(c, volume) for c in self.containers.values())
 
@@ -125,6 +140,7 @@ class FakeEngine:
             raise EngineConflict(f"creating container {request.name}: name already in use")
         if request.image not in self.images:
             raise EngineNotFound(f"creating container {request.name}: no such image")
+        body = self._request_body(request)
         mounts = self._inherited(request.volumes_from)
         for mount in request.mounts:
             mounts[mount.target] = self._mount_point(mount)
@@ -138,7 +154,22 @@ class FakeEngine:
             "Mounts": list(mounts.values()),
         }
         self.volumes_from[container_id] = list(request.volumes_from)
+        self.created[container_id] = body
         return container_id
+
+    def _request_body(self, request: ContainerCreate) -> RawObject:
+        """The option fields of the create request, and the networks joined after it."""
+        missing = [n.name for n in request.options.networks if n.name not in self.networks]
+        if missing:
+            raise EngineNotFound(
+                f"creating container {request.name}: network {missing[0]} not found"
+            )
+        return {
+            **config_fields(request.options),
+            "HostConfig": host_config_fields(request.options),
+            "NetworkingConfig": networking_config(request.options),
+            "Connected": {n.name: endpoint_config(n.aliases) for n in request.options.networks[1:]},
+        }
 
     def start_container(self, ref: str) -> None:
         self._record("start_container", ref)

@@ -65,6 +65,9 @@ class RetryingEngine:
     def disk_usage(self) -> RawObject:
         return self._retry(self._engine.disk_usage)
 
+    def list_networks(self) -> list[RawObject]:
+        return self._retry(self._engine.list_networks)
+
     def image_present(self, image: str) -> bool:
         return self._retry(lambda: self._engine.image_present(image))
 
