@@ -50,12 +50,33 @@ class PlanFormat(StrEnum):
     JSON = "json"
 
 
-@reconcile.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
-def validate(directory: SpecDir, *, policy: PolicyOption = None) -> None:
+@reconcile.command(
+    epilog="Examples: volplan validate specs/ --policy ops/volplan.policy.yaml ; "
+    "TAG=1.2 volplan validate specs/ --show-interpolated"
+)
+def validate(
+    directory: SpecDir,
+    *,
+    policy: PolicyOption = None,
+    show_interpolated: Annotated[
+        bool,
+        typer.Option(
+            "--show-interpolated",
+            help="Print the specs as YAML with their ${VARIABLES} replaced (once they pass "
+            "the policy); the summary then goes to stderr.",
+        ),
+    ] = False,
+) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
     desired = load_specs(directory)
     enforce_policy(desired, load_policy(policy, spec_dir=directory), resolve_host(None))
-    out.print(
+    if show_interpolated:
+        from reconciler.render.interpolated import render_interpolated
+        from reconciler.spec.files import read_spec_dir
+        from reconciler.spec.loader import interpolated_documents
+
+        write_stdout(render_interpolated(interpolated_documents(read_spec_dir(directory))))
+    (err if show_interpolated else out).print(
         f"{directory}: valid ({len(desired.volumes)} volumes, {len(desired.containers)} "
         f"containers, projects: {', '.join(desired.projects)})"
     )

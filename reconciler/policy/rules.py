@@ -328,6 +328,16 @@ def _volume_problems(volume: DesiredVolume, policy: Policy) -> list[Problem]:
     )
 
 
+def system_path(path: str) -> bool:
+    """``path`` lies in what the built-in policy denies (/etc, /root, ~/.ssh, /proc…).
+
+    The loader refuses an env file there before reading it, ahead of any policy:
+    whatever a policy file allows, a spec cannot make volplan read the host's secrets into
+    memory, a cache entry or an error message.
+    """
+    return _path_verdict(split(path), (), DEFAULT_POLICY.deny) is not None
+
+
 def _capability_problems(container: DesiredContainer, policy: Policy) -> list[Problem]:
     allowed = policy.capabilities
     return [

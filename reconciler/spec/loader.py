@@ -11,6 +11,7 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,6 +34,7 @@ from reconciler.model import (
     VolumesFrom,
 )
 from reconciler.policy.hostpaths import normalise_host_path
+from reconciler.policy.rules import BUILT_IN, system_path
 from reconciler.spec.files import SpecSource, read_spec_dir
 from reconciler.spec.mount_syntax import is_relative_path
 from reconciler.spec.ports import parse_port
@@ -68,6 +70,22 @@ def build_desired_state(
     process's) and from the ``.env`` in each spec file's folder."""
     with gc_paused():
         return _build(sources, _Inputs(os.environ if environment is None else environment))
+
+
+def interpolated_documents(
+    sources: list[SpecSource], environment: Mapping[str, str] | None = None
+) -> list[tuple[str, list[Any]]]:
+    """Each file's documents as plain data after interpolation, for ``--show-interpolated``."""
+    inputs = _Inputs(os.environ if environment is None else environment)
+    problems: list[Problem] = []
+    shown = []
+    for source in sources:
+        variables = inputs.variables(source.folder, problems)
+        documents = parse_documents(source.display_name, source.raw, variables)
+        shown.append((source.display_name, [document.data for document in documents]))
+    if problems:
+        raise SpecError(problems)
+    return shown
 
 
 @dataclass
@@ -296,7 +314,19 @@ def _with_env_files(
     from_files: dict[str, str] = {}
     origin: dict[str, str] = {}
     position = container.origin_of("env_file")
-    for path in container.options.env_file:
+    for index, path in enumerate(container.options.env_file):
+        if system_path(path) or system_path(os.path.realpath(path)):
+            problems.append(
+                Problem(
+                    position,
+                    f"containers.{container.name}.env_file[{index}]",
+                    f"env_file {path} is denied by {BUILT_IN}: volplan never reads a file "
+                    "under a system path (/etc, /root, ~/.ssh, /proc…) into a container's "
+                    "environment",
+                    "host-path-denied",
+                )
+            )
+            continue
         values = inputs.read(path, position, problems)
         from_files.update(values)
         origin.update(dict.fromkeys(values, _relative_to(path, folder)))

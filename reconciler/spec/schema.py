@@ -190,6 +190,8 @@ def _cpus(value: Any) -> Any:
 
 
 def _duration(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"write {value} with a unit, such as {value}s (a Compose duration)")
     return parse_duration(value) if isinstance(value, str) else value
 
 
