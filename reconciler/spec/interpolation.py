@@ -18,11 +18,13 @@ from collections.abc import Callable
 Lookup = Callable[[str], str | None]
 """A variable's value, or None when it is unset."""
 
-_PATTERN = re.compile(
+_HEAD = re.compile(
     r"\$(?i:(?P<escaped>\$)|(?P<named>[_a-z][_a-z0-9]*)"
-    r"|\{(?:(?P<braced>[_a-z][_a-z0-9]*(?::?[-+?](.*))?)\}|(?P<invalid>)))"
+    r"|\{(?:(?P<braced>[_a-z][_a-z0-9]*)(?P<separator>:?[-+?])?)?)"
 )
-_SEPARATORS = (":?", "?", ":-", "-", ":+", "+")
+MAX_NESTING = 16
+"""Defaults inside defaults (``${A:-${B:-…}}``) deeper than this are refused: each level
+is a recursion, and a spec must not be able to exhaust the stack."""
 
 
 class InvalidTemplate(ValueError):
@@ -39,59 +41,79 @@ class MissingRequired(ValueError):
         super().__init__(f"required variable {variable} is missing a value{detail}")
 
 
-def substitute(template: str, lookup: Lookup) -> str:
-    """``template`` with every reference replaced; raises the first error, as Compose does."""
+def substitute(template: str, lookup: Lookup, depth: int = 0) -> str:
+    """``template`` with every reference replaced; raises the first error, as Compose does.
+
+    compose-go matches ``${NAME<separator>…}`` with a greedy ``.*`` up to the last ``}`` of
+    the line, cuts it at the brace that closes the reference, and interpolates the rest
+    recursively. Scanning left to right gives the same result, in linear time and without
+    a recursion per reference (Python's regular expressions backtrack, Go's do not).
+    """
     if "$" not in template:
         return template
-    return _PATTERN.sub(lambda match: _replacement(match[0], lookup), template)
+    if depth > MAX_NESTING:
+        raise InvalidTemplate(f"nested deeper than {MAX_NESTING} levels")
+    parts: list[str] = []
+    index = 0
+    while (start := template.find("$", index)) >= 0:
+        parts.append(template[index:start])
+        value, index = _reference(template, start, lookup, depth)
+        parts.append(value)
+    parts.append(template[index:])
+    return "".join(parts)
 
 
-def _replacement(matched: str, lookup: Lookup) -> str:
-    separator = _first_separator(matched)
-    closing = _first_closing_brace(matched)
-    rest = ""
-    if closing > -1:
-        matched, rest = matched[: closing + 1], matched[closing + 1 :]
-    match = _PATTERN.match(matched)
-    assert match is not None  # a prefix ending at the matching brace still matches
+def _reference(template: str, start: int, lookup: Lookup, depth: int) -> tuple[str, int]:
+    """The value of the reference at ``start``, and where the text after it begins."""
+    match = _HEAD.match(template, start)
+    if match is None:  # a "$" that starts no reference stays as written
+        return "$", start + 1
     if match["escaped"]:
-        return "$"
-    name = match["named"] or match["braced"]
-    if not name:
-        raise InvalidTemplate(matched)
-    if match["braced"] and separator is not None and separator in name:
-        return _apply(name, separator, lookup) + substitute(rest, lookup)
-    return lookup(name) or ""
+        return "$", match.end()
+    if match["named"]:
+        return lookup(match["named"]) or "", match.end()
+    name, separator = match["braced"], match["separator"]
+    if name is None:
+        raise InvalidTemplate(template)
+    if separator is None:
+        if not template.startswith("}", match.end()):
+            raise InvalidTemplate(template)
+        return lookup(name) or "", match.end() + 1
+    end = _reference_end(template, start)
+    if end < 0:
+        raise InvalidTemplate(template)
+    argument = template[match.end() : end]
+    return _apply(name, separator, argument, lookup, depth + 1), end + 1
 
 
-def _first_separator(text: str) -> str | None:
-    """The separator that comes first in ``text``, as compose-go picks its function."""
-    found = [(text.find(s), s) for s in _SEPARATORS if s in text]
-    return min(found)[1] if found else None
+def _reference_end(template: str, start: int) -> int:
+    """Where the ``${`` at ``start`` ends: the brace that closes it (compose-go counts a
+    ``{`` and skips the character after it), else the line's last ``}``; -1 if none.
 
-
-def _first_closing_brace(text: str) -> int:
-    depth, index = 0, 0
-    while index < len(text):
-        if text[index] == "}":
+    That is compose-go's greedy match up to the line's last ``}``, cut at the closing
+    brace found within it, in one pass that stops as soon as the reference closes.
+    """
+    depth, index, last = 0, start, -1
+    while index < len(template) and template[index] != "\n":
+        if template[index] == "}":
             depth -= 1
             if depth == 0:
                 return index
-        if text[index] == "{":
+            last = index
+        if template[index] == "{":
             depth += 1
             index += 1
         index += 1
-    return -1
+    return last
 
 
-def _apply(substitution: str, separator: str, lookup: Lookup) -> str:
-    name, _, argument = substitution.partition(separator)
+def _apply(name: str, separator: str, argument: str, lookup: Lookup, depth: int) -> str:
     value = lookup(name)
     present = value is not None and (not separator.startswith(":") or value != "")
     if separator.endswith("?"):
         if not present:
-            raise MissingRequired(name, substitute(argument, lookup))
+            raise MissingRequired(name, substitute(argument, lookup, depth))
         return value or ""
     if separator.endswith("-"):
-        return (value or "") if present else substitute(argument, lookup)
-    return substitute(argument, lookup) if present else (value or "")
+        return (value or "") if present else substitute(argument, lookup, depth)
+    return substitute(argument, lookup, depth) if present else (value or "")

@@ -129,3 +129,15 @@ def test_a_required_value_is_read_lazily() -> None:
 
     assert substitute("${A?${B}}", lookup) == "value"
     assert read == ["A"]
+
+
+def test_defaults_nested_too_deep_are_an_error_not_a_crash() -> None:
+    deep = "${A:-" * 2000 + "}" * 2000
+    with pytest.raises(InvalidTemplate, match="nested deeper than"):
+        substitute(deep, DEFAULTS.get)
+    assert substitute("${A:-" * 10 + "v" + "}" * 10, DEFAULTS.get) == "v"
+
+
+def test_many_references_in_one_value_are_read_in_one_pass() -> None:
+    """compose-go reinterpolates the rest after each reference; here that is a loop."""
+    assert substitute("${FOO-x}-" * 20_000, DEFAULTS.get) == "first-" * 20_000
