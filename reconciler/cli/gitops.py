@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconciler.cli.options import HostOption, SpecDir, connect, out, show, write_stdout
+from reconciler.cli.options import (
+    HostOption,
+    PolicyOption,
+    SpecDir,
+    connect,
+    out,
+    show,
+    write_stdout,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,15 +76,22 @@ def drift(
             "--output", "-o", help="Write the report to this file; the summary still prints."
         ),
     ] = None,
+    policy: PolicyOption = None,
 ) -> None:
-    """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
+    """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error.
+
+    The specs pass the policy first: a report posted on a merge request must not carry
+    what a spec under review should not read (a refused variable, a host file).
+    """
     from reconciler.cli.output_file import write_output
     from reconciler.diff.differ import diff_states
     from reconciler.diff.drift import build_drift_report
-    from reconciler.pipeline import load_and_read
+    from reconciler.pipeline import enforce_policy, load_and_read
+    from reconciler.policy.selection import load_policy
     from reconciler.render.drift_text import render_drift, render_drift_summary
 
     _, desired, live = load_and_read(directory, lambda: connect(host))
+    enforce_policy(desired, load_policy(policy, spec_dir=directory), live.engine.endpoint)
     report = build_drift_report(desired, live, diff_states(desired, live))
     if output is not None:
         write_output(output, _render_report(report, output_format, directory))
