@@ -2,9 +2,10 @@
 
 A case is a spec, the engine's raw answers and the expected output (tests/cases/README.md).
 No engine runs: the answers go through the live reader's pure normaliser, the specs
-through the loader from memory, then the differ, the planner, recovery and the
-data-safety rewrites (``pipeline.plan_state``) and the renderers. The expected files are
-golden text: ``pytest --update-goldens`` rewrites them, to be reviewed in the diff.
+through the loader from memory and the built-in host-path policy, then the differ, the
+planner, recovery and the data-safety rewrites (``pipeline.plan_state``) and the
+renderers. The expected files are golden text: ``pytest --update-goldens`` rewrites them,
+to be reviewed in the diff.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import pytest
 from reconciler.errors import VolplanError
 from reconciler.live.reader import normalise
 from reconciler.model import EngineInfo, LiveState
-from reconciler.pipeline import Planned, plan_state
+from reconciler.pipeline import Planned, enforce_policy, plan_state
 from reconciler.plan.planner import PlanOptions
+from reconciler.policy.rules import DEFAULT_POLICY
 from reconciler.render.json import dumps, plan_document
 from reconciler.render.text import render_plan
 from reconciler.spec.files import SpecSource
@@ -60,8 +62,11 @@ class Case:
 
 
 def plan_case(case: Case) -> Planned:
-    sources = case.sources()
-    return plan_state(sources, build_desired_state(sources), case.live(), case.options)
+    """What ``volplan plan`` does once it has read the files and the engine."""
+    sources, live = case.sources(), case.live()
+    desired = build_desired_state(sources)
+    enforce_policy(desired, DEFAULT_POLICY, live.engine.endpoint)
+    return plan_state(sources, desired, live, case.options)
 
 
 def outcome(case: Case) -> dict[str, str]:
