@@ -19,7 +19,7 @@ def check_networks(desired: DesiredState, engine: Engine) -> None:
     }
     if not wanted:
         return
-    existing = {str(raw.get("Name")) for raw in engine.list_networks()}
+    existing = set(engine.list_networks())
     missing = sorted(item for item in wanted if item[0] not in existing)
     if missing:
         raise PlanError(
