@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from typing import Any
 
 
@@ -54,6 +55,20 @@ class NetworkAttachment:
     aliases: tuple[str, ...] = ()
 
 
+class Condition(StrEnum):
+    """What a dependency must have reached before its dependent starts (Compose's names)."""
+
+    STARTED = "service_started"
+    HEALTHY = "service_healthy"
+    COMPLETED = "service_completed_successfully"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    container: str
+    condition: Condition = Condition.STARTED
+
+
 @dataclass(frozen=True)
 class ContainerOptions:
     entrypoint: tuple[str, ...] | None = None
@@ -75,6 +90,9 @@ class ContainerOptions:
     """Host paths of the env files, in order; their values are in the environment."""
     ports: tuple[PortBinding, ...] = ()
     networks: tuple[NetworkAttachment, ...] = ()
+    depends_on: tuple[Dependency, ...] = ()
+    """Containers to wait for before starting this one: an order, not a setting of the
+    container, so (as in Compose's config hash) not recorded and never a recreate."""
 
     def config(self) -> dict[str, Any]:
         """The options that are set, in canonical JSON-ready form, for the config hash.
@@ -87,8 +105,12 @@ class ContainerOptions:
         return {
             item.name: _canonical(getattr(self, item.name))
             for item in fields(self)
-            if item.name != "env_file" and getattr(self, item.name) != getattr(default, item.name)
+            if item.name not in _NOT_RECORDED
+            and getattr(self, item.name) != getattr(default, item.name)
         }
+
+
+_NOT_RECORDED = frozenset({"env_file", "depends_on"})
 
 
 def _canonical(value: Any) -> Any:

@@ -53,6 +53,10 @@ class FakeEngine:
     created: dict[str, RawObject] = field(default_factory=dict)
     """The create request's body by container ID, as the Engine API receives it, and the
     networks connected afterwards under ``"Connected"``."""
+    health: dict[str, str] = field(default_factory=dict)
+    """``State.Health.Status`` by container name, for those created with a healthcheck
+    (default: healthy); ``exit_codes`` likewise for ``State.ExitCode``."""
+    exit_codes: dict[str, int] = field(default_factory=dict)
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -89,8 +93,19 @@ class FakeEngine:
                 "Config": {"Image": container["Image"], "Labels": dict(container["Labels"])},
                 "HostConfig": {"VolumesFrom": self.volumes_from.get(container["Id"]) or None},
                 "Mounts": [dict(m) for m in container["Mounts"]],
+                "State": self._state(container),
             }
         )
+
+    def _state(self, container: RawObject) -> RawObject:
+        name = container["Names"][0].lstrip("/")
+        check = self.created.get(container["Id"], {}).get("Healthcheck")
+        has_check = check is not None and check.get("Test") != ["NONE"]
+        return {
+            "Status": container["State"],
+            "ExitCode": self.exit_codes.get(name, 0),
+            "Health": {"Status": self.health.get(name, "healthy")} if has_check else None,
+        }
 
     def disk_usage(self) -> DiskUsage:
         """Sizes are unknown (-1), as the engine reports for volumes it cannot measure."""

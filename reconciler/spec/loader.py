@@ -16,7 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.container_options import (
+    Condition,
     ContainerOptions,
+    Dependency,
     Healthcheck,
     NetworkAttachment,
     Ulimit,
@@ -281,6 +283,10 @@ def _options(folder: str, spec: ContainerSpec) -> ContainerOptions:
         networks=tuple(
             NetworkAttachment(name, tuple(network.aliases) if network else ())
             for name, network in sorted(spec.networks.items())
+        ),
+        depends_on=tuple(
+            Dependency(name, Condition(dependency.condition))
+            for name, dependency in sorted(spec.depends_on.items())
         ),
     )
 

@@ -231,6 +231,17 @@ class NetworkSpec(_Model):
     aliases: list[StrictStr] = []
 
 
+class DependencySpec(_Model):
+    condition: Literal["service_started", "service_healthy", "service_completed_successfully"] = (
+        "service_started"
+    )
+
+
+def _dependencies_mapping(value: Any) -> Any:
+    """Compose's list of names -> the mapping form; a name alone waits for its start."""
+    return {name: {} for name in value} if isinstance(value, list) else value
+
+
 def _networks_mapping(value: Any) -> Any:
     """Compose's list of names -> the mapping form, {name: None}."""
     return dict.fromkeys(value) if isinstance(value, list) else value
@@ -270,6 +281,7 @@ class ContainerSpec(_Model):
     env_file: Annotated[list[StrictStr], BeforeValidator(_one_or_many)] = []
     ports: list[Annotated[StrictStr | int, AfterValidator(check_port)]] = []
     networks: Annotated[dict[Name, NetworkSpec | None], BeforeValidator(_networks_mapping)] = {}
+    depends_on: Annotated[dict[Name, DependencySpec], BeforeValidator(_dependencies_mapping)] = {}
 
     _labels = field_validator("labels")(_check_labels)
 

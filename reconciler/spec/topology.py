@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from reconciler.errors import Problem
-from reconciler.model import DesiredContainer, DesiredVolume, MountKind
+from reconciler.model import DesiredContainer, DesiredVolume, MountKind, RunState
 
 
 def check_topology(
@@ -14,6 +14,7 @@ def check_topology(
 ) -> list[Problem]:
     problems = list(_undeclared_volumes(volumes, containers))
     problems += _unknown_sources(containers)
+    problems += check_dependencies(containers)
     cyclic = _cyclic_containers(containers)
     problems += (_cycle_problem(containers[name]) for name in sorted(cyclic))
     problems += (
@@ -60,11 +61,59 @@ def _unknown_sources(containers: Mapping[str, DesiredContainer]) -> Iterable[Pro
                 )
 
 
+def check_dependencies(containers: Mapping[str, DesiredContainer]) -> Iterable[Problem]:
+    """``depends_on`` names declared containers that will start, without a cycle."""
+    for container in containers.values():
+        for dependency in container.options.depends_on:
+            path = f"containers.{container.name}.depends_on.{dependency.container}"
+            where = container.origin_of("depends_on")
+            target = containers.get(dependency.container)
+            if target is None:
+                yield Problem(
+                    where,
+                    path,
+                    f"container {dependency.container!r} is not declared under 'containers:'"
+                    f"{_did_you_mean(dependency.container, containers)}",
+                    "undeclared-container",
+                )
+            elif target.state is RunState.CREATED:
+                yield Problem(
+                    where,
+                    path,
+                    f"container {dependency.container!r} is never started (state: created), "
+                    f"so it never reaches {dependency.condition.value}",
+                    "invalid-dependency",
+                )
+    for name in sorted(_cyclic(containers, _dependencies)):
+        yield Problem(
+            containers[name].origin_of("depends_on"),
+            f"containers.{name}.depends_on",
+            f"container {name!r} waits for itself through a depends_on cycle",
+            "depends-on-cycle",
+        )
+
+
+def _dependencies(container: DesiredContainer) -> list[str]:
+    return [dependency.container for dependency in container.options.depends_on]
+
+
+def _sources(container: DesiredContainer) -> list[str]:
+    return [source.container for source in container.volumes_from]
+
+
 def _cyclic_containers(containers: Mapping[str, DesiredContainer]) -> set[str]:
     """Names of containers that sit on a ``volumes_from`` cycle."""
+    return _cyclic(containers, _sources)
+
+
+def _cyclic(
+    containers: Mapping[str, DesiredContainer],
+    edges: Callable[[DesiredContainer], list[str]],
+) -> set[str]:
+    """Names of containers that sit on a cycle of ``edges``."""
     cyclic: set[str] = set()
     for start in containers:
-        stack = [vf.container for vf in containers[start].volumes_from]
+        stack = edges(containers[start])
         seen: set[str] = set()
         while stack:
             name = stack.pop()
@@ -74,7 +123,7 @@ def _cyclic_containers(containers: Mapping[str, DesiredContainer]) -> set[str]:
             if name in seen or name not in containers:
                 continue
             seen.add(name)
-            stack.extend(vf.container for vf in containers[name].volumes_from)
+            stack.extend(edges(containers[name]))
     return cyclic
 
 
