@@ -39,8 +39,7 @@ def host_config_fields(options: ContainerOptions) -> dict[str, Any]:
         Tmpfs=dict(options.tmpfs) or None,
         CapAdd=list(options.cap_add) or None,
         CapDrop=list(options.cap_drop) or None,
-        Ulimits=[{"Name": u.name, "Soft": u.soft, "Hard": u.hard} for u in options.ulimits]
-        or None,
+        Ulimits=[{"Name": u.name, "Soft": u.soft, "Hard": u.hard} for u in options.ulimits] or None,
         Memory=options.mem_limit,
         NanoCpus=round(options.cpus * NANO_CPUS) if options.cpus is not None else None,
         PidsLimit=options.pids_limit,

@@ -35,31 +35,10 @@ from reconciler.model import (
     VariableUse,
 )
 from reconciler.policy.hostpaths import Parts, PathPattern, Resolve, normalise_host_path, split
+from reconciler.spec.system_paths import DEFAULT_DENY
 
 BUILT_IN = "the built-in policy"
 
-DEFAULT_DENY = (
-    "/etc",
-    "/root",
-    "/home/*/.ssh",
-    "/boot",
-    "/proc",
-    "/sys",
-    "/dev",
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/var/lib/docker",
-    "/var/lib/containerd",
-    "/var/run/docker.sock",
-    "/run/docker.sock",
-    "/var/run/containerd",
-    "/run/containerd",
-)
-"""CIS Docker Benchmark 5.5's system directories, the engine's state and its sockets."""
 
 LOCAL_DRIVER_OPTIONS = frozenset({"type", "o", "device"})
 _BIND_FLAGS = frozenset({"bind", "rbind"})
@@ -326,16 +305,6 @@ def _volume_problems(volume: DesiredVolume, policy: Policy) -> list[Problem]:
     return problems + _missing_labels(
         volume.labels, policy.required_volume_labels, volume.origin, address, policy
     )
-
-
-def system_path(path: str) -> bool:
-    """``path`` lies in what the built-in policy denies (/etc, /root, ~/.ssh, /proc…).
-
-    The loader refuses an env file there before reading it, ahead of any policy:
-    whatever a policy file allows, a spec cannot make volplan read the host's secrets into
-    memory, a cache entry or an error message.
-    """
-    return _path_verdict(split(path), (), DEFAULT_POLICY.deny) is not None
 
 
 def _capability_problems(container: DesiredContainer, policy: Policy) -> list[Problem]:

@@ -36,7 +36,6 @@ from reconciler.model import (
     VolumesFrom,
 )
 from reconciler.policy.hostpaths import normalise_host_path
-from reconciler.policy.rules import BUILT_IN, system_path
 from reconciler.spec.files import SpecSource, read_spec_dir
 from reconciler.spec.mount_syntax import is_relative_path
 from reconciler.spec.ports import parse_port
@@ -49,6 +48,7 @@ from reconciler.spec.schema import (
     UlimitSpec,
     VolumeSpec,
 )
+from reconciler.spec.system_paths import is_system_path
 from reconciler.spec.topology import check_topology
 from reconciler.spec.variables import (
     DOTENV_NAME,
@@ -321,12 +321,12 @@ def _with_env_files(
     origin: dict[str, str] = {}
     position = container.origin_of("env_file")
     for index, path in enumerate(container.options.env_file):
-        if system_path(path) or system_path(os.path.realpath(path)):
+        if is_system_path(path) or is_system_path(os.path.realpath(path)):
             problems.append(
                 Problem(
                     position,
                     f"containers.{container.name}.env_file[{index}]",
-                    f"env_file {path} is denied by {BUILT_IN}: volplan never reads a file "
+                    f"env_file {path} is denied by the built-in policy: volplan never reads a file "
                     "under a system path (/etc, /root, ~/.ssh, /proc…) into a container's "
                     "environment",
                     "host-path-denied",
