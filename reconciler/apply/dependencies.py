@@ -16,7 +16,6 @@ from reconciler.container_options import Condition, Dependency
 from reconciler.engine.base import Engine
 from reconciler.engine.records import ContainerInspect
 from reconciler.errors import DependencyError
-from reconciler.model import DesiredContainer
 
 POLL_SECONDS = 0.25
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -36,42 +35,48 @@ class Waiting:
     sleep: Callable[[float], None] = time.sleep
 
 
-def wait_for_dependencies(engine: Engine, container: DesiredContainer, waiting: Waiting) -> None:
-    """Return once every dependency is in its state; raise ``DependencyError`` otherwise."""
+def wait_for_dependencies(
+    engine: Engine,
+    name: str,
+    dependencies: tuple[Dependency, ...],
+    waiting: Waiting = Waiting(),
+) -> None:
+    """Return once every dependency of container ``name`` is in its state; raise
+    ``DependencyError`` otherwise."""
     deadline = waiting.clock() + waiting.timeout
-    for dependency in container.options.depends_on:
-        while not _reached(engine.inspect_container(dependency.container), dependency, container):
+    for dependency in dependencies:
+        while not _reached(engine.inspect_container(dependency.container), dependency, name):
             if waiting.clock() >= deadline:
                 raise DependencyError(
-                    f"container {container.name} waits for {dependency.container} to be "
+                    f"container {name} waits for {dependency.container} to be "
                     f"{_WORDS[dependency.condition]} ({dependency.condition.value}): not so "
                     f"after {waiting.timeout:g} s; nothing more was started"
                 )
             waiting.sleep(POLL_SECONDS)
 
 
-def _reached(state: ContainerInspect, dependency: Dependency, container: DesiredContainer) -> bool:
+def _reached(state: ContainerInspect, dependency: Dependency, name: str) -> bool:
     """Whether ``state`` meets the condition; raises when it never will."""
     condition = dependency.condition
     exited = state.status in {"exited", "dead"}
     if condition is Condition.COMPLETED:
         if exited and state.exit_code != 0:
-            _fail(container, dependency, f"exited with code {state.exit_code}")
+            _fail(name, dependency, f"exited with code {state.exit_code}")
         return exited
     if exited:
-        _fail(container, dependency, f"exited with code {state.exit_code}")
+        _fail(name, dependency, f"exited with code {state.exit_code}")
     if condition is Condition.STARTED:
         return state.status == "running"
     if state.health is None:
-        _fail(container, dependency, "has no healthcheck")
+        _fail(name, dependency, "has no healthcheck")
     if state.health == "unhealthy":
-        _fail(container, dependency, "is unhealthy")
+        _fail(name, dependency, "is unhealthy")
     return state.health == "healthy"
 
 
-def _fail(container: DesiredContainer, dependency: Dependency, what: str) -> None:
+def _fail(name: str, dependency: Dependency, what: str) -> None:
     raise DependencyError(
-        f"container {container.name} waits for {dependency.container} to be "
+        f"container {name} waits for {dependency.container} to be "
         f"{_WORDS[dependency.condition]} ({dependency.condition.value}), but "
         f"{dependency.container} {what}; nothing more was started"
     )

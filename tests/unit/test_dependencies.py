@@ -72,6 +72,11 @@ class Clock:
         self.now += seconds
 
 
+def wait_for(engine: FakeEngine, desired: DesiredState, waiting: Waiting) -> None:
+    app = desired.containers["app"]
+    wait_for_dependencies(engine, app.name, app.options.depends_on, waiting)
+
+
 def started(desired: DesiredState, engine: FakeEngine, name: str) -> None:
     engine.create_container(container_request(desired.containers[name], ()))
     engine.start_container(name)
@@ -94,7 +99,7 @@ def test_apply_waits_until_each_dependency_is_in_its_state() -> None:
         if polls == 5:
             engine.stop_container("setup", None)
 
-    wait_for_dependencies(engine, desired.containers["app"], Waiting(10, clock, sleep))
+    wait_for(engine, desired, Waiting(10, clock, sleep))
 
     assert polls == 5
     assert clock.now == pytest.approx(5 * POLL_SECONDS)
@@ -118,7 +123,7 @@ def test_a_dependency_that_failed_stops_the_wait_at_once(
     clock = Clock()
 
     with pytest.raises(DependencyError, match=message):
-        wait_for_dependencies(engine, desired.containers["app"], Waiting(10, clock, clock.sleep))
+        wait_for(engine, desired, Waiting(10, clock, clock.sleep))
     assert clock.now == 0
 
 
@@ -128,7 +133,7 @@ def test_a_dependency_without_a_healthcheck_is_never_healthy() -> None:
     started(desired, engine, "db")
     clock = Clock()
     with pytest.raises(DependencyError, match="but db has no healthcheck"):
-        wait_for_dependencies(engine, desired.containers["app"], Waiting(10, clock, clock.sleep))
+        wait_for(engine, desired, Waiting(10, clock, clock.sleep))
 
 
 def test_the_wait_ends_at_the_timeout() -> None:
@@ -139,5 +144,5 @@ def test_the_wait_ends_at_the_timeout() -> None:
     with pytest.raises(
         DependencyError, match=r"to be healthy \(service_healthy\): not so after 2 s"
     ):
-        wait_for_dependencies(engine, desired.containers["app"], Waiting(2, clock, clock.sleep))
+        wait_for(engine, desired, Waiting(2, clock, clock.sleep))
     assert clock.now == pytest.approx(2)
