@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from reconciler import labels
-from reconciler.apply.applier import apply_plan
+from reconciler.apply.applier import ApplyOptions, apply_plan
 from reconciler.diff.differ import Status, diff_states
 from reconciler.engine.fake import FakeEngine
-from reconciler.errors import ApplyError, EngineConflict, PlanError
+from reconciler.errors import ApplyError, EngineConflict, PlanError, RefusedError
 from reconciler.fieldpath import format_path
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState
@@ -258,3 +258,22 @@ def test_a_missing_image_is_pulled_before_anything_changes() -> None:
     with pytest.raises(Exception, match="pulling image busybox"):
         converge(BASE, broken)
     assert [m for m in broken.mutations if m[0] != "pull_image"] == []
+
+
+def test_the_applier_itself_refuses_data_loss() -> None:
+    engine = FakeEngine()
+    converge(BASE, engine)
+    plan = plan_for(desired_from(BASE.replace("team: web", "team: ops")), engine)
+    before = list(engine.mutations)
+
+    with pytest.raises(RefusedError) as caught:
+        apply_plan(plan, engine, options=ApplyOptions())
+    with pytest.raises(RefusedError, match="make the plan again with --allow-data-loss"):
+        apply_plan(plan, engine, options=ApplyOptions(saved_plan=True))
+
+    assert str(caught.value) == (
+        "refusing to destroy data: volume.webapp-data (replace) would lose its content. "
+        "Back it up, then re-run with --allow-data-loss (or, for a replaced volume, with "
+        "--migrate, which keeps its content)."
+    )
+    assert engine.mutations == before
