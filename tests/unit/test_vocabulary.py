@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 import pytest
 from support.gitops import SCHEMAS
 
 from reconciler.apply.scheduler import run_actions
 from reconciler.identity import VERBS, ActionKey, ActionKind, Address, ResourceKind
-from reconciler.plan.actions import Plan, RemoveContainer, StartContainer, describe
+from reconciler.plan.actions import Action, Plan, RemoveContainer, StartContainer, describe
 from reconciler.plan.document import PLAN_FORMAT_VERSION
+
+
+@dataclass(frozen=True)
+class Done:
+    action: Action
+    ok: bool = True
+    fatal: bool = False
+
 
 PLAN_SCHEMA = json.loads((SCHEMAS / "plan.schema.json").read_text())
 CHANGE = PLAN_SCHEMA["$defs"]["resource_change"]["properties"]
@@ -66,7 +75,7 @@ def test_a_plan_whose_action_requires_an_unknown_key_cannot_be_built() -> None:
     with pytest.raises(ValueError, match=r"container\.web:start requires container\.db:create"):
         Plan(actions=(action,))
     with pytest.raises(ValueError, match=r"container\.db:create"):
-        run_actions([action], lambda a: None, parallelism=1, on_start=print, on_result=print)  # type: ignore[arg-type, return-value]
+        run_actions([action], Done, parallelism=1, on_start=print, on_result=print)
 
 
 def test_a_plan_refuses_two_actions_with_one_key() -> None:
