@@ -23,10 +23,9 @@ VolplanError
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
-if TYPE_CHECKING:
-    from reconciler.apply.applier import ApplyReport
+ReportT = TypeVar("ReportT")
 
 
 @dataclass(frozen=True, order=True)
@@ -138,9 +137,12 @@ class DependencyError(VolplanError):
     """A dependency failed, or did not reach its ``depends_on`` condition in time."""
 
 
-class ApplyError(VolplanError):
-    """An action failed; ``report`` tells exactly what was done and what was not."""
+class ApplyError(VolplanError, Generic[ReportT]):
+    """An action failed; ``report`` tells exactly what was done and what was not.
 
-    def __init__(self, message: str, report: ApplyReport) -> None:
+    Generic so this bottom layer need not know the applier's report type (apply/applier.py).
+    """
+
+    def __init__(self, message: str, report: ReportT) -> None:
         self.report = report
         super().__init__(message)

@@ -34,7 +34,8 @@ from reconciler.model import (
     Origin,
     VariableUse,
 )
-from reconciler.policy.hostpaths import Parts, PathPattern, Resolve, normalise_host_path, split
+from reconciler.policy.hostpaths import Parts, PathPattern, Resolve, split
+from reconciler.spec.mount_syntax import normalise_host_path
 from reconciler.spec.system_paths import DEFAULT_DENY
 
 BUILT_IN = "the built-in policy"

@@ -10,7 +10,6 @@ import os
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,9 +34,8 @@ from reconciler.model import (
     RunState,
     VolumesFrom,
 )
-from reconciler.policy.hostpaths import normalise_host_path
-from reconciler.spec.files import SpecSource, read_spec_dir
-from reconciler.spec.mount_syntax import is_relative_path
+from reconciler.spec.files import SpecSource
+from reconciler.spec.mount_syntax import is_relative_path, normalise_host_path
 from reconciler.spec.ports import parse_port
 from reconciler.spec.positions import problems_from_validation
 from reconciler.spec.schema import (
@@ -60,16 +58,13 @@ from reconciler.spec.variables import (
 from reconciler.spec.yaml_source import Document, parse_documents
 
 
-def load_spec_dir(directory: Path) -> DesiredState:
-    """Read and validate every spec file below ``directory``."""
-    return build_desired_state(read_spec_dir(directory))
-
-
 def build_desired_state(
     sources: list[SpecSource], environment: Mapping[str, str] | None = None
 ) -> DesiredState:
-    """The state ``sources`` declare, interpolated from ``environment`` (default: this
-    process's) and from the ``.env`` in each spec file's folder."""
+    """The stage itself, uncached; callers go through ``pipeline.load``, which caches it.
+
+    Values are interpolated from ``environment`` (default: this process's) and from the
+    ``.env`` in each spec file's folder."""
     with gc_paused():
         return _build(sources, _Inputs(os.environ if environment is None else environment))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.pipeline import desired_state
+from reconciler.pipeline import load
 from reconciler.spec import cache
 from reconciler.spec.files import SpecSource
 from reconciler.spec.loader import build_desired_state
@@ -41,7 +41,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_hit_gives_what_validating_gives(folder: Path) -> None:
     assert cache.lookup(SOURCES) is None
 
-    first = desired_state(SOURCES)
+    first = load(SOURCES).desired
     hit = cache.lookup(SOURCES)
 
     assert hit == first == build_desired_state(SOURCES)
@@ -60,17 +60,17 @@ def test_a_hit_gives_what_validating_gives(folder: Path) -> None:
     ],
 )
 def test_any_change_to_a_file_is_a_miss(folder: Path, changed: SpecSource) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
 
     assert cache.lookup([changed]) is None
-    assert desired_state([changed]) == build_desired_state([changed])
+    assert load([changed]).desired == build_desired_state([changed])
 
 
 def test_a_changed_spec_replaces_its_old_entry(folder: Path) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
     edited = [SpecSource("shop.yaml", "/srv/specs", SPEC.replace(b"dbdata:/", b"dbdata:/x/"))]
 
-    desired_state(edited)
+    load(edited)
 
     assert len(list(folder.iterdir())) == 1
     assert cache.lookup(SOURCES) is None
@@ -78,7 +78,7 @@ def test_a_changed_spec_replaces_its_old_entry(folder: Path) -> None:
 
 
 def test_other_code_is_a_miss(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
 
     monkeypatch.setattr(cache, "_code_fingerprint", lambda: "volplan, edited")
 
@@ -87,28 +87,28 @@ def test_other_code_is_a_miss(folder: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x01."])
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(folder: Path, damage: bytes) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
     (folder / cache._slot(SOURCES)).write_bytes(damage)
 
     assert cache.lookup(SOURCES) is None
-    assert desired_state(SOURCES) == build_desired_state(SOURCES)
+    assert load(SOURCES).desired == build_desired_state(SOURCES)
     assert cache.lookup(SOURCES) is not None
 
 
 def test_a_folder_others_can_write_is_neither_read_nor_written(folder: Path) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
     folder.chmod(0o777)
 
     assert cache.lookup(SOURCES) is None
     (folder / cache._slot(SOURCES)).unlink()
-    desired_state(SOURCES)
+    load(SOURCES)
     assert list(folder.iterdir()) == []
 
 
 def test_no_cache_turns_it_off(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOLPLAN_NO_CACHE", "1")
 
-    assert desired_state(SOURCES) == build_desired_state(SOURCES)
+    assert load(SOURCES).desired == build_desired_state(SOURCES)
     assert not folder.exists()
 
 
@@ -168,7 +168,7 @@ def test_an_entry_holds_only_while_its_variables_and_files_do(
     if ".env" not in change:  # else ${SITE} comes from .env
         monkeypatch.setenv("SITE", "us")
     sources = [SpecSource("shop.yaml", str(specs), INTERPOLATED)]
-    first = desired_state(sources)
+    first = load(sources).desired
     assert cache.lookup(sources) == first
 
     match change:
@@ -186,7 +186,7 @@ def test_an_entry_holds_only_while_its_variables_and_files_do(
             (specs / "app.env").write_text("A=2\n")
 
     assert cache.lookup(sources) is None
-    assert desired_state(sources) == build_desired_state(sources) != first
+    assert load(sources).desired == build_desired_state(sources) != first
     assert cache.lookup(sources) == build_desired_state(sources)
 
 
@@ -199,9 +199,9 @@ def test_an_entry_holds_no_value_of_the_environment(
     monkeypatch.setenv("UNRELATED_TOKEN", "t0ken")
     sources = [SpecSource("shop.yaml", str(tmp_path), INTERPOLATED.replace(b"env_file", b"x"))]
     with pytest.raises(SpecError):
-        desired_state(sources)  # unknown key x: nothing is stored
+        load(sources)  # unknown key x: nothing is stored
     assert list(folder.glob("*.pickle")) == []
     ok = [SpecSource("shop.yaml", str(tmp_path), INTERPOLATED.replace(b" env_file: app.env,", b""))]
-    desired_state(ok)
+    load(ok)
     (entry,) = folder.glob("*.pickle")
     assert b"t0ken" not in entry.read_bytes()
