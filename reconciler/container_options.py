@@ -62,6 +62,18 @@ class Condition(StrEnum):
     HEALTHY = "service_healthy"
     COMPLETED = "service_completed_successfully"
 
+    @property
+    def state(self) -> str:
+        """The state in words, for plan lines and errors: "healthy"."""
+        return _CONDITION_STATES[self]
+
+
+_CONDITION_STATES = {
+    Condition.STARTED: "running",
+    Condition.HEALTHY: "healthy",
+    Condition.COMPLETED: "completed successfully",
+}
+
 
 @dataclass(frozen=True)
 class Dependency:

@@ -19,11 +19,6 @@ from reconciler.errors import DependencyError
 
 POLL_SECONDS = 0.25
 DEFAULT_TIMEOUT_SECONDS = 300.0
-_WORDS = {
-    Condition.STARTED: "running",
-    Condition.HEALTHY: "healthy",
-    Condition.COMPLETED: "completed successfully",
-}
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ def wait_for_dependencies(
             if waiting.clock() >= deadline:
                 raise DependencyError(
                     f"container {name} waits for {dependency.container} to be "
-                    f"{_WORDS[dependency.condition]} ({dependency.condition.value}): not so "
+                    f"{dependency.condition.state} ({dependency.condition.value}): not so "
                     f"after {waiting.timeout:g} s; nothing more was started"
                 )
             waiting.sleep(POLL_SECONDS)
@@ -77,6 +72,6 @@ def _reached(state: ContainerInspect, dependency: Dependency, name: str) -> bool
 def _fail(name: str, dependency: Dependency, what: str) -> None:
     raise DependencyError(
         f"container {name} waits for {dependency.container} to be "
-        f"{_WORDS[dependency.condition]} ({dependency.condition.value}), but "
+        f"{dependency.condition.state} ({dependency.condition.value}), but "
         f"{dependency.container} {what}; nothing more was started"
     )

@@ -10,6 +10,8 @@ from reconciler.container_options import Condition, Dependency
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import DependencyError, SpecError
 from reconciler.model import DesiredState
+from reconciler.pipeline import Specs, plan
+from reconciler.plan.actions import StartContainer, action_key
 from specs import desired_from
 
 SPEC = """\
@@ -146,3 +148,34 @@ def test_the_wait_ends_at_the_timeout() -> None:
     ):
         wait_for(engine, desired, Waiting(2, clock, clock.sleep))
     assert clock.now == pytest.approx(2)
+
+
+def test_the_plan_orders_dependents_after_their_dependencies_and_says_why() -> None:
+    desired = desired_from(SPEC)
+
+    planned = plan(Specs((), desired), FakeEngine())
+
+    actions = {action_key(a).address.name: a for a in planned.plan.actions}
+    assert list(actions) == ["db", "setup", "app"]
+    assert {str(key) for key in actions["app"].requires} == {
+        "container.db:create",
+        "container.setup:create",
+    }
+    assert actions["app"].reason.endswith(
+        "; starts once db is healthy, setup is completed successfully"
+    )
+
+
+def test_a_start_waits_for_the_dependencies_too() -> None:
+    desired = desired_from(SPEC)
+    engine = FakeEngine()
+    for name in ("db", "setup", "app"):
+        engine.create_container(container_request(desired.containers[name], ()))
+    engine.start_container("db")
+
+    planned = plan(Specs((), desired), engine)
+
+    start = next(a for a in planned.plan.actions if action_key(a).address.name == "app")
+    assert isinstance(start, StartContainer)
+    assert start.waits_for == desired.containers["app"].options.depends_on
+    assert {str(key) for key in start.requires} == {"container.setup:start"}
