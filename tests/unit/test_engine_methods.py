@@ -56,7 +56,9 @@ def test_the_crash_hook_kills_after_every_write_and_no_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     kills: list[int] = []
-    monkeypatch.setattr(crash_hook.os, "kill", lambda pid, signal: kills.append(pid))
+    monkeypatch.setattr(
+        "reconciler.engine.crash_hook.os.kill", lambda pid, signal: kills.append(pid)
+    )
     engine = crash_hook.with_crash_hook(cast(Engine, Recorder()), {crash_hook.KILL_AFTER: "1"})
     killed_after = set()
     for name in sorted(ENGINE_METHODS):
@@ -71,7 +73,9 @@ def test_the_crash_hook_leaves_what_is_not_an_engine_method_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     kills: list[int] = []
-    monkeypatch.setattr(crash_hook.os, "kill", lambda pid, signal: kills.append(pid))
+    monkeypatch.setattr(
+        "reconciler.engine.crash_hook.os.kill", lambda pid, signal: kills.append(pid)
+    )
     engine: Any = crash_hook.with_crash_hook(cast(Engine, Recorder()), {crash_hook.KILL_AFTER: "1"})
     engine.close()
     assert kills == []
