@@ -47,14 +47,14 @@ class SdkReads:
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Any:
         with engine_errors(doing):
-            response = self._get(path_format, args, params, stream=False)
+            response = self._request(path_format, args, params, stream=False)
         return json_answer(response.status_code, response.content, doing)
 
     def get_stream(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Generator[bytes, None, None]:
         with engine_errors(doing):
-            response = self._get(path_format, args, params, stream=True)
+            response = self._request(path_format, args, params, stream=True)
         try:
             if response.status_code >= 400:
                 raise status_error(response.status_code, response.content, doing)
@@ -63,7 +63,7 @@ class SdkReads:
         finally:
             response.close()
 
-    def _get(
+    def _request(
         self,
         path_format: str,
         args: tuple[str, ...],
