@@ -45,6 +45,8 @@ class Case:
     @classmethod
     def read(cls, folder: Path) -> Case:
         meta: dict[str, Any] = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+        unknown = meta.keys() - {"about", "options", "xfail"}
+        assert not unknown, f"{folder.name}/case.json: unknown keys {sorted(unknown)}"
         return cls(folder, meta["about"], PlanOptions(**meta.get("options", {})), meta.get("xfail"))
 
     def sources(self) -> list[SpecSource]:
