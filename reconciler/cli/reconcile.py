@@ -178,7 +178,7 @@ def apply(
     with engine_lock(
         engine,
         chosen.desired.projects,
-        images=chosen.images,
+        image=chosen.helper_image,
         operation="apply",
         timeout=lock_timeout,
         on_wait=lock_waiting(err),

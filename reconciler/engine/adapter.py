@@ -16,7 +16,13 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
-from reconciler.engine.base import MAX_CONCURRENT_CALLS, ContainerCreate, RawObject, VolumeCreate
+from reconciler.engine.base import (
+    MAX_CONCURRENT_CALLS,
+    ContainerCreate,
+    RawObject,
+    VolumeCreate,
+    tar_of_file,
+)
 from reconciler.engine.unix_reads import UnixSocketReads
 from reconciler.errors import (
     EngineError,
@@ -222,6 +228,22 @@ class DockerEngine:
                     raise EngineError(f"pulling image {image}: {event['error']}")
                 progress(" ".join(str(event.get(k, "")) for k in ("status", "progress")).strip())
 
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        """docker-py's ``import_image_from_data`` cannot send ``changes``; hence its helpers."""
+        from docker.utils import parse_repository_tag
+
+        repository, tag = parse_repository_tag(image)
+        client: Any = self.client
+        params = {"fromSrc": "-", "repo": repository, "tag": tag or "latest", "changes": changes}
+        with engine_errors(f"importing image {image}"):
+            response = client._post(
+                client._url("/images/create"),
+                params=params,
+                data=archive,
+                headers={"Content-Type": "application/tar"},
+            )
+            client._raise_for_status(response)
+
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
         """Chunks of the tar the engine streams; the HTTP response is closed with the iterator.
 
@@ -247,6 +269,10 @@ class DockerEngine:
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         with engine_errors(f"writing into {path} of container {ref}"):
             self.client.put_archive(ref, path, iter(chunks))
+
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        directory, _, name = path.rpartition("/")
+        self.put_archive(ref, directory or "/", [tar_of_file(name, content)])
 
 
 ALL = {"all": "1"}

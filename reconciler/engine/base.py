@@ -6,6 +6,8 @@ live reader that normalises them is pure and the fake engine can mimic them exac
 
 from __future__ import annotations
 
+import io
+import tarfile
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -14,8 +16,20 @@ from reconciler.model import EngineInfo, Mount
 
 RawObject = dict[str, Any]
 
-DEFAULT_HELPER_IMAGE = "busybox:latest"
-"""Image of the never-started helper containers that move volume content and hold locks."""
+DEFAULT_HELPER_IMAGE = "volplan-helper:empty"
+"""Image of the never-started helper containers that move volume content and hold locks.
+
+It holds no file at all: volplan imports it on the engine from an empty archive when it is
+missing (see ``ensure_image``), so no registry is ever needed for volplan's own work.
+Nothing runs in a helper; the engine's archive endpoints move the data, and every check
+of what they moved is made by volplan itself, on the client.
+"""
+
+EMPTY_ARCHIVE = bytes(1024)
+"""A tar with no entry: its two zero end-of-archive blocks."""
+
+HELPER_COMMAND = "volplan-helper"
+"""The helper image's CMD: a container needs one to be created, and it is never started."""
 
 MAX_CONCURRENT_CALLS = 32
 """An ``Engine`` must take this many calls at once from different threads (parallel apply)."""
@@ -80,6 +94,11 @@ class Engine(Protocol):
 
     def pull_image(self, image: str, progress: Callable[[str], None]) -> None: ...
 
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        """``POST /images/create?fromSrc=-``: an image made from a root-filesystem tar, with
+        Dockerfile-style ``changes`` (``CMD [...]``); needs no registry."""
+        ...
+
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
         """Stream a tar of ``path`` in a container (created or running); closing the
         iterator ends the transfer."""
@@ -89,9 +108,29 @@ class Engine(Protocol):
         """Stream a tar into directory ``path`` of a container, extracting it there."""
         ...
 
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        """Write one small regular file (mode 0644) at absolute ``path`` of a container,
+        through the archive endpoint; writing it again with the same content changes nothing."""
+        ...
+
 
 def ensure_image(engine: Engine, image: str, progress: Callable[[str], None]) -> None:
-    """Pull ``image`` unless the engine has it: called before anything is changed, so a bad
-    image name or an unreachable registry touches nothing."""
-    if not engine.image_present(image):
+    """Make sure the engine has ``image``: called before anything is changed, so a bad image
+    name or an unreachable registry touches nothing. volplan's own helper image is imported
+    from an empty archive; any other is pulled."""
+    if engine.image_present(image):
+        return
+    if image == DEFAULT_HELPER_IMAGE:
+        engine.import_image(image, EMPTY_ARCHIVE, (f'CMD ["{HELPER_COMMAND}"]',))
+    else:
         engine.pull_image(image, progress)
+
+
+def tar_of_file(name: str, content: bytes) -> bytes:
+    """A tar holding one regular file ``name`` (mode 0644, owned by root, time 0)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        member = tarfile.TarInfo(name)
+        member.size = len(content)
+        archive.addfile(member, io.BytesIO(content))
+    return buffer.getvalue()

@@ -9,11 +9,12 @@ no-op, and unknown references are 404s.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import posixpath
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.engine.base import ContainerCreate, RawObject, VolumeCreate
+from reconciler.engine.base import ContainerCreate, RawObject, VolumeCreate, tar_of_file
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 from reconciler.model import EngineInfo, Mount, MountKind
 
@@ -37,6 +38,8 @@ class FakeEngine:
     """Every call as (method, subject), reads included, in order."""
     volumes_from: dict[str, list[str]] = field(default_factory=dict)
     """HostConfig.VolumesFrom by container ID: only inspect shows it, not the list."""
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    """Files written by ``put_file``, by container ID and path."""
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -50,6 +53,7 @@ class FakeEngine:
             "image_present",
             "inspect_container",
             "disk_usage",
+            "get_archive",
         }
         return [call for call in self.calls if call[0] not in reads]
 
@@ -163,6 +167,7 @@ class FakeEngine:
         if container["State"] == "running":
             raise EngineConflict(f"removing container {ref}: container is running")
         del self.containers[container["Id"]]
+        self.files.pop(container["Id"], None)
 
     def image_present(self, image: str) -> bool:
         self._record("image_present", image, mutating=False)
@@ -174,6 +179,26 @@ class FakeEngine:
             raise EngineError(f"pulling image {image}: repository does not exist")
         progress("Downloaded newer image")
         self.images.add(image)
+
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        self._record("import_image", image)
+        self.images.add(image)
+
+    def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
+        """The file at ``path`` written by ``put_file`` (the rest of a container's tree is not
+        kept), as a tar; 404 when absent."""
+        self._record("get_archive", ref, mutating=False)
+        container = self._get(ref, "reading from")
+        files = self.files.get(container["Id"], {})
+        name = path.strip("/")
+        if name not in files:
+            raise EngineNotFound(f"reading {path} from container {ref}: no such file")
+        yield tar_of_file(posixpath.basename(name), files[name])
+
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        self._record("put_file", ref)
+        container = self._get(ref, "writing into")
+        self.files.setdefault(container["Id"], {})[path.strip("/")] = content
 
     def _find(self, ref: str) -> RawObject | None:
         for container in self.containers.values():

@@ -74,6 +74,9 @@ class RetryingEngine:
     def stop_container(self, ref: str, timeout: int | None) -> None:
         self._retry(lambda: self._engine.stop_container(ref, timeout))
 
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        self._retry(lambda: self._engine.put_file(ref, path, content))
+
     def create_volume(self, request: VolumeCreate) -> None:
         self._engine.create_volume(request)
 
@@ -91,6 +94,9 @@ class RetryingEngine:
 
     def pull_image(self, image: str, progress: Callable[[str], None]) -> None:
         self._engine.pull_image(image, progress)
+
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        self._engine.import_image(image, archive, changes)
 
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
         return self._engine.get_archive(ref, path)

@@ -11,7 +11,7 @@ from support.gitops import validate, write_specs
 
 from reconciler.apply.applier import apply_plan
 from reconciler.apply.apply_target import ApplyTarget
-from reconciler.engine.base import VolumeCreate
+from reconciler.engine.base import DEFAULT_HELPER_IMAGE, VolumeCreate
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.errors import PlanFileError, RefusedError, StalePlanError
 from reconciler.pipeline import plan_directory
@@ -132,6 +132,6 @@ def test_a_saved_plan_keeps_its_options(saved: tuple[FakeEngine, Path]) -> None:
 
     assert opened.options == PlanOptions()
     assert opened.desired.projects == ("shop",)
-    assert opened.images == ("busybox:latest", "busybox")
+    assert opened.helper_image == DEFAULT_HELPER_IMAGE
     with pytest.raises(RefusedError, match="applied with the options it was made with"):
         ApplyTarget.open(path, PlanOptions(allow_data_loss=True))
