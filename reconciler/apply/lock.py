@@ -53,7 +53,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,16 +156,23 @@ class _Renewal:
                 self.engine.put_file(self.container_id, LEASE_FILE, f"{count}\n".encode())
             except EngineNotFound:
                 self.lost = True  # taken over (our lease expired) or removed by force
-                _thread.interrupt_main()
+                if not self.stop.is_set():
+                    _thread.interrupt_main()  # stop the run: it no longer holds the lock
                 return
             except EngineError:
                 pass  # the engine is restarting or slow: try again at the next beat
             count += 1
 
-    def finish(self) -> None:
-        self.stop.set()
-        if self.thread is not None:
-            self.thread.join(timeout=self.lease_seconds)
+    def join(self) -> None:
+        """Wait for the thread to end; the interrupt it may have sent on losing the lock
+        arrives here at the latest, and is the loss ``_release_all`` reports."""
+        while self.thread is not None:
+            try:
+                self.thread.join(timeout=self.lease_seconds)
+                return
+            except KeyboardInterrupt:
+                if not self.lost:
+                    raise
 
 
 def lock_name(project: str) -> str:
@@ -204,27 +211,39 @@ def engine_lock(
     lease = lease_seconds()
     ensure_image(engine, image, lambda status: None)
     renewals: list[_Renewal] = []
-    with _terminate_gracefully(), ExitStack() as held:
-        for project in sorted(set(projects)):
-            container_id = _acquire(
-                engine,
-                project,
-                request=_lock_request(project, image, operation, lease),
-                timeout=timeout,
-                on_wait=on_wait,
-            )
-            held.callback(_release, engine, container_id)
-            renewal = _Renewal(engine, project, container_id, lease)
-            renewal.start()
-            held.callback(renewal.finish)
-            renewals.append(renewal)
+    with _terminate_gracefully():
         try:
+            for project in sorted(set(projects)):
+                container_id = _acquire(
+                    engine,
+                    project,
+                    request=_lock_request(project, image, operation, lease),
+                    timeout=timeout,
+                    on_wait=on_wait,
+                )
+                renewals.append(_Renewal(engine, project, container_id, lease))
+                renewals[-1].start()
             yield
         except KeyboardInterrupt:
-            lost = [r.project for r in renewals if r.lost]
-            if lost:
-                raise LockError(_lost_message(lost, lease)) from None
-            raise
+            if not any(r.lost for r in renewals):
+                raise
+        finally:
+            lost = _release_all(engine, renewals)
+        if lost:
+            raise LockError(_lost_message(lost, lease))
+
+
+def _release_all(engine: Engine, renewals: list[_Renewal]) -> list[str]:
+    """Stop renewing, then remove each lock by ID; the projects whose lock was lost (taken
+    over after its lease expired, or removed by force) while this run held it."""
+    for renewal in renewals:
+        renewal.stop.set()
+    lost = []
+    for renewal in reversed(renewals):
+        renewal.join()
+        if not _release(engine, renewal.container_id) or renewal.lost:
+            lost.append(renewal.project)
+    return sorted(lost)
 
 
 @contextmanager
@@ -336,10 +355,10 @@ def _busy_message(holder: LockHolder, timeout: float) -> str:
 
 def _lost_message(projects: list[str], lease: float) -> str:
     return (
-        f"lost the lock on project {', '.join(projects)}: this run stopped renewing it for "
+        f"lost the lock on project {', '.join(projects)}: this run did not renew it for "
         f"more than its {lease:g}s lease (was it frozen?), and another run took it over. "
-        "This run stopped here; run volplan plan to see where the engine stands, then "
-        "volplan apply again"
+        "This run stopped there; run volplan plan to see where the engine stands, then "
+        "volplan apply again if it shows changes"
     )
 
 
@@ -394,11 +413,17 @@ def unlock(engine: Engine, project: str, *, force: bool) -> LockHolder | None:
     return holder
 
 
-def _release(engine: Engine, container_id: str) -> None:
-    """Remove a lock by ID. Already gone is fine (taken over, or unlocked by force), and so
-    is an engine that cannot be reached: a lock left so frees itself (its holder is gone)."""
-    with suppress(EngineError):
+def _release(engine: Engine, container_id: str) -> bool:
+    """Remove a lock by ID; False if it was gone already (taken over, or unlocked by force).
+    An engine that cannot be reached is no error: a lock left so frees itself, since its
+    holder ends."""
+    try:
         engine.remove_container(container_id)
+    except EngineNotFound:
+        return False
+    except EngineError:
+        pass
+    return True
 
 
 def _user() -> str:

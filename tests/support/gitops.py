@@ -30,16 +30,23 @@ def validate(document: Any, schema_name: str) -> None:
     jsonschema.Draft202012Validator(schema).validate(document)
 
 
-def start_cli(docker_host: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
-    """Start volplan in the background, like RunCli would run it, with pipes to read."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("DOCKER_")}
-    env |= {"DOCKER_HOST": docker_host, "NO_COLOR": "1", "CI": "true"}
+def start_cli(
+    docker_host: str,
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
+) -> subprocess.Popen[str]:
+    """Start volplan in the background, like RunCli would run it, with pipes to read;
+    ``prefix`` runs it under another command (``unshare ...``)."""
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    run_env |= {"DOCKER_HOST": docker_host, "NO_COLOR": "1", "CI": "true", **(env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", *args],
+        [*prefix, sys.executable, "-m", "reconciler", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=run_env,
         cwd=cwd,
     )
