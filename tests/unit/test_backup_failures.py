@@ -58,7 +58,7 @@ def test_a_failed_restore_removes_the_volume_it_created(tmp_path: Path) -> None:
     target = resolve_target(engine, "data", create_missing=True)
 
     with pytest.raises(EngineUnreachable):
-        restore(engine, IMAGE, target, archive, force=False, progress=lambda _: None)
+        restore(engine, IMAGE, target, archive, force=True, progress=lambda _: None)
 
     assert engine.volumes == {}
     assert engine.containers == {}
