@@ -88,9 +88,8 @@ def test_a_waiting_run_takes_the_lock_once_it_is_released(monkeypatch: pytest.Mo
     engine = FakeEngine(images=set(IMAGES))
     _hold(engine, who="alice@laptop", pid=7)
     seen: list[LockHolder] = []
-    monkeypatch.setattr(
-        lock.time, "sleep", lambda seconds: engine.remove_container("volplan-lock-shop")
-    )
+    # lock.py waits with time.sleep: the wait ends once the holder is gone
+    monkeypatch.setattr(time, "sleep", lambda seconds: engine.remove_container("volplan-lock-shop"))
 
     with engine_lock(
         engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=60, on_wait=seen.append
@@ -160,8 +159,8 @@ class Clock:
         self.now = 1000.0
         self.slept = 0.0
         self._on_sleep = on_sleep
-        monkeypatch.setattr(lock.time, "monotonic", lambda: self.now)
-        monkeypatch.setattr(lock.time, "sleep", self.sleep)
+        monkeypatch.setattr(time, "monotonic", lambda: self.now)
+        monkeypatch.setattr(time, "sleep", self.sleep)
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
