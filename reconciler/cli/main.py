@@ -68,5 +68,10 @@ def _report_error(exc: VolplanError) -> None:
         err.print(f"{len(exc.problems)} problem(s) found; nothing was changed.")
         return
     err.print(f"error: {exc}", markup=False, style="bold red")
-    if isinstance(exc, ApplyError):
+    if isinstance(exc, ApplyError) and not _engine_gone(exc):
         show(err, render_report(exc.report))
+
+
+def _engine_gone(exc: ApplyError) -> bool:
+    """With the engine gone, what was done shows above; the error line says what to do."""
+    return exc.report.failed is not None and exc.report.failed.fatal
