@@ -287,7 +287,8 @@ def _acquire(
         if holder.is_dead() or watch.expired(holder, lease, time.monotonic()):
             _release(engine, holder.container_id)  # by ID: only ever the lock judged here
             continue
-        if time.monotonic() >= deadline:
+        # With a timeout, wait at least one poll, so a slow engine still gets announced.
+        if time.monotonic() >= deadline and (announced or not timeout):
             raise LockError(_busy_message(holder, timeout))
         if not announced:
             on_wait(holder)
