@@ -18,24 +18,10 @@ from pathlib import Path
 import pytest
 from support.cli import RunCli
 from support.engine import Engine
-from support.gitops import start_cli, write_specs
+from support.gitops import SLOW, start_cli, write_specs
 
 pytestmark = pytest.mark.engine
 
-SLOW = """\
-    version: 1
-    project: shop
-    volumes:
-      data: {{}}
-    containers:
-      app:
-        image: busybox:latest
-        command: ["sleep", "300"]
-        network_mode: none
-        stop_timeout: {stop}
-        environment: {{ROUND: "{round}"}}
-        mounts: ["data:/data"]
-    """
 OTHER_MACHINE = ("unshare", "--net", "--uts")
 OTHER_MACHINE_OWN_PIDS = (*OTHER_MACHINE, "--pid", "--fork", "--kill-child")
 AS_OTHER_HOST = ("sh", "-c", 'hostname other-machine && exec "$@"', "sh")

@@ -20,7 +20,7 @@ import pytest
 from docker.types import Mount
 from support.cli import RunCli, cli_runner
 from support.engine import Engine, start_engine, stop_engine
-from support.gitops import start_cli, write_specs
+from support.gitops import SLOW, start_cli, write_specs
 
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE
 
@@ -141,22 +141,6 @@ def test_a_backup_onto_a_full_disk_leaves_no_partial_file(
     assert clean_engine.container_names() == set()
 
 
-SLOW = """\
-    version: 1
-    project: shop
-    volumes:
-      data: {{}}
-    containers:
-      app:
-        image: busybox:latest
-        command: ["sleep", "300"]
-        network_mode: none
-        stop_timeout: 30
-        environment: {{ROUND: "{round}"}}
-        mounts: ["data:/data"]
-    """
-
-
 def test_dockerd_restarted_mid_apply_ends_it_clearly_and_the_next_converges(
     tmp_path: Path,
 ) -> None:
@@ -164,10 +148,10 @@ def test_dockerd_restarted_mid_apply_ends_it_clearly_and_the_next_converges(
     private = start_engine(directory)
     try:
         run = cli_runner(private.host)
-        write_specs(tmp_path, SLOW.format(round=1))
+        write_specs(tmp_path, SLOW.format(stop=30, round=1))
         assert run("apply", "specs", "--yes", cwd=tmp_path).exit_code == 0
         assert private.exec_sh("app", "echo precious > /data/f") == (0, "")
-        write_specs(tmp_path, SLOW.format(round=2))
+        write_specs(tmp_path, SLOW.format(stop=30, round=2))
         apply = start_cli(private.host, "apply", "specs", "--yes", cwd=tmp_path)
         _await_stopping(private, "app")
         dockerd = int((directory / "dockerd.pid").read_text())

@@ -14,6 +14,24 @@ import jsonschema
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "reconciler" / "schemas"
 
+SLOW = """\
+    version: 1
+    project: shop
+    volumes:
+      data: {{}}
+    containers:
+      app:
+        image: busybox:latest
+        command: ["sleep", "300"]
+        network_mode: none
+        stop_timeout: {stop}
+        environment: {{ROUND: "{round}"}}
+        mounts: ["data:/data"]
+    """
+"""A spec (``.format(stop=S, round=R)``) whose apply is slow on purpose: changing ``round``
+recreates ``app``, whose ``sleep`` (pid 1, which ignores SIGTERM) the engine stops only
+after ``stop`` seconds."""
+
 
 def write_specs(root: Path, text: str, *, folder: str = "specs", name: str = "shop.yaml") -> Path:
     """Write one spec file under root/folder and return the folder."""
