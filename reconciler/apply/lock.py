@@ -45,6 +45,7 @@ from __future__ import annotations
 import _thread
 import getpass
 import io
+import math
 import os
 import signal
 import socket
@@ -188,7 +189,7 @@ def lease_seconds(environ: Mapping[str, str] = os.environ) -> float:
         seconds = float(raw)
     except ValueError:
         seconds = 0.0
-    if not seconds >= MIN_LEASE_SECONDS:
+    if not (math.isfinite(seconds) and seconds >= MIN_LEASE_SECONDS):
         raise LockError(f"${LEASE_ENV}={raw!r}: give the lease in seconds, at least 1")
     return seconds
 
@@ -390,11 +391,13 @@ def read_holder(engine: Engine, project: str) -> LockHolder | None:
 
 
 def _declared_lease(raw: str) -> float:
-    """A holder's declared lease; a lock from before leases (no label) gets the default."""
+    """A holder's declared lease; a lock from before leases (no label), or one declaring
+    no finite period, gets the default."""
     try:
-        return max(float(raw), MIN_LEASE_SECONDS)
+        seconds = float(raw)
     except ValueError:
         return DEFAULT_LEASE_SECONDS
+    return max(seconds, MIN_LEASE_SECONDS) if math.isfinite(seconds) else DEFAULT_LEASE_SECONDS
 
 
 def unlock(engine: Engine, project: str, *, force: bool) -> LockHolder | None:

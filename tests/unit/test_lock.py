@@ -287,7 +287,7 @@ def test_the_holder_renews_its_lease_and_declares_its_period(
     assert len(renewals) >= 2
 
 
-@pytest.mark.parametrize("raw", ["0.5", "soon", "-3", "nan"])
+@pytest.mark.parametrize("raw", ["0.5", "soon", "-3", "nan", "inf"])
 def test_a_bad_lease_setting_is_refused(raw: str) -> None:
     with pytest.raises(LockError, match="at least 1"):
         lock.lease_seconds({lock.LEASE_ENV: raw})
