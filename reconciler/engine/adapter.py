@@ -16,7 +16,12 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import records
-from reconciler.engine.base import MAX_CONCURRENT_CALLS, ContainerCreate, VolumeCreate
+from reconciler.engine.base import (
+    MAX_CONCURRENT_CALLS,
+    ContainerCreate,
+    VolumeCreate,
+    tar_of_file,
+)
 from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
 from reconciler.engine.records import ContainerInspect, DiskUsage
@@ -215,6 +220,15 @@ class DockerEngine:
                     raise EngineError(f"pulling image {image}: {event['error']}")
                 progress(" ".join(str(event.get(k, "")) for k in ("status", "progress")).strip())
 
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        from docker.utils import parse_repository_tag
+
+        repository, tag = parse_repository_tag(image)
+        with engine_errors(f"importing image {image}"):
+            self.client.import_image_from_data(
+                archive, repository=repository, tag=tag or "latest", changes=list(changes)
+            )
+
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
         """Chunks of the tar the engine streams; the response is closed with the iterator,
         so an early stop (an emptiness check reads two entries) ends the transfer."""
@@ -228,6 +242,10 @@ class DockerEngine:
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         with engine_errors(f"writing into {path} of container {ref}"):
             self.client.put_archive(ref, path, iter(chunks))
+
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        directory, _, name = path.rpartition("/")
+        self.put_archive(ref, directory or "/", [tar_of_file(name, content)])
 
 
 ALL = {"all": "1"}
