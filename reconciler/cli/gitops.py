@@ -68,6 +68,14 @@ def drift(
             "--output", "-o", help="Write the report to this file; the summary still prints."
         ),
     ] = None,
+    include_unclaimed: Annotated[
+        bool,
+        typer.Option(
+            "--include-unclaimed",
+            help="Count dangling volumes no volplan project claims as drift (by default "
+            "they are listed as information: on a shared host they are someone else's).",
+        ),
+    ] = False,
 ) -> None:
     """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
     from reconciler.cli.output_file import write_output
@@ -77,7 +85,8 @@ def drift(
     from reconciler.render.drift_text import render_drift, render_drift_summary
 
     _, desired, live = load_and_read(directory, lambda: connect(host))
-    report = build_drift_report(desired, live, diff_states(desired, live))
+    diff = diff_states(desired, live)
+    report = build_drift_report(desired, live, diff, include_unclaimed=include_unclaimed)
     if output is not None:
         write_output(output, _render_report(report, output_format, directory))
         show(out, render_drift_summary(report), end="")

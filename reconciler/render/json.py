@@ -153,8 +153,10 @@ def drift_document(report: DriftReport) -> dict[str, Any]:
     return {
         **_header("drift", report.engine, report.projects),
         "in_sync": report.in_sync,
+        "include_unclaimed": report.include_unclaimed,
         "summary": report.counts(),
         "resources": [_drift_entry(e) for e in report.entries],
+        "unclaimed": [_drift_entry(e) for e in report.unclaimed],
     }
 
 
