@@ -8,6 +8,7 @@ VolplanError
 ├── PlanFileError      a saved plan file is unreadable, corrupt, or edited by hand
 ├── LockError          another run holds the engine lock for the project
 ├── OutputError        a report or plan file could not be written
+├── AddressError       an engine address (--host, DOCKER_HOST) that is not one
 ├── EngineError        the engine failed or could not be reached
 │   ├── EngineUnreachable
 │   ├── EngineConflict     409: a name taken, a volume in use
@@ -88,6 +89,10 @@ class LockError(VolplanError):
 
 class OutputError(VolplanError):
     """A report or plan file could not be written where the user asked."""
+
+
+class AddressError(VolplanError):
+    """An engine address no client could use: an unknown scheme such as ``bogus://``."""
 
 
 class EngineError(VolplanError):

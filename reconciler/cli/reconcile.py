@@ -217,9 +217,8 @@ def _refuse_data_loss(plan: Plan, allowed: bool, *, saved: bool) -> None:
 def _confirm(yes: bool) -> None:
     if yes:
         return
-    from rich.prompt import Confirm
+    from reconciler.cli.prompt import confirm_apply
 
     if not sys.stdin.isatty() or os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         raise RefusedError("no terminal to confirm on: re-run with --yes to apply without asking")
-    if not Confirm.ask("Apply these changes?", console=err, default=False):
-        raise RefusedError("apply cancelled; nothing was changed")
+    confirm_apply(err)
