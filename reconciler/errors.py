@@ -2,6 +2,7 @@
 
 VolplanError
 ├── SpecError          bad spec files: carries every problem found, with positions
+├── SpecPathError      the spec path is missing, not a file or folder, or holds no spec
 ├── PlanError          the live state makes the desired state impossible (conflicts)
 ├── RefusedError       a plan needs an opt-in the user did not give (data loss)
 │   └── StalePlanError     a saved plan no longer matches its specs or the engine
@@ -65,6 +66,10 @@ class SpecError(VolplanError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.position, p.path))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SpecPathError(VolplanError):
+    """The spec path names nothing to read: there is no file position to point at."""
 
 
 class PlanError(VolplanError):

@@ -16,7 +16,7 @@ from reconciler.pipeline import Planned, desired_state, plan_live
 from reconciler.plan.data_safety import helper_image
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.saved_plan import SavedPlan, read_saved_plan, replan_saved
-from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.files import SPEC_SUFFIXES, SpecSource, read_spec_dir
 from reconciler.spec.loader import build_desired_state
 
 
@@ -30,7 +30,7 @@ class ApplyTarget:
     @classmethod
     def open(cls, target: Path, options: PlanOptions) -> ApplyTarget:
         """A folder of specs, or a plan file; a plan file keeps the options it was made with."""
-        if not target.is_file():
+        if not target.is_file() or target.suffix in SPEC_SUFFIXES:
             sources = tuple(read_spec_dir(target))
             return cls(sources, desired_state(sources), options)
         if options != PlanOptions():

@@ -33,7 +33,8 @@ def backup(
     target: Annotated[
         str,
         typer.Argument(
-            help="A volume, or a container (all its volumes): NAME, volume:NAME or container:NAME."
+            metavar="TARGET",
+            help="A volume, or a container (all its volumes): NAME, volume:NAME or container:NAME.",
         ),
     ],
     output: Annotated[
@@ -63,9 +64,7 @@ def backup(
     image = _helper_image_ready(engine, helper_image)
     with byte_progress(err, f"backing up {resolved.kind} {resolved.name}") as progress:
         summary = backup_target(engine, image, resolved, output, progress)
-    out.print(
-        f"Backed up {resolved.kind} {resolved.name} to {output}: {_entries(summary)}."
-    )
+    out.print(f"Backed up {resolved.kind} {resolved.name} to {output}: {_entries(summary)}.")
 
 
 @content.command(
@@ -74,9 +73,16 @@ def backup(
 )
 def restore(
     target: Annotated[
-        str, typer.Argument(help="The volume (created if missing) or container to restore into.")
+        str,
+        typer.Argument(
+            metavar="TARGET",
+            help="The volume (created if missing) or container to restore into: NAME, "
+            "volume:NAME or container:NAME.",
+        ),
     ],
-    archive: Annotated[Path, typer.Argument(help="A file written by volplan backup.")],
+    archive: Annotated[
+        Path, typer.Argument(metavar="ARCHIVE", help="A file written by volplan backup.")
+    ],
     force: Annotated[
         bool, typer.Option("--force", help="Restore into volumes that already hold data.")
     ] = False,
@@ -95,9 +101,7 @@ def restore(
     resolved = resolve_target(engine, target, create_missing=True)
     with byte_progress(err, f"restoring {resolved.kind} {resolved.name}") as progress:
         summary = restore_target(engine, image, resolved, archive, force=force, progress=progress)
-    out.print(
-        f"Restored {archive} into {resolved.kind} {resolved.name}: {_entries(summary)}."
-    )
+    out.print(f"Restored {archive} into {resolved.kind} {resolved.name}: {_entries(summary)}.")
 
 
 def _entries(summary: Summary) -> str:

@@ -21,6 +21,7 @@ from reconciler.cli.options import NO_COLOR, err, out, show
 from reconciler.cli.reconcile import reconcile
 from reconciler.errors import ApplyError, SpecError, VolplanError
 from reconciler.render.text import render_report
+from reconciler.render.words import counted
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -102,7 +103,7 @@ def _report_error(exc: VolplanError) -> None:
     if isinstance(exc, SpecError):
         for problem in exc.problems:
             err.print(str(problem), markup=False)
-        err.print(f"{len(exc.problems)} problem(s) found; nothing was changed.")
+        err.print(f"{counted(len(exc.problems), 'problem')} found; nothing was changed.")
         return
     err.print(f"error: {exc}", markup=False, style="bold red")
     if isinstance(exc, ApplyError):

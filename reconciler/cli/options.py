@@ -20,7 +20,8 @@ from reconciler.engine.adapter import DockerEngine, resolve_host
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, Engine
 from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
-from reconciler.errors import AddressError
+from reconciler.errors import AddressError, SpecPathError
+from reconciler.model import DesiredState
 from reconciler.plan.planner import PlanOptions
 
 NO_COLOR = bool(os.environ.get("NO_COLOR"))
@@ -51,13 +52,38 @@ def write_stdout(text: str) -> None:
 
 
 SpecDir = Annotated[
-    Path, typer.Argument(help="Folder of *.yaml/*.yml spec files, read recursively.")
+    Path,
+    typer.Argument(
+        metavar="SPECS",
+        help="A spec file, or a folder of *.yaml/*.yml spec files read recursively "
+        "(hidden folders such as .git/ are skipped).",
+    ),
 ]
+AllowEmptyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Accept spec files that declare no project (by default an error: an empty "
+        "checkout or a wrong path would otherwise pass as valid).",
+    ),
+]
+
+
+def require_projects(desired: DesiredState, path: Path, *, allow_empty: bool) -> None:
+    """An empty spec set is almost always a mistake (a wrong path, an empty checkout)."""
+    if not desired.projects and not allow_empty:
+        raise SpecPathError(
+            f"{path}: the spec files declare no project (every document is empty); "
+            "pass --allow-empty if that is meant"
+        )
+
+
 HostOption = Annotated[
     str | None,
     typer.Option(
         "--host",
         "-H",
+        metavar="ADDRESS",
         help="Engine endpoint, e.g. unix:///var/run/docker.sock (default: $DOCKER_HOST).",
     ),
 ]
@@ -81,6 +107,7 @@ PolicyOption = Annotated[
     Path | None,
     typer.Option(
         "--policy",
+        metavar="FILE",
         help="Host-path policy file (default: ./volplan.policy.yaml if present, else the "
         "built-in policy).",
     ),
@@ -91,6 +118,7 @@ HelperImageOption = Annotated[
     str | None,
     typer.Option(
         "--helper-image",
+        metavar="IMAGE",
         help="Image of the short-lived, never started containers that move volume content "
         f"(default: the spec's helper_image, else {DEFAULT_HELPER_IMAGE}).",
     ),
@@ -108,6 +136,7 @@ BackupDirOption = Annotated[
     Path | None,
     typer.Option(
         "--backup-dir",
+        metavar="DIR",
         help="Back up every volume to DIR/NAME-TIME.tar.gz before replacing it.",
     ),
 ]

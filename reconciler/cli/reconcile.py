@@ -18,6 +18,7 @@ import typer
 from reconciler.cli.gitops import lock_waiting
 from reconciler.cli.options import (
     AllowDataLossOption,
+    AllowEmptyOption,
     BackupDirOption,
     HelperImageOption,
     HostOption,
@@ -29,6 +30,7 @@ from reconciler.cli.options import (
     err,
     out,
     plan_options,
+    require_projects,
     show,
     write_stdout,
 )
@@ -39,6 +41,7 @@ from reconciler.pipeline import enforce_policy, load_specs, plan_directory
 from reconciler.plan.actions import Plan, describe
 from reconciler.policy.selection import load_policy
 from reconciler.render.text import render_plan
+from reconciler.render.words import counted
 
 EXIT_CHANGES = 2
 
@@ -51,13 +54,20 @@ class PlanFormat(StrEnum):
 
 
 @reconcile.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
-def validate(directory: SpecDir, *, policy: PolicyOption = None) -> None:
+def validate(
+    directory: SpecDir, *, policy: PolicyOption = None, allow_empty: AllowEmptyOption = False
+) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
     desired = load_specs(directory)
+    require_projects(desired, directory, allow_empty=allow_empty)
     enforce_policy(desired, load_policy(policy, spec_dir=directory), resolve_host(None))
+    projects = counted(len(desired.projects), "project")
+    if desired.projects:
+        projects += f": {', '.join(desired.projects)}"
     out.print(
-        f"{directory}: valid ({len(desired.volumes)} volumes, {len(desired.containers)} "
-        f"containers, projects: {', '.join(desired.projects)})"
+        f"{directory}: valid ({counted(len(desired.volumes), 'volume')}, "
+        f"{counted(len(desired.containers), 'container')}, {projects})",
+        markup=False,
     )
 
 
@@ -84,7 +94,11 @@ def plan(
     out_file: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Save the plan to this file, for `volplan apply FILE` to apply as is."
+            "--out",
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Save the plan to this file, for `volplan apply FILE` to apply as is.",
         ),
     ] = None,
     prune: PruneOption = False,
@@ -93,17 +107,24 @@ def plan(
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
     policy: PolicyOption = None,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     enforced = load_policy(policy, spec_dir=directory)
     planned = plan_directory(directory, connect(host), options, policy=enforced)
+    require_projects(planned.desired, directory, allow_empty=allow_empty)
     if output_format is PlanFormat.JSON:
         from reconciler.render.json import dumps, plan_document
 
         write_stdout(dumps(plan_document(planned)))
     else:
-        show(out, render_plan(planned.plan, planned.live.engine))
+        show(
+            out,
+            render_plan(
+                planned.plan, planned.live.engine, allow_data_loss=planned.options.allow_data_loss
+            ),
+        )
     if out_file is not None:
         from reconciler.plan.saved_plan import write_saved_plan
 
@@ -121,8 +142,9 @@ def apply(
     target: Annotated[
         Path,
         typer.Argument(
-            metavar="DIRECTORY|PLAN_FILE",
-            help="Folder of spec files, or a plan file saved by `volplan plan --out`.",
+            metavar="SPECS|PLAN_FILE",
+            help="A spec file or folder (as for plan), or a plan file saved by "
+            "`volplan plan --out`.",
         ),
     ],
     *,
@@ -138,6 +160,7 @@ def apply(
         typer.Option(
             "--lock-timeout",
             min=0,
+            metavar="SECONDS",
             help="Seconds to wait for another run's lock on the project before failing.",
         ),
     ] = 0,
@@ -150,10 +173,12 @@ def apply(
         typer.Option(
             "--parallelism",
             min=1,
+            metavar="N",
             max=MAX_CONCURRENT_CALLS,
             help="Actions run at once (default: four per engine CPU, at least 2).",
         ),
     ] = None,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it.
 
@@ -169,11 +194,17 @@ def apply(
     engine = connect(host)
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     chosen = ApplyTarget.open(target, options)
+    require_projects(chosen.desired, target, allow_empty=allow_empty)
     spec_dir = Path(chosen.saved.spec_dir) if chosen.saved is not None else target
     enforce_policy(chosen.desired, load_policy(policy, spec_dir=spec_dir), resolve_host(host))
     if dry_run:
         planned = chosen.plan(engine)
-        show(out, render_plan(planned.plan, planned.live.engine))
+        show(
+            out,
+            render_plan(
+                planned.plan, planned.live.engine, allow_data_loss=planned.options.allow_data_loss
+            ),
+        )
         return
     with engine_lock(
         engine,
@@ -184,7 +215,12 @@ def apply(
         on_wait=lock_waiting(err),
     ):
         planned = chosen.plan(engine)
-        show(out, render_plan(planned.plan, planned.live.engine))
+        show(
+            out,
+            render_plan(
+                planned.plan, planned.live.engine, allow_data_loss=planned.options.allow_data_loss
+            ),
+        )
         if not planned.plan.actions:
             return
         _refuse_data_loss(
@@ -200,7 +236,7 @@ def apply(
         )
         workers = parallelism or default_parallelism(planned.live.engine)
         report = apply_plan(planned.plan, engine, listener, parallelism=workers)
-    out.print(f"Apply complete: {len(report.done)} action(s) done.")
+    out.print(f"Apply complete: {counted(len(report.done), 'action')} done.")
 
 
 def _refuse_data_loss(plan: Plan, allowed: bool, *, saved: bool) -> None:

@@ -18,7 +18,7 @@ plan made against an empty engine cannot be applied twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,9 +190,13 @@ def _embedded_state(saved: SavedPlan) -> DesiredState:
     return desired
 
 
+def _projects(names: Sequence[str]) -> str:
+    return f"project{'' if len(names) == 1 else 's'} {', '.join(names)}"
+
+
 def _check_spec_dir(saved: SavedPlan) -> None:
     folder = Path(saved.spec_dir)
-    if not folder.is_dir():
+    if not folder.exists():
         raise StalePlanError(
             f"the plan in {saved.path} was made from the specs in {saved.spec_dir!r}, which is "
             "not found here; apply it from the folder it was made in"
@@ -203,8 +207,8 @@ def _check_spec_dir(saved: SavedPlan) -> None:
     projects = _projects_of(current)
     if projects is not None and projects != saved.projects:
         raise PlanFileError(
-            f"{saved.path} is a plan for project(s) {', '.join(saved.projects)}, but "
-            f"{saved.spec_dir} holds project(s) {', '.join(projects)}"
+            f"{saved.path} is a plan for {_projects(saved.projects)}, but "
+            f"{saved.spec_dir} holds {_projects(projects)}"
         )
     before = {s.display_name: s.raw for s in saved.sources}
     after = {s.display_name: s.raw for s in current}
