@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 
 from reconciler.errors import Problem
-from reconciler.model import DesiredContainer, DesiredVolume, MountKind
+from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind
 
 
 def check_topology(
@@ -100,7 +100,7 @@ def inherited_targets(
     is reported separately).
     """
     visiting = visiting | {container.name}
-    found = [(m.target, f"its own mount {m.target}") for m in container.mounts]
+    found = [(m.target, f"mounts[{i}] ({_shown(m)})") for i, m in enumerate(container.mounts)]
     for source in container.volumes_from:
         if source.container in containers and source.container not in visiting:
             found += [
@@ -112,18 +112,29 @@ def inherited_targets(
     return found
 
 
+def _shown(mount: Mount) -> str:
+    """A mount as the spec's short form writes it, so two clashing ones can be told apart."""
+    if mount.kind is MountKind.ANONYMOUS:
+        return f"an anonymous volume at {mount.target}"
+    return f"{mount.source}:{mount.target}"
+
+
 def _clashing_targets(
     container: DesiredContainer, containers: Mapping[str, DesiredContainer]
 ) -> Iterable[Problem]:
-    first: dict[str, str] = {}
+    """One problem per target that more than one mount claims, naming each of them."""
+    claims: dict[str, list[str]] = {}
     for target, origin in inherited_targets(container, containers):
-        if target in first:
+        claims.setdefault(target, [])
+        if origin not in claims[target]:  # one volumes_from source may bring it twice
+            claims[target].append(origin)
+    for target, origins in claims.items():
+        if len(origins) > 1:
             path = f"mounts[{target}]"
+            listed = ", ".join(origins[:-1]) + f" and {origins[-1]}"
             yield Problem(
                 container.origin_of(path),
                 f"containers.{container.name}.{path}",
-                f"two mounts at {target}: {first[target]} and {origin}",
+                f"{len(origins)} mounts at {target}: {listed}",
                 "duplicate-target",
             )
-        else:
-            first[target] = origin
