@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 
 from reconciler.errors import Problem
 from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind
 
 
 def check_topology(
-    volumes: Mapping[str, DesiredVolume], containers: Mapping[str, DesiredContainer]
+    volumes: Mapping[str, DesiredVolume],
+    containers: Mapping[str, DesiredContainer],
+    *,
+    unparsed_volumes: AbstractSet[str] = frozenset(),
+    unparsed_containers: AbstractSet[str] = frozenset(),
 ) -> list[Problem]:
-    problems = list(_undeclared_volumes(volumes, containers))
-    problems += _unknown_sources(containers)
+    """``unparsed_*``: declared, but set aside for schema errors reported already; a
+    reference to one of them is not "undeclared"."""
+    problems = list(_undeclared_volumes(volumes, containers, unparsed_volumes))
+    problems += _unknown_sources(containers, unparsed_containers)
     cyclic = _cyclic_containers(containers)
     problems += (_cycle_problem(containers[name]) for name in sorted(cyclic))
     problems += (
@@ -31,11 +38,13 @@ def _did_you_mean(name: str, known: Iterable[str]) -> str:
 
 
 def _undeclared_volumes(
-    volumes: Mapping[str, DesiredVolume], containers: Mapping[str, DesiredContainer]
+    volumes: Mapping[str, DesiredVolume],
+    containers: Mapping[str, DesiredContainer],
+    unparsed: AbstractSet[str],
 ) -> Iterable[Problem]:
     for container in containers.values():
         for mount in container.mounts:
-            if mount.kind is MountKind.VOLUME and mount.source not in volumes:
+            if mount.kind is MountKind.VOLUME and mount.source not in {*volumes, *unparsed}:
                 path = f"mounts[{mount.target}]"
                 yield Problem(
                     container.origin_of(path),
@@ -46,10 +55,12 @@ def _undeclared_volumes(
                 )
 
 
-def _unknown_sources(containers: Mapping[str, DesiredContainer]) -> Iterable[Problem]:
+def _unknown_sources(
+    containers: Mapping[str, DesiredContainer], unparsed: AbstractSet[str]
+) -> Iterable[Problem]:
     for container in containers.values():
         for source in container.volumes_from:
-            if source.container not in containers:
+            if source.container not in containers and source.container not in unparsed:
                 path = f"volumes_from[{source.container}]"
                 yield Problem(
                     container.origin_of(path),

@@ -143,6 +143,20 @@ INVALID = {
             "mounts[0] (aa:/data2) and mounts[1] (bb:/data2) [duplicate-target]"
         ],
     ),
+    "schema and reference problems in one run": (
+        "version: 1\nproject: web\nvolumes: {data: {}, bad: {driver: 7}}\ncontainers:\n"
+        "  app: {image: bb, bogus: 1, mounts: ['nope:/a']}\n"
+        "  web: {image: bb, mounts: ['nada:/x', 'bad:/y'], volumes_from: [app, ghost]}\n",
+        [
+            "spec0.yaml:3:35: error: volumes.bad.driver: Input should be a valid string, got 7 "
+            "(quote it in YAML) [wrong-type]",
+            "spec0.yaml:5:20: error: containers.app.bogus: unknown key 'bogus' [unknown-key]",
+            "spec0.yaml:6:29: error: containers.web.mounts[/x]: volume 'nada' is not declared "
+            "under 'volumes:' (declare it, or mark it external: true) [undeclared-volume]",
+            "spec0.yaml:6:71: error: containers.web.volumes_from[ghost]: container 'ghost' is "
+            "not declared under 'containers:' [undeclared-container]",
+        ],
+    ),
     "a restart policy that is not one lists the valid ones": (
         "version: 1\nproject: web\ncontainers:\n  web: {image: bb, restart: sometimes}\n",
         [
