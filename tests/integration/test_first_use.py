@@ -281,3 +281,53 @@ def test_a_bad_engine_address_is_not_an_engine_that_did_not_answer(
         "error: 'bogus://x' is not an engine address: use unix:///PATH, tcp://HOST:PORT or "
         "ssh://USER@HOST (the schemes are unix, tcp, http, https, ssh, npipe)\n"
     )
+
+
+@engine
+def test_recreating_a_hand_made_container_shows_the_fields_that_differ(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path
+) -> None:
+    write_specs(tmp_path, ONE_CONTAINER)
+    client = clean_engine.client
+    client.tag("busybox:latest", "hand-made", "v1")
+    host_config = client.create_host_config(network_mode="none", binds=["data:/data"])
+    client.create_container(
+        "hand-made:v1",
+        ["sleep", "300"],
+        name="app",
+        labels={"team": "x"},
+        host_config=host_config,
+    )
+
+    plan = run_cli("plan", "specs", cwd=tmp_path)
+
+    assert plan.exit_code == 0, plan.stderr
+    lines = plan.stdout.splitlines()
+    at = lines.index("~ recreate container.app  [restarts-container]  (specs/shop.yaml:6)")
+    assert lines[at + 1 : at + 5] == [
+        "      a container of that name exists but was not created by volplan",
+        "      image: hand-made:v1 -> busybox:latest",
+        "      labels.team: x -> (none)",
+        "      state: created -> running",
+    ]
+
+
+@engine
+def test_changing_restart_and_state_together_lists_both(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path
+) -> None:
+    write_specs(tmp_path, ONE_CONTAINER)
+    assert run_cli("apply", "specs", "--yes", cwd=tmp_path).exit_code == 0
+    changed = ONE_CONTAINER.replace(
+        "stop_timeout: 1", "stop_timeout: 1\n        restart: always\n        state: created"
+    )
+    write_specs(tmp_path, changed)
+
+    plan = run_cli("plan", "specs", cwd=tmp_path)
+
+    lines = plan.stdout.splitlines()
+    at = lines.index("~ recreate container.app  [restarts-container]  (specs/shop.yaml:6)")
+    assert lines[at + 2 : at + 4] == [
+        "      restart: (none) -> always",
+        "      state: running -> created",
+    ]
