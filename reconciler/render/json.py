@@ -184,6 +184,7 @@ def status_document(topology: Topology) -> dict[str, Any]:
                 "size": v.size,
                 "project": v.project,
                 "protected": v.protected,
+                "anonymous_of": v.owner,
                 "users": [_use(u) for u in v.users],
             }
             for v in topology.volumes

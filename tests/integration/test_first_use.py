@@ -3,6 +3,7 @@ through the real CLI: on a real pseudo-terminal where only a terminal shows it."
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -331,3 +332,35 @@ def test_changing_restart_and_state_together_lists_both(
         "      restart: (none) -> always",
         "      state: running -> created",
     ]
+
+
+@engine
+def test_status_names_whose_anonymous_volume_it_is(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path
+) -> None:
+    client = clean_engine.client
+    client.create_container(
+        "busybox:latest",
+        "true",
+        name="dbstore",
+        volumes=["/dbdata"],
+        host_config=client.create_host_config(network_mode="none", binds=[]),
+    )
+    client.create_container(
+        "busybox:latest",
+        "true",
+        name="db",
+        host_config=client.create_host_config(network_mode="none", volumes_from=["dbstore"]),
+    )
+    left = client.create_volume()["Name"]  # anonymous, and used by nobody
+    (mount,) = clean_engine.inspect_container("dbstore")["Mounts"]
+
+    text = run_cli("status", cwd=tmp_path)
+    document = json.loads(run_cli("status", "--format", "json", cwd=tmp_path).stdout)
+
+    lines = text.stdout.splitlines()
+    assert f"  dbstore:/dbdata (anonymous {mount['Name'][:12]})  local  0 B  [unlabelled]" in lines
+    assert f"  unmounted (anonymous {left[:12]})  local  0 B  [unlabelled]" in lines
+    assert f"  {left[:12]} (anonymous)" in lines
+    owners = {v["name"]: v["anonymous_of"] for v in document["volumes"]}
+    assert owners == {mount["Name"]: "dbstore:/dbdata", left: None}
