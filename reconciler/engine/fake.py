@@ -1,5 +1,9 @@
 """An in-memory ``Engine`` that answers like Docker 20.10, for unit tests and fault injection.
 
+Its state is kept in the engine's own JSON shapes, and its reads answer through
+``engine.records``, the parser the adapter uses, so a fake answer cannot be parsed
+differently from a real one.
+
 It mirrors the engine rules volplan depends on: names are unique (409), a volume in use by
 any container cannot be removed (409), ``volumes_from`` copies the source's mount points
 with ``RW = source.RW and mode``, creating an existing volume with the same driver is a
@@ -9,13 +13,15 @@ no-op, and unknown references are 404s.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.engine.base import ContainerCreate, RawObject, VolumeCreate
+from reconciler.engine import records
+from reconciler.engine.base import READS, ContainerCreate, VolumeCreate
+from reconciler.engine.records import ContainerInspect, DiskUsage, RawObject
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
-from reconciler.model import EngineInfo, Mount, MountKind
+from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount, MountKind
 
 FAKE_INFO = EngineInfo(
     endpoint="fake://engine",
@@ -43,15 +49,8 @@ class FakeEngine:
 
     @property
     def mutations(self) -> list[tuple[str, str]]:
-        reads = {
-            "info",
-            "list_volumes",
-            "list_containers",
-            "image_present",
-            "inspect_container",
-            "disk_usage",
-        }
-        return [call for call in self.calls if call[0] not in reads]
+        """Every call but the reads (``base.READS``), in order."""
+        return [call for call in self.calls if call[0] not in READS]
 
     def _record(self, method: str, subject: str = "", *, mutating: bool = True) -> None:
         self.calls.append((method, subject))
@@ -62,34 +61,38 @@ class FakeEngine:
         self._record("info", mutating=False)
         return FAKE_INFO
 
-    def list_volumes(self) -> list[RawObject]:
+    def list_volumes(self) -> list[LiveVolume]:
         self._record("list_volumes", mutating=False)
-        return [dict(v) for v in self.volumes.values()]
+        return records.parse_volume_list({"Volumes": list(self.volumes.values())})
 
-    def list_containers(self) -> list[RawObject]:
+    def list_containers(self) -> list[LiveContainer]:
         self._record("list_containers", mutating=False)
-        return [dict(c) for c in self.containers.values()]
+        return records.parse_container_list(list(self.containers.values()))
 
-    def inspect_container(self, ref: str) -> RawObject:
+    def inspect_container(self, ref: str) -> ContainerInspect:
         self._record("inspect_container", ref, mutating=False)
         container = self._get(ref, "inspecting")
-        return {
-            "Id": container["Id"],
-            "Name": container["Names"][0],
-            "Config": {"Image": container["Image"], "Labels": dict(container["Labels"])},
-            "HostConfig": {"VolumesFrom": self.volumes_from.get(container["Id"]) or None},
-            "Mounts": [dict(m) for m in container["Mounts"]],
-        }
+        return records.parse_container_inspect(
+            {
+                "Id": container["Id"],
+                "Name": container["Names"][0],
+                "Config": {"Image": container["Image"], "Labels": dict(container["Labels"])},
+                "HostConfig": {"VolumesFrom": self.volumes_from.get(container["Id"]) or None},
+                "Mounts": [dict(m) for m in container["Mounts"]],
+            }
+        )
 
-    def disk_usage(self) -> RawObject:
+    def disk_usage(self) -> DiskUsage:
         """Sizes are unknown (-1), as the engine reports for volumes it cannot measure."""
         self._record("disk_usage", mutating=False)
-        return {
-            "Volumes": [
-                {**v, "UsageData": {"Size": -1, "RefCount": self._users(v["Name"])}}
-                for v in self.volumes.values()
-            ]
-        }
+        return records.parse_disk_usage(
+            {
+                "Volumes": [
+                    {**v, "UsageData": {"Size": -1, "RefCount": self._users(v["Name"])}}
+                    for v in self.volumes.values()
+                ]
+            }
+        )
 
     def _users(self, volume: str) -> int:
         return sum(_uses(c, volume) for c in self.containers.values())
@@ -174,6 +177,15 @@ class FakeEngine:
             raise EngineError(f"pulling image {image}: repository does not exist")
         progress("Downloaded newer image")
         self.images.add(image)
+
+    def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
+        """The fake keeps no file content: moving content is tested on a real engine."""
+        self._record("get_archive", ref, mutating=False)
+        raise EngineError(f"reading {path} of {ref}: the fake engine holds no file content")
+
+    def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
+        self._record("put_archive", ref)
+        raise EngineError(f"writing {path} of {ref}: the fake engine holds no file content")
 
     def _find(self, ref: str) -> RawObject | None:
         for container in self.containers.values():

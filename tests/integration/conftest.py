@@ -7,9 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
+from support.examples import EXAMPLES, REPO
 
 
 @pytest.fixture
@@ -23,11 +21,3 @@ def example_copy(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
-
-
-def edit(folder: Path, old: str, new: str) -> None:
-    """Replace one exact piece of text in the folder's single spec file."""
-    (spec,) = folder.glob("*.yaml")
-    text = spec.read_text()
-    assert old in text, f"{old!r} not in {spec}"
-    spec.write_text(text.replace(old, new, 1))
