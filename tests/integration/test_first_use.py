@@ -364,3 +364,26 @@ def test_status_names_whose_anonymous_volume_it_is(
     assert f"  {left[:12]} (anonymous)" in lines
     owners = {v["name"]: v["anonymous_of"] for v in document["volumes"]}
     assert owners == {mount["Name"]: "dbstore:/dbdata", left: None}
+
+
+@engine
+def test_counts_agree_with_their_nouns(
+    clean_engine: Engine, run_cli: RunCli, run_cli_offline: RunCli, tmp_path: Path
+) -> None:
+    write_specs(tmp_path, ONE_CONTAINER.replace("mounts:", "bogus: 1\n        mounts:"))
+    one = run_cli_offline("validate", "specs", cwd=tmp_path)
+    write_specs(
+        tmp_path, ONE_CONTAINER.replace("mounts:", "bogus: 1\n        tyop: 2\n        mounts:")
+    )
+    two = run_cli_offline("validate", "specs", cwd=tmp_path)
+    write_specs(tmp_path, ONE_CONTAINER.replace("data: {}", "data: {}\n      spare: {}"))
+    write_specs(tmp_path, "version: 1\nproject: solo\nvolumes: {only: {}}\n", name="solo.yaml")
+    applied = run_cli("apply", "specs", "--yes", cwd=tmp_path)
+    clean_engine.client.remove_volume("only")
+    again = run_cli("apply", "specs", "--yes", cwd=tmp_path)
+
+    assert one.stderr.splitlines()[-1] == "1 problem found; nothing was changed."
+    assert two.stderr.splitlines()[-1] == "2 problems found; nothing was changed."
+    assert applied.stdout.splitlines()[-1] == "Apply complete: 4 actions done."
+    assert again.stdout.splitlines()[-1] == "Apply complete: 1 action done."
+    assert "(1 resource)." in run_cli("plan", "specs/solo.yaml", cwd=tmp_path).stdout
