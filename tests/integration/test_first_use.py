@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support.cli import RunCli
+from support.cli import CliResult, RunCli
 from support.engine import Engine
 from support.gitops import write_specs
 from support.pty_cli import run_on_pty
@@ -50,6 +50,14 @@ def test_no_color_on_a_terminal_writes_no_escape_code(clean_engine: Engine, tmp_
         assert plain.stdout.strip(), what
 
 
+def _answer(engine: Engine, tmp_path: Path, typed: str) -> CliResult:
+    """``volplan apply`` on a terminal, the person typing ``typed`` at its prompt."""
+    write_specs(tmp_path, ONE_CONTAINER)
+    return run_on_pty(
+        "apply", "specs", docker_host=engine.host, typed=typed, env={"NO_COLOR": "1"}, cwd=tmp_path
+    )
+
+
 @engine
 @pytest.mark.parametrize(
     ("typed", "applied"),
@@ -65,16 +73,7 @@ def test_no_color_on_a_terminal_writes_no_escape_code(clean_engine: Engine, tmp_
 def test_the_prompt_takes_yes_and_no_and_end_of_input_is_no(
     clean_engine: Engine, tmp_path: Path, typed: str, applied: bool
 ) -> None:
-    write_specs(tmp_path, ONE_CONTAINER)
-
-    run = run_on_pty(
-        "apply",
-        "specs",
-        docker_host=clean_engine.host,
-        typed=typed,
-        env={"NO_COLOR": "1"},
-        cwd=tmp_path,
-    )
+    run = _answer(clean_engine, tmp_path, typed)
 
     assert "Please" not in run.stdout
     if applied:
@@ -92,16 +91,7 @@ def test_the_prompt_takes_yes_and_no_and_end_of_input_is_no(
 def test_the_prompt_asks_again_after_an_answer_it_does_not_know(
     clean_engine: Engine, tmp_path: Path
 ) -> None:
-    write_specs(tmp_path, ONE_CONTAINER)
-
-    run = run_on_pty(
-        "apply",
-        "specs",
-        docker_host=clean_engine.host,
-        typed="maybe\nno\n",
-        env={"NO_COLOR": "1"},
-        cwd=tmp_path,
-    )
+    run = _answer(clean_engine, tmp_path, "maybe\nno\n")
 
     assert run.exit_code == 1
     assert run.stdout.count("Apply these changes? [y/N]:") == 2

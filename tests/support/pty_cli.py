@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from support.cli import CliResult
+from support.cli import CliResult, engine_environment
 
 
 def run_on_pty(
@@ -29,9 +29,8 @@ def run_on_pty(
     """Run ``volplan ARGS`` with stdin, stdout and stderr on one pty; ``typed`` is what the
     person types (ending it with ``\\x04``, Ctrl-D, sends the end of input). The output is
     both streams, as the terminal showed them, in ``stdout``."""
-    run_env = {name: value for name, value in os.environ.items() if not name.startswith("DOCKER_")}
+    run_env = engine_environment(docker_host) | {"TERM": "xterm-256color", "COLUMNS": "200"}
     run_env.pop("CI", None)
-    run_env |= {"DOCKER_HOST": docker_host, "TERM": "xterm-256color", "COLUMNS": "200"}
     run_env |= env or {}
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
