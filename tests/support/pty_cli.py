@@ -30,7 +30,8 @@ def run_on_pty(
     person types (ending it with ``\\x04``, Ctrl-D, sends the end of input). The output is
     both streams, as the terminal showed them, in ``stdout``."""
     run_env = engine_environment(docker_host) | {"TERM": "xterm-256color", "COLUMNS": "200"}
-    run_env.pop("CI", None)
+    for inherited in ("CI", "NO_COLOR", "FORCE_COLOR"):  # a terminal as a person has one
+        run_env.pop(inherited, None)
     run_env |= env or {}
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
