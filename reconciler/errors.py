@@ -24,10 +24,9 @@ VolplanError
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
-if TYPE_CHECKING:
-    from reconciler.apply.applier import ApplyReport
+ReportT = TypeVar("ReportT")
 
 
 @dataclass(frozen=True, order=True)
@@ -143,9 +142,12 @@ class BackupError(VolplanError):
     """A backup or restore cannot proceed: unknown target, unreadable file, non-empty target."""
 
 
-class ApplyError(VolplanError):
-    """An action failed; ``report`` tells exactly what was done and what was not."""
+class ApplyError(VolplanError, Generic[ReportT]):
+    """An action failed; ``report`` tells exactly what was done and what was not.
 
-    def __init__(self, message: str, report: ApplyReport) -> None:
+    Generic so this bottom layer need not know the applier's report type (apply/applier.py).
+    """
+
+    def __init__(self, message: str, report: ReportT) -> None:
         self.report = report
         super().__init__(message)

@@ -9,21 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.apply.replan import embedded_specs, replan_saved
 from reconciler.engine.base import Engine
 from reconciler.errors import RefusedError
 from reconciler.model import DesiredState
-from reconciler.pipeline import Planned, desired_state, plan_live
+from reconciler.pipeline import Planned, Specs, load, plan
 from reconciler.plan.data_safety import helper_image
 from reconciler.plan.planner import PlanOptions
-from reconciler.plan.saved_plan import SavedPlan, read_saved_plan, replan_saved
-from reconciler.spec.files import SPEC_SUFFIXES, SpecSource, read_spec_dir
-from reconciler.spec.loader import build_desired_state
+from reconciler.plan.saved_plan import SavedPlan, read_saved_plan
+from reconciler.spec.files import SPEC_SUFFIXES
 
 
 @dataclass(frozen=True)
 class ApplyTarget:
-    sources: tuple[SpecSource, ...]
-    desired: DesiredState
+    specs: Specs
     options: PlanOptions
     saved: SavedPlan | None = None
 
@@ -31,16 +30,18 @@ class ApplyTarget:
     def open(cls, target: Path, options: PlanOptions) -> ApplyTarget:
         """A folder of specs, or a plan file; a plan file keeps the options it was made with."""
         if not target.is_file() or target.suffix in SPEC_SUFFIXES:
-            sources = tuple(read_spec_dir(target))
-            return cls(sources, desired_state(sources), options)
+            return cls(load(target), options)
         if options != PlanOptions():
             raise RefusedError(
                 "a saved plan is applied with the options it was made with; to change "
                 "--prune or --allow-data-loss, make the plan again with them"
             )
         saved = read_saved_plan(target)
-        desired = build_desired_state(list(saved.sources))
-        return cls(saved.sources, desired, saved.options, saved)
+        return cls(embedded_specs(saved), saved.options, saved)
+
+    @property
+    def desired(self) -> DesiredState:
+        return self.specs.desired
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -51,5 +52,5 @@ class ApplyTarget:
 
     def plan(self, engine: Engine) -> Planned:
         if self.saved is not None:
-            return replan_saved(self.saved, engine)
-        return plan_live(self.sources, self.desired, engine, self.options)
+            return replan_saved(self.saved, self.specs, engine)
+        return plan(self.specs, engine, self.options)

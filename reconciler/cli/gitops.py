@@ -99,7 +99,8 @@ def drift(
     from reconciler.pipeline import load_and_read
     from reconciler.render.drift_text import render_drift, render_drift_summary
 
-    _, desired, live = load_and_read(directory, lambda: connect(host))
+    specs, live = load_and_read(directory, lambda: connect(host))
+    desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
     diff = diff_states(desired, live)
     report = build_drift_report(desired, live, diff, include_unclaimed=include_unclaimed)
@@ -122,7 +123,8 @@ def _render_report(report: DriftReport, output_format: ReportFormat, directory: 
 
             return render_drift(report).plain
         case ReportFormat.JSON:
-            from reconciler.render.json import drift_document, dumps
+            from reconciler.plan.document import dumps
+            from reconciler.render.json import drift_document
 
             return dumps(drift_document(report))
         case ReportFormat.MARKDOWN:
@@ -155,11 +157,12 @@ def status(
 ) -> None:
     """Show the live volume topology: volumes, who mounts them, volumes_from, binds, dangling."""
     from reconciler.live.status import read_topology
-    from reconciler.pipeline import load_specs
-    from reconciler.render.json import dumps, status_document
+    from reconciler.pipeline import load
+    from reconciler.plan.document import dumps
+    from reconciler.render.json import status_document
     from reconciler.render.status_text import render_status
 
-    desired = load_specs(directory) if directory is not None else None
+    desired = load(directory).desired if directory is not None else None
     topology = read_topology(connect(host), desired)
     if output_format is StatusFormat.JSON:
         write_stdout(dumps(status_document(topology)))

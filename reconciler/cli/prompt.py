@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from reconciler.errors import RefusedError
-
 _ANSWERS = {"y": True, "yes": True, "n": False, "no": False, "": False}
 
 
-def confirm_apply(console: Console) -> None:
-    """Return on yes; raise ``RefusedError`` on no or at the end of input."""
+def confirm_apply(console: Console) -> bool:
+    """True on yes; False on no, on Enter and at the end of input."""
     question = "Apply these changes? [y/N]: "
     while True:
         try:
@@ -26,5 +24,4 @@ def confirm_apply(console: Console) -> None:
         if answer in _ANSWERS:
             break
         console.print("Please answer yes or no (y/n).")
-    if not _ANSWERS[answer]:
-        raise RefusedError("apply cancelled; nothing was changed")
+    return _ANSWERS[answer]

@@ -28,6 +28,7 @@ from reconciler.content.volume_io import (
 )
 from reconciler.engine.base import Engine, VolumeCreate
 from reconciler.errors import BackupError
+from reconciler.identity import ResourceKind
 from reconciler.live.reader import read_live_state
 
 Progress = Callable[[int], None]
@@ -39,13 +40,13 @@ _READ_BYTES = 1 << 20
 class Target:
     """What to back up or restore: ``volumes`` pairs each archive path with a volume name."""
 
-    kind: str
+    kind: ResourceKind
     name: str
     volumes: tuple[tuple[str, str], ...]
 
     @classmethod
     def volume(cls, name: str) -> Target:
-        return cls("volume", name, ((name, name),))
+        return cls(ResourceKind.VOLUME, name, ((name, name),))
 
     @property
     def mounts(self) -> dict[str, str]:
@@ -77,7 +78,7 @@ def resolve_target(engine: Engine, reference: str, *, create_missing: bool = Fal
         )
         if not pairs:
             raise BackupError(f"container {name} mounts no volume (bind mounts are not backed up)")
-        return Target("container", name, pairs)
+        return Target(ResourceKind.CONTAINER, name, pairs)
     if is_volume:
         return Target.volume(name)
     if create_missing and kind != "container":
@@ -143,7 +144,7 @@ def restore(
         if not force:
             _refuse_content(engine, helper, target, mounts)
         engine.put_archive(helper, "/", _counted(_file_chunks(archive), progress))
-        if target.kind != "volume":
+        if target.kind is not ResourceKind.VOLUME:
             return _summary(archive)
         landed = volume_manifest(engine, helper, next(iter(mounts)))
     expected = manifest_of(_file_chunks(archive))
@@ -157,7 +158,7 @@ def restore(
 
 def _restore_mounts(target: Target, tops: set[str]) -> dict[str, str]:
     """Where the helper mounts each volume so the file's paths land in them."""
-    if target.kind == "volume":
+    if target.kind is ResourceKind.VOLUME:
         if len(tops) != 1 or any("/" in top for top in tops):
             raise BackupError(
                 "this file is not a volume backup (it must hold exactly one top directory); "

@@ -9,7 +9,6 @@ was changed or recreated by hand is caught even though its labels still look rig
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,7 +17,10 @@ from typing import Any
 from reconciler import labels
 from reconciler.fieldpath import format_path
 from reconciler.gc_paused import gc_paused
+from reconciler.identity import Address, ResourceKind
+from reconciler.live.queries import recorded_config, resolve_anonymous
 from reconciler.model import (
+    Change,
     DesiredContainer,
     DesiredState,
     DesiredVolume,
@@ -29,7 +31,6 @@ from reconciler.model import (
     MountKind,
     RunState,
 )
-from reconciler.plan.actions import AnonymousVolume, Change
 
 
 class Status(StrEnum):
@@ -48,15 +49,15 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class ResourceDiff:
-    kind: str
+    kind: ResourceKind
     name: str
     status: Status
     reason: str
     changes: tuple[Change, ...] = ()
 
     @property
-    def address(self) -> str:
-        return f"{self.kind}.{self.name}"
+    def address(self) -> Address:
+        return Address(self.kind, self.name)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _diff_states(desired: DesiredState, live: LiveState) -> Diff:
 
 def diff_volume(desired: DesiredVolume, live: LiveVolume | None) -> ResourceDiff:
     def result(status: Status, reason: str, changes: tuple[Change, ...] = ()) -> ResourceDiff:
-        return ResourceDiff("volume", desired.name, status, reason, changes)
+        return ResourceDiff(ResourceKind.VOLUME, desired.name, status, reason, changes)
 
     if live is None:
         if desired.external:
@@ -125,7 +126,7 @@ def diff_container(
     desired: DesiredContainer, state: DesiredState, live_state: LiveState
 ) -> ResourceDiff:
     def result(status: Status, reason: str, changes: tuple[Change, ...] = ()) -> ResourceDiff:
-        return ResourceDiff("container", desired.name, status, reason, changes)
+        return ResourceDiff(ResourceKind.CONTAINER, desired.name, status, reason, changes)
 
     live = live_state.containers.get(desired.name)
     if live is None:
@@ -171,14 +172,14 @@ def _state_change(desired: DesiredContainer, live: LiveContainer) -> tuple[Chang
     """The run state, listed beside config changes too: a recreate also settles it."""
     if (desired.state is RunState.RUNNING) == live.running:
         return ()
-    return (Change("state", live.status, desired.state.value),)
+    return (Change(("state",), live.status, desired.state.value),)
 
 
 def _listed_changes(desired: DesiredContainer, live: LiveContainer) -> tuple[Change, ...]:
     """What a container volplan did not create shows of its config in the engine's list."""
     changes = []
     if _with_tag(live.image) != _with_tag(desired.image):
-        changes.append(Change("image", live.image, desired.image))
+        changes.append(Change(("image",), live.image, desired.image))
     return (
         *changes,
         *field_changes(
@@ -193,15 +194,6 @@ def _with_tag(image: str) -> str:
     return image if ":" in last or "@" in last else f"{image}:latest"
 
 
-def recorded_config(live: LiveContainer) -> dict[str, Any]:
-    """The config volplan recorded when it created the container ({} if unreadable)."""
-    try:
-        config = json.loads(live.labels.get(labels.CONFIG, "{}"))
-    except ValueError:
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
 def field_changes(before: Any, after: Any) -> tuple[Change, ...]:
     """Field-level differences; a change inside a list is reported for the whole list.
 
@@ -213,23 +205,22 @@ def field_changes(before: Any, after: Any) -> tuple[Change, ...]:
     from deepdiff import DeepDiff  # noqa: PLC0415 - see the docstring
 
     tree = DeepDiff(before, after, view="tree", verbose_level=2)
-    changes: dict[str, Change] = {}
+    changes: dict[tuple[str | int, ...], Change] = {}
     for report in tree.values():
         for level in report:
             path = _up_to_list(level.path(output_format="list"))
-            text = format_path(path)
-            changes.setdefault(text, Change(text, _value_at(before, path), _value_at(after, path)))
-    return tuple(changes[key] for key in sorted(changes))
+            changes.setdefault(path, Change(path, _value_at(before, path), _value_at(after, path)))
+    return tuple(sorted(changes.values(), key=lambda change: format_path(change.path)))
 
 
-def _up_to_list(path: list[str | int]) -> list[str | int]:
+def _up_to_list(path: list[str | int]) -> tuple[str | int, ...]:
     for index, segment in enumerate(path):
         if isinstance(segment, int):
-            return path[:index]
-    return path
+            return tuple(path[:index])
+    return tuple(path)
 
 
-def _value_at(data: Any, path: list[str | int]) -> Any:
+def _value_at(data: Any, path: tuple[str | int, ...]) -> Any:
     for segment in path:
         if not isinstance(data, dict) or segment not in data:
             return None
@@ -239,7 +230,7 @@ def _value_at(data: Any, path: list[str | int]) -> Any:
 
 def _merge(config: tuple[Change, ...], mounts: tuple[Change, ...]) -> tuple[Change, ...]:
     """Config changes, plus the mount changes they do not already explain."""
-    explained = {c.path[: c.path.index("]") + 1] for c in config if c.path.startswith("mounts[")}
+    explained = {c.path[:2] for c in config if len(c.path) > 1 and c.path[0] == "mounts"}
     return (*config, *(m for m in mounts if m.path not in explained))
 
 
@@ -257,26 +248,6 @@ class _MountView:
         if self.type == "bind" and self.propagation != "rprivate":
             flags.append(self.propagation)
         return f"{self.type} {self.source} ({','.join(flags)})"
-
-
-def resolve_anonymous(container: DesiredContainer, live: LiveState) -> tuple[AnonymousVolume, ...]:
-    """Names for the container's anonymous volumes: the ones it already has, else stable ones.
-
-    Reusing the live container's volume at the same target is what keeps a data-volume
-    container's data through a recreate.
-    """
-    current = live.containers.get(container.name)
-    resolved = []
-    for mount in container.mounts:
-        if mount.kind is not MountKind.ANONYMOUS:
-            continue
-        existing = current.mount_at(mount.target) if current else None
-        if existing is not None and existing.type == "volume" and existing.name:
-            name = existing.name
-        else:
-            name = labels.anonymous_volume_name(container.project, container.name, mount.target)
-        resolved.append(AnonymousVolume(mount.target, name, name in live.volumes))
-    return tuple(resolved)
 
 
 def expected_mounts(
@@ -319,7 +290,7 @@ def _mount_changes(
     actual = {m.target: _live_view(m) for m in live.mounts}
     return tuple(
         Change(
-            format_path(["mounts", target]),
+            ("mounts", target),
             str(actual[target]) if target in actual else None,
             str(expected[target]) if target in expected else None,
         )

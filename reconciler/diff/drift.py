@@ -22,9 +22,9 @@ from enum import StrEnum
 from reconciler import labels
 from reconciler.diff.differ import Diff, ResourceDiff, Status
 from reconciler.errors import Position
-from reconciler.model import DesiredState, EngineInfo, LiveContainer, LiveState
-from reconciler.plan.actions import Change
-from reconciler.plan.prune import find_leftovers
+from reconciler.identity import Address, ResourceKind
+from reconciler.live.queries import find_leftovers
+from reconciler.model import Change, DesiredState, EngineInfo, LiveContainer, LiveState
 
 
 class DriftStatus(StrEnum):
@@ -54,7 +54,7 @@ _FROM_DIFF = {
 class DriftEntry:
     """One resource's finding; in ``changes`` ``before`` is live and ``after`` desired."""
 
-    kind: str
+    kind: ResourceKind
     name: str
     status: DriftStatus
     reason: str
@@ -64,8 +64,8 @@ class DriftEntry:
     """Bringing it in line with the specs destroys data (a volume replace or prune)."""
 
     @property
-    def address(self) -> str:
-        return f"{self.kind}.{self.name}"
+    def address(self) -> Address:
+        return Address(self.kind, self.name)
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,14 @@ def build_drift_report(
         *_not_in_specs(desired, live),
         *_unmanaged_users(desired, live),
     ]
-    entries.sort(key=lambda e: (not e.destructive_fix, _RANK[e.status], e.address))
-    unclaimed = tuple(sorted(_dangling(desired, live), key=lambda e: e.address))
+    entries.sort(key=lambda e: (not e.destructive_fix, _RANK[e.status], str(e.address)))
+    unclaimed = tuple(sorted(_dangling(desired, live), key=lambda e: str(e.address)))
     return DriftReport(live.engine, desired.projects, tuple(entries), unclaimed, include_unclaimed)
 
 
 def _declared(diff: ResourceDiff, desired: DesiredState) -> DriftEntry:
     status = _FROM_DIFF[diff.status]
-    if diff.kind == "volume":
+    if diff.kind is ResourceKind.VOLUME:
         origin = desired.volumes[diff.name].origin
         destructive = status is DriftStatus.CHANGED
     else:
@@ -128,7 +128,7 @@ def _not_in_specs(desired: DesiredState, live: LiveState) -> Iterable[DriftEntry
     for container in leftovers.containers:
         project = container.labels.get(labels.PROJECT)
         yield DriftEntry(
-            "container",
+            ResourceKind.CONTAINER,
             container.name,
             DriftStatus.NOT_IN_SPECS,
             f"labelled for project {project!r} but not in the specs ({container.status})",
@@ -137,7 +137,7 @@ def _not_in_specs(desired: DesiredState, live: LiveState) -> Iterable[DriftEntry
         users = [c.name for c in live.containers_using_volume(volume.name)]
         used = f"used by {', '.join(users)}" if users else "used by no container"
         yield DriftEntry(
-            "volume",
+            ResourceKind.VOLUME,
             volume.name,
             DriftStatus.NOT_IN_SPECS,
             f"labelled for project {volume.labels.get(labels.PROJECT)!r} but not in the "
@@ -165,7 +165,7 @@ def _unmanaged_users(desired: DesiredState, live: LiveState) -> Iterable[DriftEn
                 f"{m.name} at {m.target} ({'ro' if m.read_only else 'rw'})" for m in held
             )
             yield DriftEntry(
-                "container",
+                ResourceKind.CONTAINER,
                 container.name,
                 DriftStatus.UNMANAGED_USER,
                 f"{_manager(container)}, but mounts the project's volume {where}",
@@ -189,7 +189,7 @@ def _dangling(desired: DesiredState, live: LiveState) -> Iterable[DriftEntry]:
             and not live.containers_using_volume(name)
         ):
             yield DriftEntry(
-                "volume",
+                ResourceKind.VOLUME,
                 name,
                 DriftStatus.DANGLING,
                 "used by no container and claimed by no volplan project",

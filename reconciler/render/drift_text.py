@@ -8,6 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus
+from reconciler.fieldpath import format_path
 from reconciler.render.text import show_value
 from reconciler.render.words import counted
 
@@ -78,7 +79,7 @@ def _entry(entry: DriftEntry) -> Text:
     line.append(f"\n      {entry.reason}\n", style="dim")
     for change in entry.changes:
         line.append(
-            f"      {change.path}: live {show_value(change.before)}, "
+            f"      {format_path(change.path)}: live {show_value(change.before)}, "
             f"spec {show_value(change.after)}\n"
         )
     return line

@@ -13,6 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus
+from reconciler.fieldpath import format_path
 
 
 def render_drift_junit(report: DriftReport) -> str:
@@ -44,7 +45,9 @@ def render_drift_junit(report: DriftReport) -> str:
 
 
 def _test_case(suite: ET.Element, entry: DriftEntry, *, failed: bool) -> None:
-    case = ET.SubElement(suite, "testcase", classname=f"volplan.{entry.kind}", name=entry.address)
+    case = ET.SubElement(
+        suite, "testcase", classname=f"volplan.{entry.kind}", name=str(entry.address)
+    )
     if entry.status is DriftStatus.IN_SYNC:
         return
     if not failed:
@@ -54,7 +57,7 @@ def _test_case(suite: ET.Element, entry: DriftEntry, *, failed: bool) -> None:
         case, "failure", type=entry.status.value, message=f"{entry.status}: {entry.reason}"
     )
     lines = [entry.reason]
-    lines += [f"{c.path}: live {c.before!r}, spec {c.after!r}" for c in entry.changes]
+    lines += [f"{format_path(c.path)}: live {c.before!r}, spec {c.after!r}" for c in entry.changes]
     if entry.origin is not None:
         lines.append(f"spec: {entry.origin}")
     if entry.destructive_fix:

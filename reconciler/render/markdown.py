@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus
+from reconciler.fieldpath import format_path
 from reconciler.render.words import counted
 
 MAX_CHARS = 65_000
@@ -65,14 +66,14 @@ def _heading(report: DriftReport) -> str:
 def _row(entry: DriftEntry) -> str:
     details = [_cell(entry.reason)]
     details += [
-        f"{_code(c.path)}: live {_value(c.before)} → spec {_value(c.after)}" for c in entry.changes
+        f"{_code(format_path(c.path))}: live {_value(c.before)} → spec {_value(c.after)}"
+        for c in entry.changes
     ]
     if entry.origin is not None:
         details.append(f"spec: {_code(f'{entry.origin.file}:{entry.origin.line}')}")
     destroys = "**yes**" if entry.destructive_fix else "no"
-    return (
-        f"| {_code(entry.address)} | {entry.status.value} | {destroys} | {'<br>'.join(details)} |\n"
-    )
+    address = _code(str(entry.address))
+    return f"| {address} | {entry.status.value} | {destroys} | {'<br>'.join(details)} |\n"
 
 
 def _unclaimed_list(report: DriftReport) -> str:
@@ -81,7 +82,7 @@ def _unclaimed_list(report: DriftReport) -> str:
         return ""
     items = ""
     for shown, entry in enumerate(report.unclaimed):
-        item = f"- {_code(entry.address)}\n"
+        item = f"- {_code(str(entry.address))}\n"
         if len(items) + len(item) > _UNCLAIMED_CHARS:
             items += f"- and {len(report.unclaimed) - shown} more (see the JSON report)\n"
             break
@@ -96,7 +97,7 @@ def _unclaimed_list(report: DriftReport) -> str:
 def _in_sync_list(entries: list[DriftEntry]) -> str:
     if not entries:
         return ""
-    items = "".join(f"- {_code(e.address)}\n" for e in entries)
+    items = "".join(f"- {_code(str(e.address))}\n" for e in entries)
     return f"\n<details><summary>In sync ({len(entries)})</summary>\n\n{items}\n</details>\n"
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,21 +26,16 @@ from reconciler.model import (
     RunState,
     VolumesFrom,
 )
-from reconciler.policy.hostpaths import normalise_host_path
-from reconciler.spec.files import SpecSource, read_spec_dir
-from reconciler.spec.mount_syntax import is_relative_path
+from reconciler.spec.files import SpecSource
+from reconciler.spec.mount_syntax import is_relative_path, normalise_host_path
 from reconciler.spec.positions import problems_from_validation
 from reconciler.spec.schema import ContainerSpec, MountSpec, SpecDocument, VolumeSpec
 from reconciler.spec.topology import check_topology
 from reconciler.spec.yaml_source import Document, parse_documents
 
 
-def load_spec_dir(directory: Path) -> DesiredState:
-    """Read and validate every spec file below ``directory``."""
-    return build_desired_state(read_spec_dir(directory))
-
-
 def build_desired_state(sources: list[SpecSource]) -> DesiredState:
+    """The stage itself, uncached; callers go through ``pipeline.load``, which caches it."""
     with gc_paused():
         return _build(sources)
 

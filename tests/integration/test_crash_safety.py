@@ -113,3 +113,30 @@ def test_the_kill_points_cover_the_whole_plan(engine: Engine, run_cli: RunCli) -
 
     assert result.exit_code == 0, result.stdout + result.stderr
     _assert_converged_with_data(engine, run_cli, before)
+
+
+@pytest.mark.parametrize("kill_after", [9, 25, 26])
+def test_a_plan_saved_next_to_a_killed_runs_leftovers_applies_and_converges(
+    engine: Engine, run_cli: RunCli, tmp_path: Path, kill_after: int
+) -> None:
+    """The saved plan is bound to the engine as read, leftovers included, not to the state
+    its recovery steps lead to: applying it re-reads the very same state, so it holds."""
+    before = _set_up(engine, run_cli)
+    killed = run_cli(
+        *APPLY,
+        "--parallelism",
+        "1",
+        str(SPECS / "v2"),
+        env={"VOLPLAN_TEST_KILL_AFTER": str(kill_after)},
+    )
+    assert killed.exit_code == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert run_cli("unlock", "crash").exit_code == 0
+    saved = tmp_path / "plan.json"
+
+    planned = run_cli("plan", "--migrate", "--out", str(saved), str(SPECS / "v2"))
+    applied = run_cli("apply", str(saved))
+
+    assert planned.exit_code == 0, planned.stderr
+    assert SHOWN_AFTER.get(kill_after, "") in planned.stdout
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    _assert_converged_with_data(engine, run_cli, before)

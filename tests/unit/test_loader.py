@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.model import MountKind, RunState
+from reconciler.model import DesiredState, MountKind, RunState
+from reconciler.pipeline import load
+from reconciler.spec import cache
 from reconciler.spec.files import SpecSource
-from reconciler.spec.loader import build_desired_state
-from specs import FOLDER, desired_from
+from specs import FOLDER, sources_from
+
+Load = Callable[[Sequence[SpecSource]], DesiredState]
+
+
+@pytest.fixture(params=["cache-off", "cache-on"])
+def load_sources(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Load:
+    """``pipeline.load`` with the spec cache off, or on: then what a later run gets from the
+    cache must equal what was validated."""
+    cached = request.param == "cache-on"
+    if cached:
+        monkeypatch.delenv("VOLPLAN_NO_CACHE", raising=False)
+        monkeypatch.setenv("VOLPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    else:
+        monkeypatch.setenv("VOLPLAN_NO_CACHE", "1")
+
+    def load_them(sources: Sequence[SpecSource]) -> DesiredState:
+        desired = load(sources).desired
+        if cached:
+            assert cache.lookup(sources) == desired
+        return desired
+
+    return load_them
+
+
+@pytest.fixture
+def desired_from(load_sources: Load) -> Callable[..., DesiredState]:
+    return lambda *texts: load_sources(sources_from(*texts))
+
 
 WEBAPP = """
 version: 1
@@ -38,7 +72,7 @@ containers:
 """
 
 
-def test_the_classic_topology_loads_normalised() -> None:
+def test_the_classic_topology_loads_normalised(desired_from: Callable[..., DesiredState]) -> None:
     desired = desired_from(WEBAPP)
 
     assert desired.projects == ("webapp",)
@@ -59,7 +93,7 @@ def test_the_classic_topology_loads_normalised() -> None:
     assert [(vf.container, vf.read_only) for vf in web.volumes_from] == [("dbstore", True)]
 
 
-def test_positions_are_kept_for_plan_lines() -> None:
+def test_positions_are_kept_for_plan_lines(desired_from: Callable[..., DesiredState]) -> None:
     web = desired_from(WEBAPP).containers["web"]
 
     assert str(web.origin) == "spec0.yaml:15:3"
@@ -67,7 +101,7 @@ def test_positions_are_kept_for_plan_lines() -> None:
     assert web.origin_of("image").line == 16
 
 
-def test_several_files_and_documents_merge() -> None:
+def test_several_files_and_documents_merge(desired_from: Callable[..., DesiredState]) -> None:
     desired = desired_from(
         "version: 1\nproject: one\nvolumes: {v1: {}}\n---\nversion: 1\nproject: two\n"
         "volumes: {v2: {}}\n",
@@ -253,7 +287,9 @@ INVALID = {
 
 
 @pytest.mark.parametrize("case", INVALID, ids=list(INVALID))
-def test_invalid_specs_give_exact_errors(case: str) -> None:
+def test_invalid_specs_give_exact_errors(
+    case: str, desired_from: Callable[..., DesiredState]
+) -> None:
     text, expected = INVALID[case]
 
     with pytest.raises(SpecError) as caught:
@@ -262,7 +298,9 @@ def test_invalid_specs_give_exact_errors(case: str) -> None:
     assert [str(p) for p in caught.value.problems] == expected
 
 
-def test_a_resource_defined_twice_names_both_places() -> None:
+def test_a_resource_defined_twice_names_both_places(
+    desired_from: Callable[..., DesiredState],
+) -> None:
     text = "version: 1\nproject: web\nvolumes: {v1: {}}\n"
 
     with pytest.raises(SpecError) as caught:
@@ -284,8 +322,8 @@ def test_a_resource_defined_twice_names_both_places() -> None:
         ),
     ],
 )
-def test_undecodable_files_are_refused(raw: bytes, expected: str) -> None:
+def test_undecodable_files_are_refused(raw: bytes, expected: str, load_sources: Load) -> None:
     with pytest.raises(SpecError) as caught:
-        build_desired_state([SpecSource("spec0.yaml", FOLDER, raw)])
+        load_sources([SpecSource("spec0.yaml", FOLDER, raw)])
 
     assert [str(p) for p in caught.value.problems] == [expected]
