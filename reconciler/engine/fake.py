@@ -13,12 +13,13 @@ no-op, and unknown references are 404s.
 from __future__ import annotations
 
 import itertools
+import posixpath
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine import records
-from reconciler.engine.base import READS, ContainerCreate, VolumeCreate
+from reconciler.engine.base import READS, ContainerCreate, VolumeCreate, tar_of_file
 from reconciler.engine.options_body import (
     config_fields,
     endpoint_config,
@@ -49,6 +50,8 @@ class FakeEngine:
     """Every call as (method, subject), reads included, in order."""
     volumes_from: dict[str, list[str]] = field(default_factory=dict)
     """HostConfig.VolumesFrom by container ID: only inspect shows it, not the list."""
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    """Files written by ``put_file``, by container ID and path."""
     networks: set[str] = field(default_factory=lambda: {"bridge", "host", "none"})
     created: dict[str, RawObject] = field(default_factory=dict)
     """The create request's body by container ID, as the Engine API receives it, and the
@@ -211,6 +214,7 @@ class FakeEngine:
         if container["State"] == "running":
             raise EngineConflict(f"removing container {ref}: container is running")
         del self.containers[container["Id"]]
+        self.files.pop(container["Id"], None)
 
     def image_present(self, image: str) -> bool:
         self._record("image_present", image, mutating=False)
@@ -223,10 +227,25 @@ class FakeEngine:
         progress("Downloaded newer image")
         self.images.add(image)
 
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        self._record("import_image", image)
+        self.images.add(image)
+
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
-        """The fake keeps no file content: moving content is tested on a real engine."""
+        """The file at ``path`` written by ``put_file`` (the rest of a container's tree is not
+        kept), as a tar; 404 when absent."""
         self._record("get_archive", ref, mutating=False)
-        raise EngineError(f"reading {path} of {ref}: the fake engine holds no file content")
+        container = self._get(ref, "reading from")
+        files = self.files.get(container["Id"], {})
+        name = path.strip("/")
+        if name not in files:
+            raise EngineNotFound(f"reading {path} from container {ref}: no such file")
+        yield tar_of_file(posixpath.basename(name), files[name])
+
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        self._record("put_file", ref)
+        container = self._get(ref, "writing into")
+        self.files.setdefault(container["Id"], {})[path.strip("/")] = content
 
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         self._record("put_archive", ref)
