@@ -22,12 +22,12 @@ from reconciler.engine.base import (
     VolumeCreate,
     tar_of_file,
 )
+from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.engine.options_body import (
     config_fields,
     host_config_fields,
     networking_config,
 )
-from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
 from reconciler.engine.records import ContainerInspect, DiskUsage
 from reconciler.errors import EngineError, EngineNotFound

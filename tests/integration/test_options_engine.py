@@ -178,4 +178,4 @@ def test_show_interpolated_prints_the_values_used(run_cli_offline: RunCli, tmp_p
     assert "PRICE: $5\n" in result.stdout
     assert "stop_timeout: 1\n" in result.stdout
     assert "s3cr3t" not in result.stdout
-    assert "valid (0 volumes, 1 containers" in result.stderr
+    assert "valid (0 volumes, 1 container, 1 project: options)" in result.stderr
