@@ -17,6 +17,7 @@ from reconciler.pipeline import Planned, Specs, load, plan
 from reconciler.plan.data_safety import helper_image
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.saved_plan import SavedPlan, read_saved_plan
+from reconciler.spec.files import SPEC_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class ApplyTarget:
     @classmethod
     def open(cls, target: Path, options: PlanOptions) -> ApplyTarget:
         """A folder of specs, or a plan file; a plan file keeps the options it was made with."""
-        if not target.is_file():
+        if not target.is_file() or target.suffix in SPEC_SUFFIXES:
             return cls(load(target), options)
         if options != PlanOptions():
             raise RefusedError(

@@ -10,6 +10,7 @@ chunk, so the helper image needs no shell and a large volume is never held in me
 from __future__ import annotations
 
 import gzip
+import os
 import posixpath
 import tarfile
 from collections.abc import Callable, Iterator
@@ -93,10 +94,12 @@ def backup(engine: Engine, image: str, target: Target, output: Path, progress: P
     """Write ``target``'s volumes to ``output`` (.tar, or gzip for .tar.gz/.tgz).
 
     The file appears under its name only once complete; until then it is ``NAME.partial``,
-    which any failure (a full disk, an engine gone) removes: nothing partial is left.
+    which any failure (a full disk, an engine gone) removes: nothing partial is left. It is
+    readable by its owner only, like a saved plan: volume data is at least as private.
     """
     partial = output.with_name(output.name + ".partial")
     try:
+        _create_private(partial)
         with tarfile.open(str(partial), "w|gz" if _is_gzip(output) else "w|") as out:
             summary = _write_volumes(engine, image, target, out, progress)
     except OSError as exc:
@@ -246,6 +249,12 @@ def _summary(archive: Path) -> Summary:
             entries += 1
             content_bytes += member.size if member.isreg() else 0
     return Summary(entries, content_bytes)
+
+
+def _create_private(path: Path) -> None:
+    """An empty file only its owner can read, whatever the umask or an earlier file's mode."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _is_gzip(path: Path) -> bool:
