@@ -2,12 +2,14 @@
 
 VolplanError
 ├── SpecError          bad spec files: carries every problem found, with positions
+├── SpecPathError      the spec path is missing, not a file or folder, or holds no spec
 ├── PlanError          the live state makes the desired state impossible (conflicts)
 ├── RefusedError       a plan needs an opt-in the user did not give (data loss)
 │   └── StalePlanError     a saved plan no longer matches its specs or the engine
 ├── PlanFileError      a saved plan file is unreadable, corrupt, or edited by hand
 ├── LockError          another run holds the engine lock for the project
 ├── OutputError        a report or plan file could not be written
+├── AddressError       an engine address (--host, DOCKER_HOST) that is not one
 ├── EngineError        the engine failed or could not be reached
 │   ├── EngineUnreachable
 │   ├── EngineConflict     409: a name taken, a volume in use
@@ -65,6 +67,10 @@ class SpecError(VolplanError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class SpecPathError(VolplanError):
+    """The spec path names nothing to read: there is no file position to point at."""
+
+
 class PlanError(VolplanError):
     """The engine holds something that stops the specs from being reached."""
 
@@ -87,6 +93,10 @@ class LockError(VolplanError):
 
 class OutputError(VolplanError):
     """A report or plan file could not be written where the user asked."""
+
+
+class AddressError(VolplanError):
+    """An engine address no client could use: an unknown scheme such as ``bogus://``."""
 
 
 class EngineError(VolplanError):

@@ -17,7 +17,7 @@ is simulated, so a plan made next to a killed run's leftovers can be applied.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler.engine.base import Engine
@@ -55,9 +55,13 @@ def replan_saved(saved: SavedPlan, specs: Specs, engine: Engine) -> Planned:
     return planned
 
 
+def _projects(names: Sequence[str]) -> str:
+    return f"project{'' if len(names) == 1 else 's'} {', '.join(names)}"
+
+
 def _check_spec_dir(saved: SavedPlan) -> None:
     folder = Path(saved.spec_dir)
-    if not folder.is_dir():
+    if not folder.exists():  # a spec folder, or the one spec file the plan was made from
         raise StalePlanError(
             f"the plan in {saved.path} was made from the specs in {saved.spec_dir!r}, which is "
             "not found here; apply it from the folder it was made in"
@@ -68,8 +72,8 @@ def _check_spec_dir(saved: SavedPlan) -> None:
     projects = _projects_of(current)
     if projects is not None and projects != saved.projects:
         raise PlanFileError(
-            f"{saved.path} is a plan for project(s) {', '.join(saved.projects)}, but "
-            f"{saved.spec_dir} holds project(s) {', '.join(projects)}"
+            f"{saved.path} is a plan for {_projects(saved.projects)}, but "
+            f"{saved.spec_dir} holds {_projects(projects)}"
         )
     before = {s.display_name: s.raw for s in saved.sources}
     after = {s.display_name: s.raw for s in current}

@@ -18,6 +18,7 @@ import typer
 from reconciler.cli.gitops import lock_waiting
 from reconciler.cli.options import (
     AllowDataLossOption,
+    AllowEmptyOption,
     BackupDirOption,
     HelperImageOption,
     HostOption,
@@ -29,6 +30,7 @@ from reconciler.cli.options import (
     err,
     out,
     plan_options,
+    require_projects,
     show,
     write_stdout,
 )
@@ -39,6 +41,7 @@ from reconciler.pipeline import Planned, enforce_policy, load, load_and_read
 from reconciler.pipeline import plan as make_plan
 from reconciler.policy.selection import load_policy
 from reconciler.render.text import render_plan
+from reconciler.render.words import counted
 
 EXIT_CHANGES = 2
 
@@ -51,13 +54,20 @@ class PlanFormat(StrEnum):
 
 
 @reconcile.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
-def validate(directory: SpecDir, *, policy: PolicyOption = None) -> None:
+def validate(
+    directory: SpecDir, *, policy: PolicyOption = None, allow_empty: AllowEmptyOption = False
+) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
     enforced = load_policy(policy, spec_dir=directory)
     desired = load(directory, policy=enforced, endpoint=resolve_host(None)).desired
+    require_projects(desired, directory, allow_empty=allow_empty)
+    projects = counted(len(desired.projects), "project")
+    if desired.projects:
+        projects += f": {', '.join(desired.projects)}"
     out.print(
-        f"{directory}: valid ({len(desired.volumes)} volumes, {len(desired.containers)} "
-        f"containers, projects: {', '.join(desired.projects)})"
+        f"{directory}: valid ({counted(len(desired.volumes), 'volume')}, "
+        f"{counted(len(desired.containers), 'container')}, {projects})",
+        markup=False,
     )
 
 
@@ -84,7 +94,11 @@ def plan(
     out_file: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Save the plan to this file, for `volplan apply FILE` to apply as is."
+            "--out",
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Save the plan to this file, for `volplan apply FILE` to apply as is.",
         ),
     ] = None,
     prune: PruneOption = False,
@@ -93,12 +107,14 @@ def plan(
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
     policy: PolicyOption = None,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     enforced = load_policy(policy, spec_dir=directory)
     engine = connect(host)
     planned = make_plan(*load_and_read(directory, lambda: engine, policy=enforced), options)
+    require_projects(planned.desired, directory, allow_empty=allow_empty)
     if output_format is PlanFormat.JSON:
         from reconciler.plan.document import dumps, plan_document
 
@@ -123,8 +139,9 @@ def apply(
     target: Annotated[
         Path,
         typer.Argument(
-            metavar="DIRECTORY|PLAN_FILE",
-            help="Folder of spec files, or a plan file saved by `volplan plan --out`.",
+            metavar="SPECS|PLAN_FILE",
+            help="A spec file or folder (as for plan), or a plan file saved by "
+            "`volplan plan --out`.",
         ),
     ],
     *,
@@ -140,6 +157,7 @@ def apply(
         typer.Option(
             "--lock-timeout",
             min=0,
+            metavar="SECONDS",
             help="Seconds to wait for another run's lock on the project before failing.",
         ),
     ] = 0,
@@ -152,10 +170,12 @@ def apply(
         typer.Option(
             "--parallelism",
             min=1,
+            metavar="N",
             max=MAX_CONCURRENT_CALLS,
             help="Actions run at once (default: four per engine CPU, at least 2).",
         ),
     ] = None,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it.
 
@@ -170,6 +190,7 @@ def apply(
     engine = connect(host)
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     chosen = ApplyTarget.open(target, options)
+    require_projects(chosen.desired, target, allow_empty=allow_empty)
     spec_dir = Path(chosen.saved.spec_dir) if chosen.saved is not None else target
     enforce_policy(chosen.desired, load_policy(policy, spec_dir=spec_dir), resolve_host(host))
     if dry_run:
@@ -188,16 +209,17 @@ def apply(
         chosen, engine, prompts, listener, lock_timeout=lock_timeout, parallelism=parallelism
     )
     if report.done:
-        out.print(f"Apply complete: {len(report.done)} action(s) done.")
+        out.print(f"Apply complete: {counted(len(report.done), 'action')} done.")
 
 
 def _show_plan(planned: Planned) -> None:
-    show(out, render_plan(planned.plan, planned.observed.engine))
+    allowed = planned.options.allow_data_loss
+    show(out, render_plan(planned.plan, planned.observed.engine, allow_data_loss=allowed))
 
 
 def _confirm(planned: Planned) -> bool:
-    from rich.prompt import Confirm
+    from reconciler.cli.prompt import confirm_apply
 
     if not sys.stdin.isatty() or os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         raise RefusedError("no terminal to confirm on: re-run with --yes to apply without asking")
-    return Confirm.ask("Apply these changes?", console=err, default=False)
+    return confirm_apply(err)

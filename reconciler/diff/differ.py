@@ -24,6 +24,7 @@ from reconciler.model import (
     DesiredContainer,
     DesiredState,
     DesiredVolume,
+    LiveContainer,
     LiveMount,
     LiveState,
     LiveVolume,
@@ -134,27 +135,63 @@ def diff_container(
     if owner is not None and owner != desired.project:
         return result(Status.CONFLICT, f"container belongs to project {owner!r}")
     mount_changes = _mount_changes(desired, state, live_state)
+    state_change = _state_change(desired, live)
     if owner is None:
+        listed = _listed_changes(desired, live) + mount_changes
         return result(
             Status.UNMANAGED,
-            "a container of that name exists but was not created by volplan",
-            mount_changes,
+            "a container of that name exists but was not created by volplan"
+            + ("" if listed else _UNCOMPARED),
+            listed + state_change,
         )
     changes = _merge(
         field_changes(recorded_config(live), labels.container_config(desired)), mount_changes
     )
     if changes:
         return result(
-            Status.CHANGED, "container config differs; containers are recreated to change", changes
+            Status.CHANGED,
+            "container config differs; containers are recreated to change",
+            changes + state_change,
         )
-    if (desired.state is RunState.RUNNING) != live.running:
-        wanted = desired.state.value
+    if state_change:
         return result(
             Status.STATE,
-            f"container is {live.status}, spec says {wanted}",
-            (Change(("state",), live.status, wanted),),
+            f"container is {live.status}, spec says {desired.state.value}",
+            state_change,
         )
     return result(Status.IN_SYNC, "container matches the spec")
+
+
+_UNCOMPARED = (
+    "; the image, labels and mounts the engine lists for it match the spec, and its other "
+    "settings cannot be read back to compare"
+)
+
+
+def _state_change(desired: DesiredContainer, live: LiveContainer) -> tuple[Change, ...]:
+    """The run state, listed beside config changes too: a recreate also settles it."""
+    if (desired.state is RunState.RUNNING) == live.running:
+        return ()
+    return (Change(("state",), live.status, desired.state.value),)
+
+
+def _listed_changes(desired: DesiredContainer, live: LiveContainer) -> tuple[Change, ...]:
+    """What a container volplan did not create shows of its config in the engine's list."""
+    changes = []
+    if _with_tag(live.image) != _with_tag(desired.image):
+        changes.append(Change(("image",), live.image, desired.image))
+    return (
+        *changes,
+        *field_changes(
+            {"labels": labels.user_labels(live.labels)}, {"labels": dict(desired.labels)}
+        ),
+    )
+
+
+def _with_tag(image: str) -> str:
+    """``busybox`` and ``busybox:latest`` name one image, as the docker CLI reads them."""
+    last = image.rsplit("/", 1)[-1]
+    return image if ":" in last or "@" in last else f"{image}:latest"
 
 
 def field_changes(before: Any, after: Any) -> tuple[Change, ...]:

@@ -2,10 +2,15 @@
 
 Built from the differ's ``Diff`` (declared resources: in sync, missing, changed) plus what
 only the engine shows: resources labelled as the project's that the specs no longer
-declare, containers volplan does not manage that mount the project's volumes, and dangling
-volumes (used by no container, like ``docker volume ls -f dangling=true``) that belong to
-no volplan project. Entries are ordered for a reader: what a fix would destroy first, then
-changed, missing and the engine-side findings, in-sync last.
+declare, containers volplan does not manage that mount the project's volumes. Entries are
+ordered for a reader: what a fix would destroy first, then changed, missing and the
+engine-side findings, in-sync last.
+
+Dangling volumes (used by no container, like ``docker volume ls -f dangling=true``) that no
+volplan project claims are kept apart, in ``unclaimed``: on a shared host they are someone
+else's (or a failed restore's), so they are information, not drift, unless the caller asks
+for them to count (``--include-unclaimed``). Otherwise a scheduled drift check could never
+pass on a host where anybody leaves a volume behind.
 """
 
 from __future__ import annotations
@@ -68,30 +73,43 @@ class DriftReport:
     engine: EngineInfo
     projects: tuple[str, ...]
     entries: tuple[DriftEntry, ...]
+    """The projects' own resources."""
+    unclaimed: tuple[DriftEntry, ...] = ()
+    """Dangling volumes no volplan project claims: information unless ``include_unclaimed``."""
+    include_unclaimed: bool = False
 
     @property
     def drifted(self) -> tuple[DriftEntry, ...]:
-        return tuple(e for e in self.entries if e.status is not DriftStatus.IN_SYNC)
+        """What counts as drift: the decision behind the exit code and JUnit failures."""
+        own = tuple(e for e in self.entries if e.status is not DriftStatus.IN_SYNC)
+        return own + self.unclaimed if self.include_unclaimed else own
+
+    @property
+    def counted(self) -> tuple[DriftEntry, ...]:
+        """The entries the totals are over: the unclaimed ones only when they count."""
+        return self.entries + self.unclaimed if self.include_unclaimed else self.entries
 
     @property
     def in_sync(self) -> bool:
         return not self.drifted
 
     def counts(self) -> dict[str, int]:
-        """Entries per status, every status listed, plus the total."""
-        found = [e.status for e in self.entries]
+        """Counted entries per status, every status listed, plus the total."""
+        found = [e.status for e in self.counted]
         return {**{s.value: found.count(s) for s in DriftStatus}, "total": len(found)}
 
 
-def build_drift_report(desired: DesiredState, live: LiveState, diff: Diff) -> DriftReport:
+def build_drift_report(
+    desired: DesiredState, live: LiveState, diff: Diff, *, include_unclaimed: bool = False
+) -> DriftReport:
     entries = [
         *(_declared(d, desired) for d in (*diff.volumes.values(), *diff.containers.values())),
         *_not_in_specs(desired, live),
         *_unmanaged_users(desired, live),
-        *_dangling(desired, live),
     ]
     entries.sort(key=lambda e: (not e.destructive_fix, _RANK[e.status], str(e.address)))
-    return DriftReport(live.engine, desired.projects, tuple(entries))
+    unclaimed = tuple(sorted(_dangling(desired, live), key=lambda e: str(e.address)))
+    return DriftReport(live.engine, desired.projects, tuple(entries), unclaimed, include_unclaimed)
 
 
 def _declared(diff: ResourceDiff, desired: DesiredState) -> DriftEntry:

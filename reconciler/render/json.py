@@ -24,8 +24,10 @@ def drift_document(report: DriftReport) -> dict[str, Any]:
     return {
         **header("drift", FORMAT_VERSION, report.engine, report.projects),
         "in_sync": report.in_sync,
+        "include_unclaimed": report.include_unclaimed,
         "summary": report.counts(),
         "resources": [_drift_entry(e) for e in report.entries],
+        "unclaimed": [_drift_entry(e) for e in report.unclaimed],
     }
 
 
@@ -56,6 +58,7 @@ def status_document(topology: Topology) -> dict[str, Any]:
                 "size": v.size,
                 "project": v.project,
                 "protected": v.protected,
+                "anonymous_of": v.owner,
                 "users": [_use(u) for u in v.users],
             }
             for v in topology.volumes

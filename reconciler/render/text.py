@@ -16,25 +16,26 @@ from reconciler.fieldpath import format_path
 from reconciler.identity import VERBS
 from reconciler.model import EngineInfo
 from reconciler.plan.actions import Action, Plan, Safety, describe
+from reconciler.render.words import counted
 
 _STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red"}
 
 
-def render_plan(plan: Plan, engine: EngineInfo) -> Text:
+def render_plan(plan: Plan, engine: EngineInfo, *, allow_data_loss: bool = False) -> Text:
+    """``allow_data_loss``: the run was given --allow-data-loss, so the summary does not ask
+    for it."""
     text = Text()
     text.append(
         f"Plan for {engine.endpoint} (Docker {engine.server_version}, API {engine.api_version})\n\n"
     )
     if not plan.actions:
-        text.append(
-            f"No changes. The engine matches the specs ({len(plan.unchanged)} resources).\n",
-            style="green",
-        )
+        matched = counted(len(plan.unchanged), "resource")
+        text.append(f"No changes. The engine matches the specs ({matched}).\n", style="green")
     else:
         for action in plan.actions:
             text.append_text(render_action(action))
         text.append("\n")
-        text.append_text(render_summary(plan))
+        text.append_text(render_summary(plan, allow_data_loss=allow_data_loss))
     for note in plan.notes:
         text.append(f"Note: {note.address}: {note.message}\n", style="yellow")
     return text
@@ -57,15 +58,18 @@ def render_action(action: Action) -> Text:
     return line
 
 
-def render_summary(plan: Plan) -> Text:
+def render_summary(plan: Plan, *, allow_data_loss: bool = False) -> Text:
     counts = plan.counts()
     parts = [f"{n} to {VERBS[kind].text}" for kind, n in counts.items() if n]
     summary = Text(f"Plan: {', '.join(parts)}; {len(plan.unchanged)} unchanged.\n", style="bold")
     if plan.destructive:
-        summary.append(
-            f"{len(plan.destructive)} action(s) destroy data and need --allow-data-loss.\n",
-            style="bold red",
-        )
+        one = len(plan.destructive) == 1
+        destroy = f"{counted(len(plan.destructive), 'action')} destroy{'s' if one else ''} data"
+        if allow_data_loss:
+            summary.append(f"{destroy} (allowed by --allow-data-loss).\n", style="bold red")
+        else:
+            need = "needs" if one else "need"
+            summary.append(f"{destroy} and {need} --allow-data-loss.\n", style="bold red")
     return summary
 
 
@@ -83,6 +87,9 @@ class ActionOutcome(Protocol):
 
     @property
     def ok(self) -> bool: ...
+
+    @property
+    def fatal(self) -> bool: ...
 
 
 class ApplyOutcome(Protocol):

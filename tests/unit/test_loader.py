@@ -165,8 +165,47 @@ INVALID = {
         "version: 1\nproject: web\ncontainers:\n  dbstore: {image: bb, mounts: [/data]}\n"
         "  web: {image: bb, mounts: ['/srv:/data'], volumes_from: [dbstore]}\n",
         [
-            "spec0.yaml:5:29: error: containers.web.mounts[/data]: two mounts at /data: its own "
-            "mount /data and volumes_from dbstore [duplicate-target]"
+            "spec0.yaml:5:29: error: containers.web.mounts[/data]: 2 mounts at /data: "
+            "mounts[0] (/srv:/data) and volumes_from dbstore [duplicate-target]"
+        ],
+    ),
+    "two own mounts at one target name both": (
+        "version: 1\nproject: web\nvolumes: {aa: {}, bb: {}}\ncontainers:\n"
+        "  web: {image: bb, mounts: ['aa:/data2', 'bb:/data2']}\n",
+        [
+            "spec0.yaml:5:42: error: containers.web.mounts[/data2]: 2 mounts at /data2: "
+            "mounts[0] (aa:/data2) and mounts[1] (bb:/data2) [duplicate-target]"
+        ],
+    ),
+    "schema and reference problems in one run": (
+        "version: 1\nproject: web\nvolumes: {data: {}, bad: {driver: 7}}\ncontainers:\n"
+        "  app: {image: bb, bogus: 1, mounts: ['nope:/a']}\n"
+        "  web: {image: bb, mounts: ['nada:/x', 'bad:/y'], volumes_from: [app, ghost]}\n",
+        [
+            "spec0.yaml:3:35: error: volumes.bad.driver: Input should be a valid string, got 7 "
+            "(quote it in YAML) [wrong-type]",
+            "spec0.yaml:5:20: error: containers.app.bogus: unknown key 'bogus' [unknown-key]",
+            "spec0.yaml:6:29: error: containers.web.mounts[/x]: volume 'nada' is not declared "
+            "under 'volumes:' (declare it, or mark it external: true) [undeclared-volume]",
+            "spec0.yaml:6:71: error: containers.web.volumes_from[ghost]: container 'ghost' is "
+            "not declared under 'containers:' [undeclared-container]",
+        ],
+    ),
+    "a restart policy that is not one lists the valid ones": (
+        "version: 1\nproject: web\ncontainers:\n  web: {image: bb, restart: sometimes}\n",
+        [
+            "spec0.yaml:4:29: error: containers.web.restart: 'sometimes' is not a restart "
+            "policy: use no, always, unless-stopped, on-failure or on-failure:N (at most N "
+            "restarts), as for docker run --restart [invalid-value]"
+        ],
+    ),
+    "a flow-style mount with a colon asks for quotes": (
+        "version: 1\nproject: web\nvolumes: {data: {}}\ncontainers:\n"
+        "  web:\n    image: bb\n    mounts: [data:/data]\n",
+        [
+            "spec0.yaml:7:18: error: invalid YAML: while scanning a plain scalar found "
+            "unexpected ':'; inside [...] or {...} an item holding \":\" must be quoted, e.g. "
+            'mounts: ["data:/data"], or written as a "- data:/data" list [yaml-syntax]'
         ],
     ),
     "mode flags in the wrong place": (
