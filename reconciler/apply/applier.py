@@ -129,6 +129,13 @@ def apply_plan(
     first = failures[0]
     report = ApplyReport(done, first, scheduled.not_started, also_failed=tuple(failures[1:]))
     shown = describe(first.action)
+    if first.fatal:
+        raise ApplyError(
+            f"the Docker engine did not answer during {shown.verb} {shown.address}, so the "
+            "apply stopped there. Run volplan apply again once the engine answers: it "
+            "continues from here",
+            report,
+        )
     raise ApplyError(f"{shown.verb} {shown.address} failed: {first.error}", report)
 
 

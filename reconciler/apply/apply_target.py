@@ -1,6 +1,6 @@
 """What ``apply`` applies: a spec folder planned now, or a saved plan checked again.
 
-Both give the projects to lock and the images the lock may use before anything is read
+Both give the projects to lock and the helper image the lock uses before anything is read
 from the engine, then a fresh ``Planned`` once the lock is held.
 """
 
@@ -44,11 +44,9 @@ class ApplyTarget:
         return self.specs.desired
 
     @property
-    def images(self) -> tuple[str, ...]:
-        """Images the engine lock may use: the helper image first, then the specs' own."""
-        helper = helper_image(self.options, self.desired.helper_image)
-        spec_images = sorted({c.image for c in self.desired.containers.values()})
-        return tuple(dict.fromkeys([helper, *spec_images]))
+    def helper_image(self) -> str:
+        """The image of the helper containers, and of the engine lock's container."""
+        return helper_image(self.options, self.desired.helper_image)
 
     def plan(self, engine: Engine) -> Planned:
         if self.saved is not None:

@@ -49,7 +49,7 @@ def apply_locked(
     with engine_lock(
         engine,
         target.desired.projects,
-        images=target.images,
+        image=target.helper_image,
         operation="apply",
         timeout=lock_timeout,
         on_wait=prompts.on_lock_wait,

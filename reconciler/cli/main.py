@@ -20,7 +20,7 @@ from reconciler.cli.gitops import gitops
 from reconciler.cli.options import NO_COLOR, err, out, show
 from reconciler.cli.reconcile import reconcile
 from reconciler.errors import ApplyError, SpecError, VolplanError
-from reconciler.render.text import render_report
+from reconciler.render.text import ApplyOutcome, render_report
 from reconciler.render.words import counted
 
 EXIT_OK, EXIT_ERROR = 0, 1
@@ -106,5 +106,10 @@ def _report_error(exc: VolplanError) -> None:
         err.print(f"{counted(len(exc.problems), 'problem')} found; nothing was changed.")
         return
     err.print(f"error: {exc}", markup=False, style="bold red")
-    if isinstance(exc, ApplyError):
+    if isinstance(exc, ApplyError) and not _engine_gone(exc.report):
         show(err, render_report(exc.report))
+
+
+def _engine_gone(report: ApplyOutcome) -> bool:
+    """With the engine gone, what was done shows above; the error line says what to do."""
+    return report.failed is not None and report.failed.fatal

@@ -49,7 +49,8 @@ class PlanOptions:
     backup_dir: str | None = None
     """Back up each volume to this folder before replacing or removing it (data_safety.py)."""
     helper_image: str | None = None
-    """Image of the helper containers that move volume content; None: the spec's, else busybox."""
+    """Image of the helper containers that move volume content; None: the spec's, else
+    volplan's own empty one."""
 
 
 def make_plan(

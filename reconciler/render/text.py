@@ -88,6 +88,9 @@ class ActionOutcome(Protocol):
     @property
     def ok(self) -> bool: ...
 
+    @property
+    def fatal(self) -> bool: ...
+
 
 class ApplyOutcome(Protocol):
     """What an apply did and did not do (apply/applier.py ``ApplyReport``)."""

@@ -14,7 +14,7 @@ import gc
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ from support.cli import RunCli
 from support.engine import IMAGE, Engine, start_engine, stop_engine
 
 from reconciler.apply.applier import ActionResult, ApplyListener, ApplyOptions, apply_plan
-from reconciler.engine.adapter import DockerEngine, JsonReads
+from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.reads import Reads
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, EngineTimeout, engine_error
 from reconciler.pipeline import load, plan
@@ -165,7 +166,7 @@ class FaultyTransport(requests.adapters.BaseAdapter):
 class FaultyReads:
     """The reads seam's twin of ``FaultyTransport``: the errors unix_reads raises."""
 
-    def __init__(self, real: JsonReads, transport: FaultyTransport) -> None:
+    def __init__(self, real: Reads, transport: FaultyTransport) -> None:
         self.real = real
         self.transport = transport
 
@@ -182,6 +183,11 @@ class FaultyReads:
                     raise EngineTimeout(f"{doing}: the Docker engine did not answer in time")
                 raise engine_error(500, f"{doing}: injected: internal server error")
         return self.real.get_json(doing, path_format, *args, params=params)
+
+    def get_stream(
+        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
+    ) -> Generator[bytes, None, None]:
+        return self.real.get_stream(doing, path_format, *args, params=params)
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """The planner corpus: each folder of tests/cases/ planned exactly as ``volplan plan`` plans.
 
 A case is a spec, the engine's raw answers and the expected output (tests/cases/README.md).
-No engine runs: the answers go through the live reader's pure normaliser, the specs
-through the loader from memory and the built-in host-path policy, then the differ, the
-planner, recovery and the data-safety rewrites (``pipeline.load`` and ``pipeline.plan``) and the
-renderers. The expected files are golden text: ``pytest --update-goldens`` rewrites them,
-to be reviewed in the diff.
+No engine runs: the answers go through the adapter's parser (``engine/records.py``) and
+the live reader's normaliser; the specs through ``pipeline.load`` from memory, with the
+built-in host-path policy; then ``pipeline.plan`` (recovery, the differ, the planner, the
+data-safety rewrites) and the renderers. The expected files are golden text:
+``pytest --update-goldens`` rewrites them, to be reviewed in the diff.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ class Case:
     @classmethod
     def read(cls, folder: Path) -> Case:
         meta: dict[str, Any] = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+        unknown = meta.keys() - {"about", "options", "xfail"}
+        assert not unknown, f"{folder.name}/case.json: unknown keys {sorted(unknown)}"
         return cls(folder, meta["about"], PlanOptions(**meta.get("options", {})), meta.get("xfail"))
 
     def sources(self) -> list[SpecSource]:

@@ -13,7 +13,7 @@ from reconciler.apply.applier import apply_plan
 from reconciler.apply.apply_target import ApplyTarget
 from reconciler.apply.replan import embedded_specs
 from reconciler.apply.replan import replan_saved as replan
-from reconciler.engine.base import VolumeCreate
+from reconciler.engine.base import DEFAULT_HELPER_IMAGE, VolumeCreate
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.errors import PlanFileError, RefusedError, StalePlanError
 from reconciler.pipeline import Planned, load, plan
@@ -140,6 +140,6 @@ def test_a_saved_plan_keeps_its_options(saved: tuple[FakeEngine, Path]) -> None:
 
     assert opened.options == PlanOptions()
     assert opened.desired.projects == ("shop",)
-    assert opened.images == ("busybox:latest", "busybox")
+    assert opened.helper_image == DEFAULT_HELPER_IMAGE
     with pytest.raises(RefusedError, match="applied with the options it was made with"):
         ApplyTarget.open(path, PlanOptions(allow_data_loss=True))
