@@ -33,6 +33,8 @@ class Mount:
     propagation: str | None = None
     nocopy: bool = False
     create_host_path: bool = False
+    from_image: bool = False
+    """An anonymous volume the image declares (``VOLUME``) at a path the spec leaves free."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,28 @@ class LiveVolume:
 
 
 @dataclass(frozen=True)
+class ImageConfig:
+    """The parts of an image's config (``docker image inspect`` → Config) volplan acts on.
+
+    An image's config never changes for its ID, which is what lets it be cached by ID.
+    """
+
+    id: str
+    volumes: tuple[str, ...] = ()
+    """Paths the image declares with ``VOLUME``, normalised and sorted."""
+    stop_signal: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveImage:
+    """An image as ``/images/json`` lists it: its ID and the references that name it."""
+
+    id: str
+    repo_tags: tuple[str, ...] = ()
+    repo_digests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LiveContainer:
     id: str
     name: str
@@ -144,6 +168,8 @@ class LiveContainer:
     status: str
     labels: Mapping[str, str]
     mounts: tuple[LiveMount, ...]
+    image_id: str = ""
+    """The ID of the image the container was created from (``ImageID`` in the list)."""
 
     @property
     def running(self) -> bool:
@@ -160,6 +186,10 @@ class LiveState:
     engine: EngineInfo
     volumes: Mapping[str, LiveVolume]
     containers: Mapping[str, LiveContainer]
+    images: Mapping[str, LiveImage] = field(default_factory=dict)
+    """Every image on the engine, by ID."""
+    image_configs: Mapping[str, ImageConfig] = field(default_factory=dict)
+    """The configs of the images the specs use, by ID (read or cached after the specs load)."""
 
     def containers_using_volume(self, name: str) -> tuple[LiveContainer, ...]:
         return tuple(c for c in self.containers.values() if any(m.name == name for m in c.mounts))

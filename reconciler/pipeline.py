@@ -16,6 +16,8 @@ from reconciler.errors import SpecError
 from reconciler.gc_paused import gc_paused
 from reconciler.live.background import Background
 from reconciler.live.fingerprint import live_fingerprints, spec_digest
+from reconciler.live.image_volumes import with_image_volumes
+from reconciler.live.images import read_image_configs
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
@@ -62,14 +64,31 @@ def plan_directory(
 def load_and_read(
     directory: Path, connect: Callable[[], Engine]
 ) -> tuple[list[SpecSource], DesiredState, LiveState]:
-    """The specs, loaded while the engine is read (see background.py).
+    """The specs, loaded while the engine is read (see background.py), then completed with
+    what their images declare (``with_images``).
 
     A spec error is raised first, as if the engine had not been asked: only when the specs
     load does an engine error (from ``connect`` or the reads) come out.
     """
-    live = Background(lambda: read_live_state(connect()), name="volplan-read-live")
+
+    def read() -> tuple[Engine, LiveState]:
+        engine = connect()
+        return engine, read_live_state(engine)
+
+    background = Background(read, name="volplan-read-live")
     sources = read_spec_dir(directory)
-    return sources, desired_state(sources), live.result()
+    desired = desired_state(sources)
+    engine, live = background.result()
+    return sources, *with_images(engine, desired, live)
+
+
+def with_images(
+    engine: Engine, desired: DesiredState, live: LiveState
+) -> tuple[DesiredState, LiveState]:
+    """The configs of the specs' images read into ``live`` (or taken from their cache), and
+    the paths those images declare as volumes added to ``desired`` (image_volumes.py)."""
+    live = read_image_configs(engine, live, desired)
+    return with_image_volumes(desired, live), live
 
 
 def load_specs(directory: Path) -> DesiredState:
@@ -98,7 +117,8 @@ def plan_live(
     options: PlanOptions | None = None,
 ) -> Planned:
     """Read the engine now and plan ``desired`` (loaded from ``sources``) against it."""
-    return plan_state(sources, desired, read_live_state(engine), options)
+    desired, live = with_images(engine, desired, read_live_state(engine))
+    return plan_state(sources, desired, live, options)
 
 
 def plan_state(
@@ -107,8 +127,9 @@ def plan_state(
     observed: LiveState,
     options: PlanOptions | None = None,
 ) -> Planned:
-    """Plan ``desired`` against a live state already read, as it will be once an interrupted
-    run's leftovers are cleared (recovery.py), then apply the data-safety rewrites."""
+    """Plan ``desired`` (completed by ``with_images``) against a live state already read, as
+    it will be once an interrupted run's leftovers are cleared (recovery.py), then apply
+    the data-safety rewrites."""
     options = options or PlanOptions()
     recovery = plan_recovery(observed)
     live = recovery.live

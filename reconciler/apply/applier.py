@@ -212,7 +212,10 @@ def _create_and_start(
                     driver="local",
                     driver_opts={},
                     labels=labels.anonymous_volume_labels(
-                        container.project, container.name, volume.target
+                        container.project,
+                        container.name,
+                        volume.target,
+                        from_image=volume.from_image,
                     ),
                 )
             )

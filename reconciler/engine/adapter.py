@@ -149,6 +149,12 @@ class DockerEngine:
     def inspect_container(self, ref: str) -> RawObject:
         return dict(self.reads.get_json(f"inspecting container {ref}", "/containers/{}/json", ref))
 
+    def list_images(self) -> list[RawObject]:
+        return list(self.reads.get_json("listing images", "/images/json"))
+
+    def inspect_image(self, ref: str) -> RawObject:
+        return dict(self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref))
+
     def disk_usage(self) -> RawObject:
         return dict(self.reads.get_json("reading disk usage", "/system/df"))
 
@@ -205,7 +211,7 @@ class DockerEngine:
 
     def image_present(self, image: str) -> bool:
         try:
-            self.reads.get_json(f"inspecting image {image}", "/images/{}/json", image)
+            self.inspect_image(image)
         except EngineNotFound:
             return False
         return True

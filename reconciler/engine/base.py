@@ -54,6 +54,14 @@ class Engine(Protocol):
 
     def list_containers(self) -> list[RawObject]: ...
 
+    def list_images(self) -> list[RawObject]:
+        """``GET /images/json``: every image's ID with the tags and digests that name it."""
+        ...
+
+    def inspect_image(self, ref: str) -> RawObject:
+        """``GET /images/{ref}/json``: the image's config (Volumes, StopSignal…)."""
+        ...
+
     def inspect_container(self, ref: str) -> RawObject:
         """``GET /containers/{ref}/json``: HostConfig (VolumesFrom…) the list call lacks."""
         ...

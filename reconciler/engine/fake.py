@@ -8,8 +8,9 @@ no-op, and unknown references are 404s.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,12 @@ FAKE_INFO = EngineInfo(
 @dataclass
 class FakeEngine:
     images: set[str] = field(default_factory=lambda: {"busybox"})
+    """References of the images the engine holds."""
+    image_configs: dict[str, RawObject] = field(default_factory=dict)
+    """An image's Config (``{"Volumes": {"/data": {}}}``…) by reference; default: empty."""
+    image_ids: dict[str, str] = field(default_factory=dict)
+    """An image's ID by reference; default: derived from the reference. Setting another ID
+    for a reference is a tag that moved to a new image."""
     pullable: set[str] = field(default_factory=set)
     volumes: dict[str, RawObject] = field(default_factory=dict)
     containers: dict[str, RawObject] = field(default_factory=dict)
@@ -49,6 +56,8 @@ class FakeEngine:
             "list_containers",
             "image_present",
             "inspect_container",
+            "list_images",
+            "inspect_image",
             "disk_usage",
         }
         return [call for call in self.calls if call[0] not in reads]
@@ -69,6 +78,31 @@ class FakeEngine:
     def list_containers(self) -> list[RawObject]:
         self._record("list_containers", mutating=False)
         return [dict(c) for c in self.containers.values()]
+
+    def list_images(self) -> list[RawObject]:
+        self._record("list_images", mutating=False)
+        by_id: dict[str, list[str]] = {}
+        for reference in sorted(self.images):
+            by_id.setdefault(self.image_id(reference), []).append(reference)
+        return [
+            {"Id": image_id, "RepoTags": references, "RepoDigests": None}
+            for image_id, references in by_id.items()
+        ]
+
+    def inspect_image(self, ref: str) -> RawObject:
+        self._record("inspect_image", ref, mutating=False)
+        reference = next((r for r in sorted(self.images) if ref in {r, self.image_id(r)}), None)
+        if reference is None:
+            raise EngineNotFound(f"inspecting image {ref}: no such image")
+        return {
+            "Id": self.image_id(reference),
+            "RepoTags": [reference],
+            "Config": dict(self.image_configs.get(reference, {})),
+        }
+
+    def image_id(self, reference: str) -> str:
+        derived = "sha256:" + hashlib.sha256(reference.encode()).hexdigest()
+        return self.image_ids.get(reference, derived)
 
     def inspect_container(self, ref: str) -> RawObject:
         self._record("inspect_container", ref, mutating=False)
@@ -101,14 +135,9 @@ class FakeEngine:
             if existing["Driver"] != request.driver:
                 raise EngineConflict(f"creating volume {request.name}: volume name must be unique")
             return
-        self.volumes[request.name] = {
-            "Name": request.name,
-            "Driver": request.driver,
-            "Options": dict(request.driver_opts) or None,
-            "Labels": dict(request.labels) or None,
-            "Mountpoint": f"/var/lib/docker/volumes/{request.name}/_data",
-            "Scope": "local",
-        }
+        self.volumes[request.name] = _volume(
+            request.name, request.driver, request.driver_opts, request.labels
+        )
 
     def remove_volume(self, name: str) -> None:
         self._record("remove_volume", name)
@@ -129,10 +158,16 @@ class FakeEngine:
         for mount in request.mounts:
             mounts[mount.target] = self._mount_point(mount)
         container_id = f"{next(self._ids):064x}"
+        for target in self.image_configs.get(request.image, {}).get("Volumes") or {}:
+            if target not in mounts:  # the engine makes a volume of its own, as Docker does
+                name = hashlib.sha256(f"{container_id}{target}".encode()).hexdigest()
+                self.volumes[name] = _volume(name)
+                mounts[target] = self._mount_point(Mount(target, MountKind.VOLUME, name))
         self.containers[container_id] = {
             "Id": container_id,
             "Names": [f"/{request.name}"],
             "Image": request.image,
+            "ImageID": self.image_id(request.image),
             "State": "created",
             "Labels": dict(request.labels),
             "Mounts": list(mounts.values()),
@@ -219,6 +254,22 @@ class FakeEngine:
             "RW": not mount.read_only,
             "Propagation": "",
         }
+
+
+def _volume(
+    name: str,
+    driver: str = "local",
+    options: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> RawObject:
+    return {
+        "Name": name,
+        "Driver": driver,
+        "Options": dict(options or {}) or None,
+        "Labels": dict(labels or {}) or None,
+        "Mountpoint": f"/var/lib/docker/volumes/{name}/_data",
+        "Scope": "local",
+    }
 
 
 def _uses(container: RawObject, volume: str) -> bool:

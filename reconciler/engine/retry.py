@@ -62,6 +62,12 @@ class RetryingEngine:
     def inspect_container(self, ref: str) -> RawObject:
         return self._retry(lambda: self._engine.inspect_container(ref))
 
+    def list_images(self) -> list[RawObject]:
+        return self._retry(self._engine.list_images)
+
+    def inspect_image(self, ref: str) -> RawObject:
+        return self._retry(lambda: self._engine.inspect_image(ref))
+
     def disk_usage(self) -> RawObject:
         return self._retry(self._engine.disk_usage)
 

@@ -1,8 +1,8 @@
 """Stage 2, the live reader: the engine's answers -> ``LiveState``.
 
-Three list calls (info, volumes, containers) describe the whole engine, however many
-resources it holds; no per-resource inspect. ``normalise`` is pure and takes the raw
-list answers, so it is tested without an engine.
+Four list calls (info, volumes, containers, images) describe the whole engine, however
+many resources it holds; no per-resource inspect (image configs are read by images.py).
+``normalise`` is pure and takes the raw list answers, so it is tested without an engine.
 """
 
 from __future__ import annotations
@@ -11,20 +11,31 @@ import posixpath
 from concurrent.futures import ThreadPoolExecutor
 
 from reconciler.engine.base import Engine, RawObject
-from reconciler.model import EngineInfo, LiveContainer, LiveMount, LiveState, LiveVolume
+from reconciler.model import (
+    EngineInfo,
+    LiveContainer,
+    LiveImage,
+    LiveMount,
+    LiveState,
+    LiveVolume,
+)
 
 
 def read_live_state(engine: Engine) -> LiveState:
-    """The three calls go out at once, so a plan waits for the slowest, not for their sum."""
-    with ThreadPoolExecutor(3, thread_name_prefix="volplan-list") as pool:
+    """The four calls go out at once, so a plan waits for the slowest, not for their sum."""
+    with ThreadPoolExecutor(4, thread_name_prefix="volplan-list") as pool:
         info = pool.submit(engine.info)
         volumes = pool.submit(engine.list_volumes)
         containers = pool.submit(engine.list_containers)
-        return normalise(info.result(), volumes.result(), containers.result())
+        images = pool.submit(engine.list_images)
+        return normalise(info.result(), volumes.result(), containers.result(), images.result())
 
 
 def normalise(
-    engine: EngineInfo, volumes: list[RawObject], containers: list[RawObject]
+    engine: EngineInfo,
+    volumes: list[RawObject],
+    containers: list[RawObject],
+    images: list[RawObject],
 ) -> LiveState:
     live_volumes = {v["Name"]: _volume(v) for v in volumes}
     live_containers = {c.name: c for c in map(_container, containers)}
@@ -32,6 +43,15 @@ def normalise(
         engine=engine,
         volumes=dict(sorted(live_volumes.items())),
         containers=dict(sorted(live_containers.items())),
+        images={i.id: i for i in map(_image, images)},
+    )
+
+
+def _image(raw: RawObject) -> LiveImage:
+    return LiveImage(
+        id=raw["Id"],
+        repo_tags=tuple(raw.get("RepoTags") or ()),
+        repo_digests=tuple(raw.get("RepoDigests") or ()),
     )
 
 
@@ -52,6 +72,7 @@ def _container(raw: RawObject) -> LiveContainer:
         id=raw["Id"],
         name=names[0].lstrip("/"),
         image=raw.get("Image") or "",
+        image_id=raw.get("ImageID") or "",
         status=raw.get("State") or "",
         labels=dict(raw.get("Labels") or {}),
         mounts=tuple(sorted((_mount(m) for m in raw.get("Mounts") or []), key=lambda m: m.target)),

@@ -39,6 +39,8 @@ class AnonymousVolume:
     target: str
     name: str
     exists: bool
+    from_image: bool = False
+    """The path is the image's ``VOLUME``, not one the spec mounts."""
 
 
 @dataclass(frozen=True, kw_only=True)

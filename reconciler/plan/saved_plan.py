@@ -32,7 +32,7 @@ from reconciler.errors import PlanFileError, SpecError, StalePlanError
 from reconciler.live.fingerprint import changed_addresses, live_fingerprints, spec_digest
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
-from reconciler.pipeline import Planned, plan_state
+from reconciler.pipeline import Planned, plan_state, with_images
 from reconciler.plan.planner import PlanOptions
 from reconciler.render.json import FORMAT_VERSION, dumps, plan_document
 from reconciler.spec.files import SpecSource, read_spec_dir
@@ -172,7 +172,7 @@ def replan_saved(saved: SavedPlan, engine: Engine) -> Planned:
     """The saved plan recomputed now, if it still holds; else ``StalePlanError``."""
     desired = _embedded_state(saved)
     _check_spec_dir(saved)
-    live = read_live_state(engine)
+    desired, live = with_images(engine, desired, read_live_state(engine))
     _check_engine(saved, live)
     _check_live_state(saved, live_fingerprints(desired, live))
     planned = plan_state(saved.sources, desired, live, saved.options)
