@@ -74,6 +74,9 @@ class DesiredContainer:
     stop_timeout: int | None = None
     field_origins: Mapping[str, Position] = field(default_factory=dict)
     """Positions of individual fields (``image``, ``mounts[/data]``…) for plan lines."""
+    image_id: str | None = None
+    """The ID ``image`` names on the engine now, filled in from its image list (None: the
+    engine has no such image); never part of the recorded config."""
 
     def origin_of(self, field_path: str) -> Position:
         """The most precise position known for a field path such as ``mounts[/data].read_only``."""

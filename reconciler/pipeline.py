@@ -17,7 +17,7 @@ from reconciler.gc_paused import gc_paused
 from reconciler.live.background import Background
 from reconciler.live.fingerprint import live_fingerprints, spec_digest
 from reconciler.live.image_volumes import with_image_volumes
-from reconciler.live.images import read_image_configs
+from reconciler.live.images import read_image_configs, with_image_ids
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
@@ -86,9 +86,10 @@ def with_images(
     engine: Engine, desired: DesiredState, live: LiveState
 ) -> tuple[DesiredState, LiveState]:
     """The configs of the specs' images read into ``live`` (or taken from their cache), and
-    the paths those images declare as volumes added to ``desired`` (image_volumes.py)."""
+    ``desired`` completed with the image ID each reference names and the paths those
+    images declare as volumes (image_volumes.py)."""
     live = read_image_configs(engine, live, desired)
-    return with_image_volumes(desired, live), live
+    return with_image_volumes(with_image_ids(desired, live), live), live
 
 
 def load_specs(directory: Path) -> DesiredState:

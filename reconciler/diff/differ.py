@@ -143,6 +143,7 @@ def diff_container(
     changes = _merge(
         field_changes(recorded_config(live), labels.container_config(desired)), mount_changes
     )
+    changes += image_change(desired, live, changes)
     if changes:
         return result(
             Status.CHANGED, "container config differs; containers are recreated to change", changes
@@ -155,6 +156,20 @@ def diff_container(
             (Change("state", live.status, wanted),),
         )
     return result(Status.IN_SYNC, "container matches the spec")
+
+
+def image_change(
+    desired: DesiredContainer, live: LiveContainer, changes: tuple[Change, ...]
+) -> tuple[Change, ...]:
+    """The image behind an unchanged reference moved (a pull or a build retagged it).
+
+    Unknown on either side (no such image on the engine yet, or a container listed without
+    its image ID) is no change: the plan cannot tell, and a pull is shown on its own.
+    """
+    moved = desired.image_id and live.image_id and desired.image_id != live.image_id
+    if not moved or any(c.path == "image" for c in changes):
+        return ()
+    return (Change("image", live.image_id, f"{desired.image_id} ({desired.image})"),)
 
 
 def recorded_config(live: LiveContainer) -> dict[str, Any]:

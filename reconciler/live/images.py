@@ -84,6 +84,18 @@ def image_ids(desired: DesiredState, live: LiveState) -> dict[str, str]:
     }
 
 
+def with_image_ids(desired: DesiredState, live: LiveState) -> DesiredState:
+    """``desired`` with each container's ``image_id``: what its reference names now."""
+    ids = image_ids(desired, live)
+    return replace(
+        desired,
+        containers={
+            name: replace(container, image_id=ids.get(container.image))
+            for name, container in desired.containers.items()
+        },
+    )
+
+
 def config_of(raw: RawObject) -> ImageConfig:
     """What volplan uses of an image inspect answer."""
     config = raw.get("Config") or {}

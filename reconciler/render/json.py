@@ -182,6 +182,7 @@ def status_document(topology: Topology) -> dict[str, Any]:
                 "size": v.size,
                 "project": v.project,
                 "protected": v.protected,
+                "image_volume": v.image_volume,
                 "users": [_use(u) for u in v.users],
             }
             for v in topology.volumes

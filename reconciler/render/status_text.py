@@ -42,19 +42,25 @@ def _volume(volume: VolumeNode) -> Text:
     tags = [f"project {volume.project}"] if volume.project else ["unlabelled"]
     if volume.protected:
         tags.append("protected")
+    if volume.image_volume:
+        tags.append("image volume")
     line = Text(f"  {volume.name}  {volume.driver}  {size}  [{', '.join(tags)}]\n")
     line.append(f"    at {volume.mountpoint}\n", style="dim")
     if not volume.users:
         line.append("    used by no container (dangling)\n", style="yellow")
-    line.append_text(_uses(volume.users))
+    line.append_text(_uses(volume.users, image_volume=volume.image_volume))
     return line
 
 
-def _uses(uses: tuple[Use, ...]) -> Text:
+def _uses(uses: tuple[Use, ...], *, image_volume: bool = False) -> Text:
     text = Text()
     for use in uses:
-        via = f", via volumes_from {use.via}" if use.via else ""
-        text.append(f"    {use.container}:{use.target} ({'ro' if use.read_only else 'rw'}{via})\n")
+        flags = ["ro" if use.read_only else "rw"]
+        if use.via:
+            flags.append(f"via volumes_from {use.via}")
+        if image_volume:
+            flags.append("image volume")
+        text.append(f"    {use.container}:{use.target} ({', '.join(flags)})\n")
     return text
 
 

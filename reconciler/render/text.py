@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from reconciler.model import EngineInfo
-from reconciler.plan.actions import Action, Plan, Safety, describe
+from reconciler.plan.actions import (
+    Action,
+    CreateContainer,
+    Plan,
+    RecreateContainer,
+    Safety,
+    describe,
+)
 
 if TYPE_CHECKING:
     from reconciler.apply.applier import ActionResult, ApplyReport
@@ -53,7 +60,22 @@ def render_action(action: Action) -> Text:
         line.append(
             f"      {change.path}: {show_value(change.before)} -> {show_value(change.after)}\n"
         )
+    line.append(_image_volumes(action), style="dim")
     return line
+
+
+def _image_volumes(action: Action) -> str:
+    """The volumes a container gets for the paths its image declares, and whether each is
+    made now or kept (with its data) from the container being replaced."""
+    if not isinstance(action, CreateContainer | RecreateContainer):
+        return ""
+    name = action.container.name
+    return "".join(
+        f"      {name}:{volume.target} (image volume): "
+        + (f"keeps volume {volume.name[:12]}\n" if volume.exists else "new volume\n")
+        for volume in action.anonymous
+        if volume.from_image
+    )
 
 
 def render_summary(plan: Plan) -> Text:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.engine import Engine
+from support.images import build_all
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -31,3 +33,9 @@ def edit(folder: Path, old: str, new: str) -> None:
     text = spec.read_text()
     assert old in text, f"{old!r} not in {spec}"
     spec.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(scope="session")
+def test_images(engine: Engine) -> None:
+    """The images configured like real ones (examples/images), built once per engine."""
+    build_all(engine)
