@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +37,8 @@ class FakeEngine:
     image_configs: dict[str, RawObject] = field(default_factory=dict)
     """An image's Config (``{"Volumes": {"/data": {}}}``…) by reference; default: empty."""
     image_ids: dict[str, str] = field(default_factory=dict)
-    """An image's ID by reference; default: derived from the reference. Setting another ID
-    for a reference is a tag that moved to a new image."""
+    """An image's ID by reference; default: derived from the reference and its config.
+    Setting another ID for a reference is a tag that moved to a new image."""
     pullable: set[str] = field(default_factory=set)
     volumes: dict[str, RawObject] = field(default_factory=dict)
     containers: dict[str, RawObject] = field(default_factory=dict)
@@ -101,7 +103,9 @@ class FakeEngine:
         }
 
     def image_id(self, reference: str) -> str:
-        derived = "sha256:" + hashlib.sha256(reference.encode()).hexdigest()
+        """As in Docker, a digest of the config: another config is another image."""
+        config = json.dumps([reference, self.image_configs.get(reference, {})], sort_keys=True)
+        derived = "sha256:" + hashlib.sha256(config.encode()).hexdigest()
         return self.image_ids.get(reference, derived)
 
     def inspect_container(self, ref: str) -> RawObject:
@@ -158,7 +162,8 @@ class FakeEngine:
         for mount in request.mounts:
             mounts[mount.target] = self._mount_point(mount)
         container_id = f"{next(self._ids):064x}"
-        for target in self.image_configs.get(request.image, {}).get("Volumes") or {}:
+        for declared in self.image_configs.get(request.image, {}).get("Volumes") or {}:
+            target = posixpath.normpath(declared)  # the daemon cleans the path too
             if target not in mounts:  # the engine makes a volume of its own, as Docker does
                 name = hashlib.sha256(f"{container_id}{target}".encode()).hexdigest()
                 self.volumes[name] = _volume(name)

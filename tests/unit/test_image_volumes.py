@@ -1,0 +1,206 @@
+"""Image-declared volumes and image identity, planned and applied on the fake engine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler import labels
+from reconciler.apply.applier import apply_plan, container_request
+from reconciler.engine.fake import FakeEngine
+from reconciler.live import image_cache
+from reconciler.live.images import familiar, image_index, resolve
+from reconciler.live.reader import read_live_state
+from reconciler.model import ImageConfig, LiveImage
+from reconciler.pipeline import Planned, plan_state, with_images
+from reconciler.plan.actions import CreateContainer, RecreateContainer, action_key
+from specs import desired_from
+
+PG = "postgres:17"
+SPEC = """
+version: 1
+project: shop
+containers:
+  db:
+    image: postgres:17
+    labels: {rev: "1"}
+"""
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache of image configs for each test, since fake image IDs repeat across tests."""
+    monkeypatch.setenv("VOLPLAN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def engine_with_images() -> FakeEngine:
+    return FakeEngine(
+        images={"busybox", PG, "mongo:7"},
+        image_configs={
+            PG: {"Volumes": {"/var/lib/postgresql/data": {}}, "StopSignal": "SIGINT"},
+            "mongo:7": {"Volumes": {"/data/db": {}, "/data/configdb/": {}}},
+        },
+    )
+
+
+def plan(text: str, engine: FakeEngine) -> Planned:
+    desired, live = with_images(engine, desired_from(text), read_live_state(engine))
+    return plan_state((), desired, live)
+
+
+def converge(text: str, engine: FakeEngine) -> Planned:
+    planned = plan(text, engine)
+    apply_plan(planned.plan, engine)
+    return planned
+
+
+def mounts_of(engine: FakeEngine, name: str) -> dict[str, str]:
+    (container,) = (c for c in engine.containers.values() if c["Names"] == [f"/{name}"])
+    return {m["Destination"]: m["Name"] for m in container["Mounts"]}
+
+
+def test_an_image_volume_is_made_by_volplan_under_its_stable_name() -> None:
+    engine = engine_with_images()
+
+    (create,) = converge(SPEC, engine).plan.actions
+
+    assert isinstance(create, CreateContainer)
+    (volume,) = create.anonymous
+    stable = labels.anonymous_volume_name("shop", "db", "/var/lib/postgresql/data")
+    assert (volume.target, volume.name, volume.from_image) == (
+        "/var/lib/postgresql/data",
+        stable,
+        True,
+    )
+    assert mounts_of(engine, "db") == {"/var/lib/postgresql/data": stable}
+    assert engine.volumes[stable]["Labels"][labels.IMAGE_VOLUME] == "true"
+    assert plan(SPEC, engine).plan.actions == ()
+
+
+def test_a_recreate_hands_the_image_volume_over() -> None:
+    engine = engine_with_images()
+    converge(SPEC, engine)
+    before = mounts_of(engine, "db")
+
+    (recreate,) = converge(SPEC.replace('rev: "1"', 'rev: "2"'), engine).plan.actions
+
+    assert isinstance(recreate, RecreateContainer)
+    assert [v.exists for v in recreate.anonymous] == [True]
+    assert mounts_of(engine, "db") == before
+    assert len(engine.volumes) == 1
+
+
+def test_a_path_the_spec_mounts_gets_no_image_volume() -> None:
+    engine = engine_with_images()
+    text = SPEC.replace(
+        "    labels", "    mounts: ['pgdata:/var/lib/postgresql/data']\n    labels"
+    ).replace("containers:", "volumes:\n  pgdata: {}\ncontainers:")
+
+    converge(text, engine)
+
+    assert mounts_of(engine, "db") == {"/var/lib/postgresql/data": "pgdata"}
+    assert set(engine.volumes) == {"pgdata"}
+
+
+def test_volumes_from_passes_image_volumes_on_and_takes_their_paths() -> None:
+    engine = engine_with_images()
+    engine.image_configs["busybox"] = {"Volumes": {"/data/db": {}}}
+    text = """
+    version: 1
+    project: shop
+    containers:
+      store: {image: "mongo:7", state: created}
+      app: {image: busybox, volumes_from: [store]}
+    """
+
+    converge(text, engine)
+
+    store = mounts_of(engine, "store")
+    assert set(store) == {"/data/db", "/data/configdb"}
+    assert mounts_of(engine, "app") == store  # not a second volume of app's own at /data/db
+    assert plan(text, engine).plan.actions == ()
+
+
+def test_an_engine_made_volume_is_kept_and_not_drift() -> None:
+    """A container an older volplan made, which mounted nothing at the image's path."""
+    engine = engine_with_images()
+    engine.create_container(container_request(desired_from(SPEC).containers["db"], ()))
+    engine_made = mounts_of(engine, "db")["/var/lib/postgresql/data"]
+    assert engine_made != labels.anonymous_volume_name("shop", "db", "/var/lib/postgresql/data")
+
+    assert [action_key(a) for a in plan(SPEC, engine).plan.actions] == ["container.db:start"]
+    converge(SPEC.replace('rev: "1"', 'rev: "2"'), engine)
+
+    assert mounts_of(engine, "db") == {"/var/lib/postgresql/data": engine_made}
+
+
+def test_the_image_behind_a_tag_moving_recreates_the_container() -> None:
+    engine = engine_with_images()
+    converge(SPEC, engine)
+    old = engine.image_id(PG)
+    engine.image_ids[PG] = "sha256:" + "b" * 64
+
+    (recreate,) = plan(SPEC, engine).plan.actions
+
+    assert action_key(recreate) == "container.db:recreate"
+    assert [(c.path, c.before, c.after) for c in recreate.changes] == [
+        ("image", old, f"sha256:{'b' * 64} ({PG})")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reference", "listed"),
+    [
+        ("busybox", "busybox:latest"),
+        ("busybox:latest", "busybox:latest"),
+        ("docker.io/library/busybox:1.36", "busybox:1.36"),
+        ("library/busybox", "busybox:latest"),
+        ("docker.io/bitnami/redis", "bitnami/redis:latest"),
+        ("localhost:5000/app", "localhost:5000/app:latest"),
+        ("localhost:5000/team/app:2", "localhost:5000/team/app:2"),
+        ("redis@sha256:" + "a" * 64, "redis@sha256:" + "a" * 64),
+        ("redis:7@sha256:" + "a" * 64, "redis@sha256:" + "a" * 64),
+    ],
+)
+def test_references_are_compared_as_the_engine_lists_them(reference: str, listed: str) -> None:
+    assert familiar(reference) == listed
+
+
+def test_a_reference_resolves_by_tag_digest_or_id() -> None:
+    image = LiveImage(
+        "sha256:" + "c" * 64, repo_tags=("redis:7",), repo_digests=("redis@sha256:" + "d" * 64,)
+    )
+    images = {image.id: image}
+    index = image_index(images)
+
+    assert resolve("docker.io/library/redis:7", images, index) == image.id
+    assert resolve("redis@sha256:" + "d" * 64, images, index) == image.id
+    assert resolve("redis@sha256:" + "e" * 64, images, index) is None
+    assert resolve("c" * 12, images, index) == image.id
+    assert resolve("redis:8", images, index) is None
+
+
+def test_image_configs_are_cached_by_id_in_a_private_folder(tmp_path: Path) -> None:
+    config = ImageConfig("sha256:" + "f" * 64, volumes=("/data",), stop_signal="SIGINT")
+
+    image_cache.store(config)
+
+    assert image_cache.load(config.id) == config
+    assert image_cache.load("sha256:" + "0" * 64) is None
+    os.chmod(tmp_path / "cache" / image_cache.SUBFOLDER, 0o777)
+    assert image_cache.load(config.id) is None  # writable by others: not trusted
+
+
+def test_a_converged_plan_inspects_no_image_once_cached() -> None:
+    engine = engine_with_images()
+    converge(SPEC, engine)
+    assert [c for c in engine.calls if c[0] == "inspect_image"] == [
+        ("inspect_image", engine.image_id(PG))
+    ]
+    engine.calls.clear()
+
+    plan(SPEC, engine)
+
+    assert [c for c in engine.calls if c[0] == "inspect_image"] == []
