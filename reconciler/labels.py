@@ -87,6 +87,8 @@ def container_config(container: DesiredContainer) -> dict[str, Any]:
                 "read_only": m.read_only,
                 "propagation": m.propagation,
                 "nocopy": m.nocopy,
+                # only when set, so the config (and its hash) of every other mount stays
+                **({"selinux": m.selinux} if m.selinux else {}),
             }
             for m in sorted(container.mounts, key=lambda m: m.target)
             if not m.from_image

@@ -33,6 +33,8 @@ class Mount:
     propagation: str | None = None
     nocopy: bool = False
     create_host_path: bool = False
+    selinux: str | None = None
+    """``z`` (shared) or ``Z`` (private): SELinux relabelling, as ``docker run -v`` takes it."""
     from_image: bool = False
     """An anonymous volume the image declares (``VOLUME``) at a path the spec leaves free."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import assert_never
 
@@ -21,7 +21,7 @@ from reconciler.apply.safety_steps import run_safety_step
 from reconciler.apply.scheduler import run_actions
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate, ensure_image
 from reconciler.errors import ApplyError, EngineUnreachable, VolplanError
-from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
+from reconciler.model import DesiredContainer, DesiredVolume, MountKind, RunState
 from reconciler.plan.actions import (
     Action,
     AnonymousVolume,
@@ -172,13 +172,7 @@ def container_request(
 ) -> ContainerCreate:
     names = {a.target: a.name for a in anonymous}
     mounts = tuple(
-        Mount(
-            target=m.target,
-            kind=MountKind.VOLUME,
-            source=names[m.target],
-            read_only=m.read_only,
-            nocopy=m.nocopy,
-        )
+        replace(m, kind=MountKind.VOLUME, source=names[m.target])
         if m.kind is MountKind.ANONYMOUS
         else m
         for m in container.mounts

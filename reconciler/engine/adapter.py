@@ -173,8 +173,8 @@ class DockerEngine:
 
     def create_container(self, request: ContainerCreate) -> str:
         host_config = self.client.create_host_config(
-            mounts=[_sdk_mount(m) for m in request.mounts if not m.create_host_path] or None,
-            binds=[_bind_string(m) for m in request.mounts if m.create_host_path] or None,
+            mounts=[_sdk_mount(m) for m in request.mounts if not _as_bind_string(m)] or None,
+            binds=[_bind_string(m) for m in request.mounts if _as_bind_string(m)] or None,
             volumes_from=list(request.volumes_from) or None,
             network_mode=request.network_mode,
             restart_policy=_restart_policy(request.restart),
@@ -297,11 +297,20 @@ def _sdk_mount(mount: Mount) -> SdkMount:
     )
 
 
+def _as_bind_string(mount: Mount) -> bool:
+    """Legacy ``Binds`` form: the one way API 1.41 creates a missing host directory or
+    relabels content for SELinux (``z``/``Z``), which ``Mounts`` cannot say."""
+    return mount.create_host_path or mount.selinux is not None
+
+
 def _bind_string(mount: Mount) -> str:
-    """Legacy ``Binds`` form: the one way API 1.41 creates a missing host directory."""
     options = ["ro" if mount.read_only else "rw"]
     if mount.propagation:
         options.append(mount.propagation)
+    if mount.nocopy:
+        options.append("nocopy")
+    if mount.selinux:
+        options.append(mount.selinux)
     return f"{mount.source}:{mount.target}:{','.join(options)}"
 
 

@@ -182,6 +182,7 @@ def _mount(folder: str, spec: MountSpec) -> Mount:
         propagation=spec.propagation,
         nocopy=spec.nocopy,
         create_host_path=spec.create_host_path,
+        selinux=spec.selinux,
     )
 
 

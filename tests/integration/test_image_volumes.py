@@ -85,6 +85,8 @@ def test_image_volumes_are_the_containers_own_and_never_drift(
     apply(run_cli, folder)
 
     assert_converged(run_cli, folder)
+    drift = run_cli("drift", str(folder))  # image defaults (cmd, workdir, env…) are no drift
+    assert drift.exit_code == 0, drift.stdout + drift.stderr
     for container, target in (
         ("pg", PGDATA),
         ("cache", "/data"),
