@@ -14,6 +14,14 @@ from support.engine import Engine, EngineUnavailableError, start_engine, stop_en
 pytest_plugins = ("support.fuzz_counts",)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite the expected files of tests/cases/ instead of comparing them",
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests that use the engine `engine`, so that -m 'not engine' leaves them out."""
     for item in items:

@@ -12,7 +12,7 @@ import hashlib
 import itertools
 import json
 import posixpath
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,6 +214,15 @@ class FakeEngine:
             raise EngineError(f"pulling image {image}: repository does not exist")
         progress("Downloaded newer image")
         self.images.add(image)
+
+    def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
+        """The fake keeps no file content: moving content is tested on a real engine."""
+        self._record("get_archive", ref, mutating=False)
+        raise EngineError(f"reading {path} of {ref}: the fake engine holds no file content")
+
+    def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
+        self._record("put_archive", ref)
+        raise EngineError(f"writing {path} of {ref}: the fake engine holds no file content")
 
     def _find(self, ref: str) -> RawObject | None:
         for container in self.containers.values():

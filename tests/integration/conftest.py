@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 from support.engine import Engine
+from support.examples import EXAMPLES, REPO
 from support.images import build_all
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
 
 
 @pytest.fixture
@@ -25,14 +23,6 @@ def example_copy(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
-
-
-def edit(folder: Path, old: str, new: str) -> None:
-    """Replace one exact piece of text in the folder's single spec file."""
-    (spec,) = folder.glob("*.yaml")
-    text = spec.read_text()
-    assert old in text, f"{old!r} not in {spec}"
-    spec.write_text(text.replace(old, new, 1))
 
 
 @pytest.fixture(scope="session")

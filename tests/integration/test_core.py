@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REPO, edit
 from support.cli import RunCli
 from support.engine import Engine
+from support.examples import EXAMPLES, REPO, edit
 
 from reconciler import labels
 

@@ -14,8 +14,8 @@ _counts: dict[str, int] = {}
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call":
         for name, value in report.user_properties:
-            if name == "fuzz_inputs":
-                _counts[report.nodeid] = int(value)
+            if name == "fuzz_inputs" and isinstance(value, int):
+                _counts[report.nodeid] = value
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

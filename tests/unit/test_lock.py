@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import time
 
 import pytest
 
@@ -69,9 +70,8 @@ def test_a_waiting_run_takes_the_lock_once_it_is_released(monkeypatch: pytest.Mo
     engine = FakeEngine(images=set(IMAGES))
     _hold(engine, who="alice@laptop", pid=7)
     seen: list[LockHolder] = []
-    monkeypatch.setattr(
-        lock.time, "sleep", lambda seconds: engine.remove_container("volplan-lock-shop")
-    )
+    # lock.py waits with time.sleep: the wait ends once the holder is gone
+    monkeypatch.setattr(time, "sleep", lambda seconds: engine.remove_container("volplan-lock-shop"))
 
     with engine_lock(
         engine, ["shop"], images=LOCK_IMAGES, operation="apply", timeout=60, on_wait=seen.append

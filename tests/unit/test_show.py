@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Literal
 
 import pytest
 from rich.console import Console
@@ -12,7 +13,7 @@ from reconciler.cli.options import show
 
 
 def console(file: io.StringIO, *, terminal: bool = False) -> Console:
-    colours = "standard" if terminal else "auto"
+    colours: Literal["standard", "auto"] = "standard" if terminal else "auto"
     return Console(
         file=file, highlight=False, soft_wrap=True, force_terminal=terminal, color_system=colours
     )

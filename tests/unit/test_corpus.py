@@ -1,0 +1,129 @@
+"""The planner corpus: each folder of tests/cases/ planned exactly as ``volplan plan`` plans.
+
+A case is a spec, the engine's raw answers and the expected output (tests/cases/README.md).
+No engine runs: the answers go through the live reader's pure normaliser, the specs
+through the loader from memory and the built-in host-path policy, then the differ, the
+planner, recovery and the data-safety rewrites (``pipeline.plan_state``) and the
+renderers. The expected files are golden text: ``pytest --update-goldens`` rewrites them,
+to be reviewed in the diff.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.errors import VolplanError
+from reconciler.live.reader import normalise
+from reconciler.model import EngineInfo, LiveState
+from reconciler.pipeline import Planned, enforce_policy, plan_state
+from reconciler.plan.planner import PlanOptions
+from reconciler.policy.rules import DEFAULT_POLICY
+from reconciler.render.json import dumps, plan_document
+from reconciler.render.text import render_plan
+from reconciler.spec.files import SpecSource
+from reconciler.spec.loader import build_desired_state
+
+CASES = Path(__file__).parents[1] / "cases"
+SPEC_FOLDER = "/srv/volplan"
+"""Where the specs are said to live: the folder a ``./`` bind source is relative to."""
+GOLDENS = ("plan.txt", "plan.json", "error.txt")
+
+
+@dataclass(frozen=True)
+class Case:
+    folder: Path
+    about: str
+    options: PlanOptions
+    xfail: str | None
+
+    @classmethod
+    def read(cls, folder: Path) -> Case:
+        meta: dict[str, Any] = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+        return cls(folder, meta["about"], PlanOptions(**meta.get("options", {})), meta.get("xfail"))
+
+    def sources(self) -> list[SpecSource]:
+        """``spec.yaml``, or every spec file below ``specs/``, named as the CLI names them."""
+        single = self.folder / "spec.yaml"
+        paths = [single] if single.exists() else sorted((self.folder / "specs").rglob("*.yaml"))
+        return [
+            SpecSource(str(p.relative_to(self.folder)), SPEC_FOLDER, p.read_bytes()) for p in paths
+        ]
+
+    def live(self) -> LiveState:
+        """``live.json``: engine info, the ``/volumes`` and ``/containers/json?all=1`` answers."""
+        raw: dict[str, Any] = json.loads((self.folder / "live.json").read_text(encoding="utf-8"))
+        volumes = raw["volumes"]["Volumes"] or []
+        return normalise(EngineInfo(**raw["engine"]), volumes, raw["containers"])
+
+
+def plan_case(case: Case) -> Planned:
+    """What ``volplan plan`` does once it has read the files and the engine."""
+    sources, live = case.sources(), case.live()
+    desired = build_desired_state(sources)
+    enforce_policy(desired, DEFAULT_POLICY, live.engine.endpoint)
+    return plan_state(sources, desired, live, case.options)
+
+
+def outcome(case: Case) -> dict[str, str]:
+    """The golden files this case produces: the rendered plan, or the error it is refused with."""
+    try:
+        planned = plan_case(case)
+    except VolplanError as error:
+        return {"error.txt": f"{type(error).__name__}: {error}\n"}
+    produced = {"plan.txt": render_plan(planned.plan, planned.live.engine).plain}
+    if (case.folder / "plan.json").exists():
+        produced["plan.json"] = dumps(plan_document(planned))
+    return produced
+
+
+def _params() -> list[Any]:
+    cases = [Case.read(folder) for folder in sorted(CASES.iterdir()) if folder.is_dir()]
+    return [
+        pytest.param(
+            case,
+            id=case.folder.name,
+            marks=[pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else [],
+        )
+        for case in cases
+    ]
+
+
+@pytest.mark.parametrize("case", _params())
+def test_case(case: Case, request: pytest.FixtureRequest) -> None:
+    produced = outcome(case)
+    if request.config.getoption("--update-goldens"):
+        _update(case, produced)
+        return
+    expected = {name: _read(case.folder / name) for name in GOLDENS}
+    for name in GOLDENS:
+        assert produced.get(name) == expected[name], f"{case.folder.name}/{name}: {case.about}"
+
+
+def _update(case: Case, produced: dict[str, str]) -> None:
+    """Write what the case produced; an xfail case's files are the correct ones, kept as written."""
+    if case.xfail:
+        pytest.skip("an xfail case's expected files are written by hand")
+    for name in GOLDENS:
+        path = case.folder / name
+        if name in produced:
+            path.write_text(produced[name], encoding="utf-8")
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def test_the_corpus_is_complete() -> None:
+    """Every case has its inputs and one outcome: a plan or an error, never both."""
+    for folder in sorted(p for p in CASES.iterdir() if p.is_dir()):
+        assert (folder / "live.json").is_file(), folder.name
+        assert Case.read(folder).sources(), f"{folder.name}: no spec.yaml or specs/*.yaml"
+        outcomes = [n for n in ("plan.txt", "error.txt") if (folder / n).exists()]
+        assert len(outcomes) == 1, f"{folder.name}: {outcomes}"
