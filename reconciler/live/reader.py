@@ -8,6 +8,7 @@ many resources it holds; no per-resource inspect (image configs are read by imag
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from reconciler.engine.base import Engine, RawObject
@@ -35,7 +36,7 @@ def normalise(
     engine: EngineInfo,
     volumes: list[RawObject],
     containers: list[RawObject],
-    images: list[RawObject],
+    images: Sequence[RawObject] = (),
 ) -> LiveState:
     live_volumes = {v["Name"]: _volume(v) for v in volumes}
     live_containers = {c.name: c for c in map(_container, containers)}

@@ -127,7 +127,7 @@ def _change_labels(folder: Path, engine: Engine) -> str:
 
 
 def _change_image(folder: Path, engine: Engine) -> str:
-    old = engine.client.inspect_image(MOVING)["Id"]
+    old = engine.image_id(MOVING)
     new = build(engine, "postgres-like", MOVING, labels={"release": "2"})
     return f"image: {old} -> {new} ({MOVING})"
 

@@ -40,8 +40,7 @@ def build(
     )
     errors = [line["error"] for line in output if "error" in line]
     assert not errors, errors
-    image_id: str = engine.client.inspect_image(tag or TAGS[name])["Id"]
-    return image_id
+    return engine.image_id(tag or TAGS[name])
 
 
 def build_all(engine: Engine) -> None:
