@@ -22,6 +22,17 @@ class RunState(StrEnum):
     RUNNING = "running"
 
 
+class PullPolicy(StrEnum):
+    """When apply pulls a container's image: Compose's ``pull_policy`` values."""
+
+    MISSING = "missing"
+    """Only when the engine has no image of that reference (the default)."""
+    ALWAYS = "always"
+    """Before every apply, so a moved tag is rolled out."""
+    NEVER = "never"
+    """Not at all: an image the engine lacks is an error, before anything changes."""
+
+
 @dataclass(frozen=True)
 class Mount:
     """One desired mount; ``source`` is a volume name, an absolute host path, or None."""
@@ -74,6 +85,8 @@ class DesiredContainer:
     publish_all: bool = False
     stop_signal: str | None = None
     stop_timeout: int | None = None
+    pull: PullPolicy = PullPolicy.MISSING
+    """Not part of the recorded config: how an image is fetched never changes a container."""
     field_origins: Mapping[str, Position] = field(default_factory=dict)
     """Positions of individual fields (``image``, ``mounts[/data]``…) for plan lines."""
     image_id: str | None = None
@@ -191,8 +204,9 @@ class LiveState:
     engine: EngineInfo
     volumes: Mapping[str, LiveVolume]
     containers: Mapping[str, LiveContainer]
-    images: Mapping[str, LiveImage] = field(default_factory=dict)
-    """Every image on the engine, by ID."""
+    images: Mapping[str, LiveImage] | None = None
+    """Every image on the engine, by ID; None when not read (a live state recorded without
+    the image list): then nothing is said about images, neither moved nor missing."""
     image_configs: Mapping[str, ImageConfig] = field(default_factory=dict)
     """The configs of the images the specs use, by ID (read or cached after the specs load)."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler.diff.differ import Diff, diff_states
@@ -18,6 +18,7 @@ from reconciler.live.background import Background
 from reconciler.live.fingerprint import live_fingerprints, spec_digest
 from reconciler.live.image_volumes import with_image_volumes
 from reconciler.live.images import read_image_configs, with_image_ids
+from reconciler.live.pulls import pull_notes
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
@@ -138,6 +139,8 @@ def plan_state(
     with gc_paused():
         diff = diff_states(desired, live)
         plan = make_safe(make_plan(desired, live, diff, options), live, recovery, options, image)
+    if live.images is not None:
+        plan = replace(plan, notes=(*plan.notes, *pull_notes(desired)))
     if live.engine.is_local:
         check_bind_sources(plan)
     return Planned(desired, live, diff, plan, tuple(sources), options)

@@ -35,6 +35,7 @@ from reconciler.cli.options import (
 from reconciler.engine.adapter import resolve_host
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
+from reconciler.model import PullPolicy
 from reconciler.pipeline import enforce_policy, load_specs, plan_directory
 from reconciler.plan.actions import Plan, describe
 from reconciler.policy.selection import load_policy
@@ -115,7 +116,8 @@ def plan(
 
 @reconcile.command(
     epilog="Examples: volplan apply specs/ ; volplan apply specs/ --yes ; "
-    "volplan apply specs/ --dry-run ; volplan apply plan.json"
+    "volplan apply specs/ --dry-run ; volplan apply specs/ --pull always ; "
+    "volplan apply plan.json"
 )
 def apply(
     target: Annotated[
@@ -145,6 +147,14 @@ def apply(
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
     policy: PolicyOption = None,
+    pull: Annotated[
+        PullPolicy | None,
+        typer.Option(
+            "--pull",
+            help="Pull images always, when missing, or never, for every container (default: "
+            "each container's pull:, else missing). Images are pulled before the plan is made.",
+        ),
+    ] = None,
     parallelism: Annotated[
         int | None,
         typer.Option(
@@ -164,6 +174,7 @@ def apply(
     from reconciler.apply.apply_target import ApplyTarget
     from reconciler.apply.lock import engine_lock
     from reconciler.apply.scheduler import default_parallelism
+    from reconciler.live.pulls import pull_images
     from reconciler.render.text import render_result
 
     engine = connect(host)
@@ -183,6 +194,8 @@ def apply(
         timeout=lock_timeout,
         on_wait=lock_waiting(err),
     ):
+        if chosen.saved is None:  # a saved plan is applied against the images it was made on
+            pull_images(engine, chosen.desired, pull, _show_pull)
         planned = chosen.plan(engine)
         show(out, render_plan(planned.plan, planned.live.engine))
         if not planned.plan.actions:
@@ -195,12 +208,16 @@ def apply(
         if chosen.options.backup_dir is not None:
             Path(chosen.options.backup_dir).mkdir(parents=True, exist_ok=True)
         listener = ApplyListener(
-            on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
+            on_pull=_show_pull,
             on_result=lambda result: show(err, render_result(result)),
         )
         workers = parallelism or default_parallelism(planned.live.engine)
         report = apply_plan(planned.plan, engine, listener, parallelism=workers)
     out.print(f"Apply complete: {len(report.done)} action(s) done.")
+
+
+def _show_pull(image: str, status: str) -> None:
+    err.print(f"pulling {image}: {status}")
 
 
 def _refuse_data_loss(plan: Plan, allowed: bool, *, saved: bool) -> None:

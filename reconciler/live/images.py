@@ -75,12 +75,13 @@ def resolve(
 
 def image_ids(desired: DesiredState, live: LiveState) -> dict[str, str]:
     """Each spec image reference that the engine holds -> its image ID."""
-    index = image_index(live.images)
+    images = live.images or {}
+    index = image_index(images)
     references = sorted({c.image for c in desired.containers.values()})
     return {
         reference: image_id
         for reference in references
-        if (image_id := resolve(reference, live.images, index)) is not None
+        if (image_id := resolve(reference, images, index)) is not None
     }
 
 

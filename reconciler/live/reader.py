@@ -36,7 +36,7 @@ def normalise(
     engine: EngineInfo,
     volumes: list[RawObject],
     containers: list[RawObject],
-    images: Sequence[RawObject] = (),
+    images: Sequence[RawObject] | None = None,
 ) -> LiveState:
     live_volumes = {v["Name"]: _volume(v) for v in volumes}
     live_containers = {c.name: c for c in map(_container, containers)}
@@ -44,7 +44,7 @@ def normalise(
         engine=engine,
         volumes=dict(sorted(live_volumes.items())),
         containers=dict(sorted(live_containers.items())),
-        images={i.id: i for i in map(_image, images)},
+        images=None if images is None else {i.id: i for i in map(_image, images)},
     )
 
 

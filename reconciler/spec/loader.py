@@ -19,6 +19,7 @@ from reconciler.model import (
     DesiredVolume,
     Mount,
     MountKind,
+    PullPolicy,
     RunState,
     VolumesFrom,
 )
@@ -162,6 +163,7 @@ def _desired_container(
         publish_all=spec.publish_all,
         stop_signal=spec.stop_signal,
         stop_timeout=spec.stop_timeout,
+        pull=PullPolicy(spec.pull),
         field_origins=origins,
     )
 

@@ -183,6 +183,7 @@ class ContainerSpec(_Model):
     publish_all: bool = False
     stop_signal: StrictStr | None = None
     stop_timeout: Annotated[int, Field(ge=0)] | None = None
+    pull: Literal["missing", "always", "never"] = "missing"
 
     _labels = field_validator("labels")(_check_labels)
 

@@ -10,10 +10,12 @@ import pytest
 from reconciler import labels
 from reconciler.apply.applier import apply_plan, container_request
 from reconciler.engine.fake import FakeEngine
+from reconciler.errors import PlanError
 from reconciler.live import image_cache
 from reconciler.live.images import familiar, image_index, resolve
+from reconciler.live.pulls import pull_images, pull_policies
 from reconciler.live.reader import read_live_state
-from reconciler.model import ImageConfig, LiveImage
+from reconciler.model import ImageConfig, LiveImage, PullPolicy
 from reconciler.pipeline import Planned, plan_state, with_images
 from reconciler.plan.actions import CreateContainer, RecreateContainer, action_key
 from specs import desired_from
@@ -204,3 +206,56 @@ def test_a_converged_plan_inspects_no_image_once_cached() -> None:
     plan(SPEC, engine)
 
     assert [c for c in engine.calls if c[0] == "inspect_image"] == []
+
+
+PULLS = """
+version: 1
+project: shop
+containers:
+  db: {image: "postgres:17", pull: always}
+  replica: {image: "postgres:17", pull: never}
+  web: {image: "nginx:1"}
+  tool: {image: "busybox", pull: never}
+"""
+
+
+def test_the_most_eager_policy_of_an_images_users_wins_and_the_override_beats_all() -> None:
+    desired = desired_from(PULLS)
+
+    assert pull_policies(desired) == {
+        "busybox": PullPolicy.NEVER,
+        "nginx:1": PullPolicy.MISSING,
+        "postgres:17": PullPolicy.ALWAYS,
+    }
+    assert set(pull_policies(desired, PullPolicy.NEVER).values()) == {PullPolicy.NEVER}
+
+
+def test_a_plan_says_what_apply_would_pull_and_pulls_nothing() -> None:
+    engine = engine_with_images()
+
+    planned = plan(PULLS, engine)
+
+    assert planned.plan.notes == (
+        "image.nginx:1: not on the engine; apply pulls it, for web",
+        "image.postgres:17: apply pulls it first (pull: always), for db, replica",
+    )
+    assert [c for c in engine.calls if c[0] == "pull_image"] == []
+
+
+def test_pulls_follow_the_policies_and_never_refuses_a_missing_image() -> None:
+    engine = engine_with_images()
+    engine.pullable = {PG, "nginx:1"}
+    seen: list[tuple[str, str]] = []
+
+    pull_images(
+        engine, desired_from(PULLS), None, lambda image, status: seen.append((image, status))
+    )
+
+    assert [c for c in engine.calls if c[0] == "pull_image"] == [
+        ("pull_image", "nginx:1"),
+        ("pull_image", PG),
+    ]
+    assert seen == [("nginx:1", "Downloaded newer image"), (PG, "Downloaded newer image")]
+    engine.images.discard("busybox")
+    with pytest.raises(PlanError, match="image busybox is not on the engine, and pull: never"):
+        pull_images(engine, desired_from(PULLS), None, lambda image, status: None)
