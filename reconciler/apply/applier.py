@@ -11,7 +11,7 @@ its volumes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import assert_never
@@ -76,16 +76,22 @@ class ApplyListener:
 
 
 def apply_plan(
-    plan: Plan, engine: Engine, listener: ApplyListener | None = None, *, parallelism: int = 1
+    plan: Plan,
+    engine: Engine,
+    listener: ApplyListener | None = None,
+    *,
+    parallelism: int = 1,
+    present: Collection[str] = (),
 ) -> ApplyReport:
     """Run the actions, independent ones side by side on ``parallelism`` workers.
 
     On a failure, raise ``ApplyError`` carrying the report. After a failure, the actions
     that do not depend on it (through ``requires``) still run, unless the engine is gone;
     a second failure stops everything. One worker runs the plan strictly in order.
+    ``present`` names images known to be on the engine already (pulled just before).
     """
     listener = listener or ApplyListener()
-    ensure_images(plan, engine, listener)
+    ensure_images(plan, engine, listener, present)
     scheduled = run_actions(
         plan.actions,
         partial(_run, engine=engine),
@@ -114,9 +120,11 @@ def _run(action: Action, engine: Engine) -> ActionResult:
     return ActionResult(action, time.monotonic() - started)
 
 
-def ensure_images(plan: Plan, engine: Engine, listener: ApplyListener) -> None:
+def ensure_images(
+    plan: Plan, engine: Engine, listener: ApplyListener, present: Collection[str] = ()
+) -> None:
     """Pull missing images before anything changes, so a bad image name touches nothing."""
-    images = sorted({image for a in plan.actions if (image := _image_of(a))})
+    images = sorted({image for a in plan.actions if (image := _image_of(a))} - set(present))
     for image in images:
         ensure_image(engine, image, partial(listener.on_pull, image))
 

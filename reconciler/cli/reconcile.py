@@ -194,8 +194,9 @@ def apply(
         timeout=lock_timeout,
         on_wait=lock_waiting(err),
     ):
+        pulled: tuple[str, ...] = ()
         if chosen.saved is None:  # a saved plan is applied against the images it was made on
-            pull_images(engine, chosen.desired, pull, _show_pull)
+            pulled = pull_images(engine, chosen.desired, pull, _show_pull)
         planned = chosen.plan(engine)
         show(out, render_plan(planned.plan, planned.live.engine))
         if not planned.plan.actions:
@@ -212,7 +213,7 @@ def apply(
             on_result=lambda result: show(err, render_result(result)),
         )
         workers = parallelism or default_parallelism(planned.live.engine)
-        report = apply_plan(planned.plan, engine, listener, parallelism=workers)
+        report = apply_plan(planned.plan, engine, listener, parallelism=workers, present=pulled)
     out.print(f"Apply complete: {len(report.done)} action(s) done.")
 
 

@@ -54,10 +54,12 @@ def pull_images(
     desired: DesiredState,
     override: PullPolicy | None,
     progress: Callable[[str, str], None],
-) -> None:
-    """Pull what the policies say, before anything changes; ``PlanError`` for an image
-    the engine lacks under ``never``, so nothing is changed then either."""
-    for image, policy in pull_policies(desired, override).items():
+) -> tuple[str, ...]:
+    """Pull what the policies say, before anything changes, and return the images, all now
+    on the engine; ``PlanError`` for an image the engine lacks under ``never``, so
+    nothing is changed then either."""
+    policies = pull_policies(desired, override)
+    for image, policy in policies.items():
         if policy is PullPolicy.ALWAYS or (
             policy is PullPolicy.MISSING and not engine.image_present(image)
         ):
@@ -68,3 +70,4 @@ def pull_images(
                 f"image {image} is not on the engine, and pull: never forbids pulling it "
                 f"(containers: {', '.join(users)}); pull or build it, or use --pull missing"
             )
+    return tuple(policies)
