@@ -206,10 +206,10 @@ def _busy_message(holder: LockHolder, timeout: float) -> str:
 def read_holder(engine: Engine, project: str) -> LockHolder | None:
     """The current holder of the project's lock, or None when it is free."""
     try:
-        raw = engine.inspect_container(lock_name(project))
+        container = engine.inspect_container(lock_name(project))
     except EngineNotFound:
         return None
-    found = (raw.get("Config") or {}).get("Labels") or {}
+    found = container.labels
     if found.get(LOCK) != project:
         raise LockError(
             f"a container named {lock_name(project)} exists but is not a volplan lock; "
@@ -218,7 +218,7 @@ def read_holder(engine: Engine, project: str) -> LockHolder | None:
     pid = found.get(LOCK_PID, "")
     return LockHolder(
         project=project,
-        container_id=str(raw.get("Id", "")),
+        container_id=container.id,
         lock_id=found.get(LOCK_ID, "?"),
         who=found.get(LOCK_WHO, "?"),
         pid=int(pid) if pid.isdigit() else 0,

@@ -16,7 +16,9 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
-from reconciler.engine.base import MAX_CONCURRENT_CALLS, ContainerCreate, RawObject, VolumeCreate
+from reconciler.engine import records
+from reconciler.engine.base import MAX_CONCURRENT_CALLS, ContainerCreate, VolumeCreate
+from reconciler.engine.records import ContainerInspect, DiskUsage
 from reconciler.engine.unix_reads import UnixSocketReads
 from reconciler.errors import (
     EngineError,
@@ -25,7 +27,15 @@ from reconciler.errors import (
     EngineUnreachable,
     engine_error,
 )
-from reconciler.model import EngineInfo, Mount, MountKind
+from reconciler.model import (
+    EngineInfo,
+    ImageConfig,
+    LiveContainer,
+    LiveImage,
+    LiveVolume,
+    Mount,
+    MountKind,
+)
 
 if TYPE_CHECKING:
     import docker
@@ -128,35 +138,29 @@ class DockerEngine:
             self._client.close()
 
     def info(self) -> EngineInfo:
-        info = self.reads.get_json("reading engine info", "/info")
-        return EngineInfo(
-            endpoint=self.endpoint,
-            daemon_id=info.get("ID", ""),
-            name=info.get("Name", ""),
-            server_version=info.get("ServerVersion", ""),
-            api_version=self.api_version,
-            is_local=self.endpoint.startswith(("unix://", "npipe://")),
-            cpus=int(info.get("NCPU") or 0),
-        )
+        answer = self.reads.get_json("reading engine info", "/info")
+        return records.parse_info(answer, endpoint=self.endpoint, api_version=self.api_version)
 
-    def list_volumes(self) -> list[RawObject]:
-        answer = self.reads.get_json("listing volumes", "/volumes")
-        return list(answer.get("Volumes") or [])
+    def list_volumes(self) -> list[LiveVolume]:
+        return records.parse_volume_list(self.reads.get_json("listing volumes", "/volumes"))
 
-    def list_containers(self) -> list[RawObject]:
-        return list(self.reads.get_json("listing containers", "/containers/json", params=ALL))
+    def list_containers(self) -> list[LiveContainer]:
+        answer = self.reads.get_json("listing containers", "/containers/json", params=ALL)
+        return records.parse_container_list(answer)
 
-    def inspect_container(self, ref: str) -> RawObject:
-        return dict(self.reads.get_json(f"inspecting container {ref}", "/containers/{}/json", ref))
+    def inspect_container(self, ref: str) -> ContainerInspect:
+        answer = self.reads.get_json(f"inspecting container {ref}", "/containers/{}/json", ref)
+        return records.parse_container_inspect(answer)
 
-    def list_images(self) -> list[RawObject]:
-        return list(self.reads.get_json("listing images", "/images/json"))
+    def list_images(self) -> list[LiveImage]:
+        return records.parse_image_list(self.reads.get_json("listing images", "/images/json"))
 
-    def inspect_image(self, ref: str) -> RawObject:
-        return dict(self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref))
+    def inspect_image(self, ref: str) -> ImageConfig:
+        answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
+        return records.parse_image_inspect(answer)
 
-    def disk_usage(self) -> RawObject:
-        return dict(self.reads.get_json("reading disk usage", "/system/df"))
+    def disk_usage(self) -> DiskUsage:
+        return records.parse_disk_usage(self.reads.get_json("reading disk usage", "/system/df"))
 
     def create_volume(self, request: VolumeCreate) -> None:
         with engine_errors(f"creating volume {request.name}"):
@@ -211,7 +215,7 @@ class DockerEngine:
 
     def image_present(self, image: str) -> bool:
         try:
-            self.inspect_image(image)
+            self.reads.get_json(f"inspecting image {image}", "/images/{}/json", image)
         except EngineNotFound:
             return False
         return True

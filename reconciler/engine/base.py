@@ -1,18 +1,24 @@
-"""The interface every Engine API call goes through, and the requests it takes. Pure.
+"""The interface every Engine API call goes through, the requests it takes, and what kind
+of call each method is. Pure.
 
-Reads return the engine's own JSON shapes (as the list endpoints answer them), so the
-live reader that normalises them is pure and the fake engine can mimic them exactly.
+Reads return typed records (``reconciler.model``'s live types and ``engine.records``),
+parsed from Docker's JSON by ``engine.records`` alone, which the fake engine parses its
+answers with too, so the two cannot drift apart.
+
+Each method of ``Engine`` is in exactly one of ``READS``, ``IDEMPOTENT_WRITES`` and
+``MUTATING_WRITES`` (a unit test checks it), and every wrapper derives its policy from
+them: the retries, the crash test's kill points and the fake's record of mutations. A
+method missing from all three is treated as the riskiest kind by each of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from reconciler.model import EngineInfo, Mount
-
-RawObject = dict[str, Any]
+from reconciler.engine.records import ContainerInspect, DiskUsage
+from reconciler.model import EngineInfo, ImageConfig, LiveContainer, LiveImage, LiveVolume, Mount
 
 DEFAULT_HELPER_IMAGE = "busybox:latest"
 """Image of the never-started helper containers that move volume content and hold locks."""
@@ -50,23 +56,23 @@ class ContainerCreate:
 class Engine(Protocol):
     def info(self) -> EngineInfo: ...
 
-    def list_volumes(self) -> list[RawObject]: ...
+    def list_volumes(self) -> list[LiveVolume]: ...
 
-    def list_containers(self) -> list[RawObject]: ...
+    def list_containers(self) -> list[LiveContainer]: ...
 
-    def list_images(self) -> list[RawObject]:
+    def list_images(self) -> list[LiveImage]:
         """``GET /images/json``: every image's ID with the tags and digests that name it."""
         ...
 
-    def inspect_image(self, ref: str) -> RawObject:
+    def inspect_image(self, ref: str) -> ImageConfig:
         """``GET /images/{ref}/json``: the image's config (Volumes, StopSignal…)."""
         ...
 
-    def inspect_container(self, ref: str) -> RawObject:
+    def inspect_container(self, ref: str) -> ContainerInspect:
         """``GET /containers/{ref}/json``: HostConfig (VolumesFrom…) the list call lacks."""
         ...
 
-    def disk_usage(self) -> RawObject:
+    def disk_usage(self) -> DiskUsage:
         """``GET /system/df``: the only place the engine reports volume sizes; can be slow."""
         ...
 
@@ -96,6 +102,45 @@ class Engine(Protocol):
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         """Stream a tar into directory ``path`` of a container, extracting it there."""
         ...
+
+
+READS = frozenset(
+    {
+        "info",
+        "list_volumes",
+        "list_containers",
+        "inspect_container",
+        "list_images",
+        "inspect_image",
+        "disk_usage",
+        "image_present",
+        "get_archive",
+    }
+)
+"""Calls that change nothing on the engine: retried on transient errors, never a kill point."""
+
+IDEMPOTENT_WRITES = frozenset({"start_container", "stop_container"})
+"""Changes that a repeat cannot make twice (the engine answers a second start or stop with
+304, which counts as success): retried, and each one is a kill point."""
+
+MUTATING_WRITES = frozenset(
+    {
+        "create_volume",
+        "remove_volume",
+        "create_container",
+        "rename_container",
+        "remove_container",
+        "pull_image",
+        "put_archive",
+    }
+)
+"""Changes that must not be repeated: if a first attempt timed out it may have happened, and
+a second could act twice or conflict with itself (a pull streams progress a repeat would
+show again, and its failures are the registry's, rarely transient). Never retried; each
+one is a kill point."""
+
+ENGINE_METHODS = frozenset(name for name in vars(Engine) if not name.startswith("_"))
+"""Every method of the ``Engine`` protocol; wrappers pass anything else through untouched."""
 
 
 def ensure_image(engine: Engine, image: str, progress: Callable[[str], None]) -> None:

@@ -1,6 +1,9 @@
 """A test hook: ``VOLPLAN_TEST_KILL_AFTER=N`` SIGKILLs volplan right after its Nth
 mutating engine call, so fault-injection tests can cut an apply short at every step.
 
+Every ``Engine`` call that is not one of ``base.READS`` is a kill point, so a new write is
+one even before it is given its kind in ``base``.
+
 Unset (always, outside tests) it changes nothing: ``with_crash_hook`` returns the engine.
 """
 
@@ -11,21 +14,9 @@ import signal
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from reconciler.engine.base import Engine
+from reconciler.engine.base import ENGINE_METHODS, READS, Engine
 
 KILL_AFTER = "VOLPLAN_TEST_KILL_AFTER"
-MUTATING = frozenset(
-    {
-        "create_volume",
-        "remove_volume",
-        "create_container",
-        "start_container",
-        "stop_container",
-        "rename_container",
-        "remove_container",
-        "put_archive",
-    }
-)
 
 
 class _KillAfter:
@@ -35,7 +26,7 @@ class _KillAfter:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._engine, name)
-        if name not in MUTATING:
+        if name not in ENGINE_METHODS or name in READS:
             return method
         return self._counted(method)
 

@@ -1,5 +1,9 @@
 """An in-memory ``Engine`` that answers like Docker 20.10, for unit tests and fault injection.
 
+Its state is kept in the engine's own JSON shapes, and its reads answer through
+``engine.records``, the parser the adapter uses, so a fake answer cannot be parsed
+differently from a real one.
+
 It mirrors the engine rules volplan depends on: names are unique (409), a volume in use by
 any container cannot be removed (409), ``volumes_from`` copies the source's mount points
 with ``RW = source.RW and mode``, creating an existing volume with the same driver is a
@@ -16,9 +20,19 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.engine.base import ContainerCreate, RawObject, VolumeCreate
+from reconciler.engine import records
+from reconciler.engine.base import READS, ContainerCreate, VolumeCreate
+from reconciler.engine.records import ContainerInspect, DiskUsage, RawObject
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
-from reconciler.model import EngineInfo, Mount, MountKind
+from reconciler.model import (
+    EngineInfo,
+    ImageConfig,
+    LiveContainer,
+    LiveImage,
+    LiveVolume,
+    Mount,
+    MountKind,
+)
 
 FAKE_INFO = EngineInfo(
     endpoint="fake://engine",
@@ -52,17 +66,8 @@ class FakeEngine:
 
     @property
     def mutations(self) -> list[tuple[str, str]]:
-        reads = {
-            "info",
-            "list_volumes",
-            "list_containers",
-            "image_present",
-            "inspect_container",
-            "list_images",
-            "inspect_image",
-            "disk_usage",
-        }
-        return [call for call in self.calls if call[0] not in reads]
+        """Every call but the reads (``base.READS``), in order."""
+        return [call for call in self.calls if call[0] not in READS]
 
     def _record(self, method: str, subject: str = "", *, mutating: bool = True) -> None:
         self.calls.append((method, subject))
@@ -73,34 +78,38 @@ class FakeEngine:
         self._record("info", mutating=False)
         return FAKE_INFO
 
-    def list_volumes(self) -> list[RawObject]:
+    def list_volumes(self) -> list[LiveVolume]:
         self._record("list_volumes", mutating=False)
-        return [dict(v) for v in self.volumes.values()]
+        return records.parse_volume_list({"Volumes": list(self.volumes.values())})
 
-    def list_containers(self) -> list[RawObject]:
+    def list_containers(self) -> list[LiveContainer]:
         self._record("list_containers", mutating=False)
-        return [dict(c) for c in self.containers.values()]
+        return records.parse_container_list(list(self.containers.values()))
 
-    def list_images(self) -> list[RawObject]:
+    def list_images(self) -> list[LiveImage]:
         self._record("list_images", mutating=False)
         by_id: dict[str, list[str]] = {}
         for reference in sorted(self.images):
             by_id.setdefault(self.image_id(reference), []).append(reference)
-        return [
-            {"Id": image_id, "RepoTags": references, "RepoDigests": None}
-            for image_id, references in by_id.items()
-        ]
+        return records.parse_image_list(
+            [
+                {"Id": image_id, "RepoTags": tags, "RepoDigests": None}
+                for image_id, tags in by_id.items()
+            ]
+        )
 
-    def inspect_image(self, ref: str) -> RawObject:
+    def inspect_image(self, ref: str) -> ImageConfig:
         self._record("inspect_image", ref, mutating=False)
         reference = next((r for r in sorted(self.images) if ref in {r, self.image_id(r)}), None)
         if reference is None:
             raise EngineNotFound(f"inspecting image {ref}: no such image")
-        return {
-            "Id": self.image_id(reference),
-            "RepoTags": [reference],
-            "Config": dict(self.image_configs.get(reference, {})),
-        }
+        return records.parse_image_inspect(
+            {
+                "Id": self.image_id(reference),
+                "RepoTags": [reference],
+                "Config": dict(self.image_configs.get(reference, {})),
+            }
+        )
 
     def image_id(self, reference: str) -> str:
         """As in Docker, a digest of the config: another config is another image."""
@@ -108,26 +117,30 @@ class FakeEngine:
         derived = "sha256:" + hashlib.sha256(config.encode()).hexdigest()
         return self.image_ids.get(reference, derived)
 
-    def inspect_container(self, ref: str) -> RawObject:
+    def inspect_container(self, ref: str) -> ContainerInspect:
         self._record("inspect_container", ref, mutating=False)
         container = self._get(ref, "inspecting")
-        return {
-            "Id": container["Id"],
-            "Name": container["Names"][0],
-            "Config": {"Image": container["Image"], "Labels": dict(container["Labels"])},
-            "HostConfig": {"VolumesFrom": self.volumes_from.get(container["Id"]) or None},
-            "Mounts": [dict(m) for m in container["Mounts"]],
-        }
+        return records.parse_container_inspect(
+            {
+                "Id": container["Id"],
+                "Name": container["Names"][0],
+                "Config": {"Image": container["Image"], "Labels": dict(container["Labels"])},
+                "HostConfig": {"VolumesFrom": self.volumes_from.get(container["Id"]) or None},
+                "Mounts": [dict(m) for m in container["Mounts"]],
+            }
+        )
 
-    def disk_usage(self) -> RawObject:
+    def disk_usage(self) -> DiskUsage:
         """Sizes are unknown (-1), as the engine reports for volumes it cannot measure."""
         self._record("disk_usage", mutating=False)
-        return {
-            "Volumes": [
-                {**v, "UsageData": {"Size": -1, "RefCount": self._users(v["Name"])}}
-                for v in self.volumes.values()
-            ]
-        }
+        return records.parse_disk_usage(
+            {
+                "Volumes": [
+                    {**v, "UsageData": {"Size": -1, "RefCount": self._users(v["Name"])}}
+                    for v in self.volumes.values()
+                ]
+            }
+        )
 
     def _users(self, volume: str) -> int:
         return sum(_uses(c, volume) for c in self.containers.values())

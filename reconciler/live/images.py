@@ -9,12 +9,11 @@ no image at all.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from reconciler.engine.base import Engine, RawObject
+from reconciler.engine.base import Engine
 from reconciler.errors import EngineNotFound
 from reconciler.live import image_cache
 from reconciler.model import DesiredState, ImageConfig, LiveImage, LiveState
@@ -97,16 +96,6 @@ def with_image_ids(desired: DesiredState, live: LiveState) -> DesiredState:
     )
 
 
-def config_of(raw: RawObject) -> ImageConfig:
-    """What volplan uses of an image inspect answer."""
-    config = raw.get("Config") or {}
-    return ImageConfig(
-        id=raw["Id"],
-        volumes=tuple(sorted({posixpath.normpath(p) for p in config.get("Volumes") or {}})),
-        stop_signal=config.get("StopSignal") or None,
-    )
-
-
 def read_image_configs(engine: Engine, live: LiveState, desired: DesiredState) -> LiveState:
     """``live`` with the configs of the images the specs use: cached, else inspected."""
     wanted = sorted(set(image_ids(desired, live).values()))
@@ -118,7 +107,7 @@ def _configs(engine: Engine, wanted: Iterable[str]) -> Iterable[tuple[str, Image
         config = image_cache.load(image_id)
         if config is None:
             try:
-                config = config_of(engine.inspect_image(image_id))
+                config = engine.inspect_image(image_id)
             except EngineNotFound:  # removed since the list call: as if never there
                 continue
             image_cache.store(config)

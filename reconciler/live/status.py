@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reconciler import labels
-from reconciler.engine.base import Engine, RawObject
+from reconciler.engine.base import Engine
 from reconciler.errors import EngineNotFound
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, EngineInfo, LiveContainer, LiveState
@@ -84,7 +84,7 @@ def read_topology(engine: Engine, desired: DesiredState | None) -> Topology:
     live = read_live_state(engine)
     volumes, containers = scope(live, desired)
     volumes_from = {name: _volumes_from(engine, name) for name in sorted(containers)}
-    sizes = volume_sizes(engine.disk_usage())
+    sizes = engine.disk_usage().volume_sizes
     projects = desired.projects if desired is not None else ()
     return build_topology(
         live, volumes, containers, sizes=sizes, volumes_from=volumes_from, projects=projects
@@ -94,10 +94,9 @@ def read_topology(engine: Engine, desired: DesiredState | None) -> Topology:
 def _volumes_from(engine: Engine, name: str) -> tuple[str, ...]:
     """HostConfig.VolumesFrom; a container removed since the list call has none."""
     try:
-        raw = engine.inspect_container(name)
+        return engine.inspect_container(name).volumes_from
     except EngineNotFound:
         return ()
-    return tuple((raw.get("HostConfig") or {}).get("VolumesFrom") or ())
 
 
 def scope(live: LiveState, desired: DesiredState | None) -> tuple[set[str], set[str]]:
@@ -118,16 +117,6 @@ def scope(live: LiveState, desired: DesiredState | None) -> tuple[set[str], set[
     volumes |= {m.name for n in containers for m in live.containers[n].mounts if m.name}
     containers |= {c.name for v in volumes for c in live.containers_using_volume(v)}
     return volumes & set(live.volumes), containers
-
-
-def volume_sizes(disk_usage: RawObject) -> dict[str, int]:
-    """Sizes from ``/system/df``; the engine reports -1 when it cannot tell."""
-    sizes = {}
-    for volume in disk_usage.get("Volumes") or []:
-        size = (volume.get("UsageData") or {}).get("Size", -1)
-        if isinstance(size, int) and size >= 0:
-            sizes[volume["Name"]] = size
-    return sizes
 
 
 def build_topology(

@@ -56,7 +56,7 @@ def test_reads_over_tcp_use_the_sdk_and_say_the_engine_is_remote(
     assert isinstance(engine.reads, SdkReads)
     assert not info.is_local
     assert info.daemon_id == clean_engine.client.info()["ID"]
-    assert [(v["Name"], v["Labels"]) for v in volumes] == [("data", {"team": "db"})]
+    assert [(v.name, v.labels) for v in volumes] == [("data", {"team": "db"})]
     assert engine.image_present("busybox:latest")
     assert not engine.image_present("volplan-absent:1")
     engine.close()

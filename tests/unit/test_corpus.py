@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.engine.records import parse_container_list, parse_volume_list
 from reconciler.errors import VolplanError
 from reconciler.live.reader import normalise
 from reconciler.model import EngineInfo, LiveState
@@ -57,8 +58,11 @@ class Case:
     def live(self) -> LiveState:
         """``live.json``: engine info, the ``/volumes`` and ``/containers/json?all=1`` answers."""
         raw: dict[str, Any] = json.loads((self.folder / "live.json").read_text(encoding="utf-8"))
-        volumes = raw["volumes"]["Volumes"] or []
-        return normalise(EngineInfo(**raw["engine"]), volumes, raw["containers"])
+        return normalise(
+            EngineInfo(**raw["engine"]),
+            parse_volume_list(raw["volumes"]),
+            parse_container_list(raw["containers"]),
+        )
 
 
 def plan_case(case: Case) -> Planned:

@@ -13,12 +13,12 @@ from support.gitops import validate
 from reconciler import labels
 from reconciler.apply.applier import apply_plan
 from reconciler.content.volume_io import manifest_of
-from reconciler.engine.base import RawObject, VolumeCreate
+from reconciler.engine.base import VolumeCreate
 from reconciler.engine.fake import FakeEngine
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, EngineConflict, EngineServerError, EngineTimeout
 from reconciler.live.reader import read_live_state
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, LiveContainer
 from reconciler.pipeline import Planned, plan_live
 from reconciler.plan.actions import BackupVolume, Plan, ReplaceVolume, action_key
 from reconciler.plan.data_safety import plan_backups
@@ -256,7 +256,7 @@ def test_backups_go_right_before_each_replacement_and_are_waited_for() -> None:
 class FlakyReads(FakeEngine):
     failures: int = 2
 
-    def list_containers(self) -> list[RawObject]:
+    def list_containers(self) -> list[LiveContainer]:
         if self.failures:
             self.failures -= 1
             raise EngineServerError("listing containers: injected 500")
