@@ -16,7 +16,7 @@ from reconciler.errors import SpecError
 from reconciler.gc_paused import gc_paused
 from reconciler.live.background import Background
 from reconciler.live.fingerprint import live_fingerprints, spec_digest
-from reconciler.live.image_volumes import with_image_volumes
+from reconciler.live.image_volumes import released_volume_notes, with_image_volumes
 from reconciler.live.images import read_image_configs, with_image_ids
 from reconciler.live.pulls import pull_notes
 from reconciler.live.reader import read_live_state
@@ -139,8 +139,10 @@ def plan_state(
     with gc_paused():
         diff = diff_states(desired, live)
         plan = make_safe(make_plan(desired, live, diff, options), live, recovery, options, image)
+    notes = released_volume_notes(plan, desired, live)
     if live.images is not None:
-        plan = replace(plan, notes=(*plan.notes, *pull_notes(desired)))
+        notes += pull_notes(desired)
+    plan = replace(plan, notes=(*plan.notes, *notes))
     if live.engine.is_local:
         check_bind_sources(plan)
     return Planned(desired, live, diff, plan, tuple(sources), options)

@@ -259,3 +259,22 @@ def test_pulls_follow_the_policies_and_never_refuses_a_missing_image() -> None:
     engine.images.discard("busybox")
     with pytest.raises(PlanError, match="image busybox is not on the engine, and pull: never"):
         pull_images(engine, desired_from(PULLS), None, lambda image, status: None)
+
+
+def test_a_volume_a_recreate_lets_go_of_is_kept_and_said() -> None:
+    engine = engine_with_images()
+    converge(SPEC, engine)
+    image_volume = mounts_of(engine, "db")["/var/lib/postgresql/data"]
+    named = SPEC.replace(
+        "    labels", "    mounts: ['pgdata:/var/lib/postgresql/data']\n    labels"
+    ).replace("containers:", "volumes:\n  pgdata: {}\ncontainers:")
+
+    planned = converge(named, engine)
+
+    assert planned.plan.notes == (
+        f"volume.{image_volume}: held db:/var/lib/postgresql/data and is mounted by nothing "
+        f"after the recreate; it is kept, with its data (`docker volume rm {image_volume}` "
+        "once it is not needed)",
+    )
+    assert image_volume in engine.volumes
+    assert plan(named, engine).plan.notes == ()
