@@ -143,7 +143,15 @@ def diff_container(
     changes = _merge(
         field_changes(recorded_config(live), labels.container_config(desired)), mount_changes
     )
-    changes += image_change(desired, live, changes)
+    moved = image_change(desired, live, changes)
+    if moved and not changes:
+        return result(
+            Status.CHANGED,
+            f"the image {desired.image} names is another one now; containers are recreated "
+            "to change",
+            moved,
+        )
+    changes += moved
     if changes:
         return result(
             Status.CHANGED, "container config differs; containers are recreated to change", changes
