@@ -24,8 +24,10 @@ from benchmarks.request_counter import CountingProxy, Request, summarise
 from benchmarks.runner import Measured, measure, peak_rss_mb
 from benchmarks.topology import Topology
 from reconciler.engine.adapter import DockerEngine
-from reconciler.pipeline import plan_directory
-from reconciler.spec.loader import load_spec_dir
+from reconciler.pipeline import load_and_read, plan
+from reconciler.policy.rules import DEFAULT_POLICY
+from reconciler.spec.files import read_spec_dir
+from reconciler.spec.loader import build_desired_state
 
 HERE = Path(__file__).resolve().parent
 VOLPLAN = (sys.executable, "-m", "reconciler")
@@ -100,7 +102,7 @@ def validate(bench: Bench, topo: Topology) -> Row:
     paths = topology.write(topo, directory)
     yaml = YAML(typ="safe", pure=False)
     floor = _fastest(lambda: [yaml.load(p.read_bytes()) for p in paths], bench.repeats)
-    ours = _fastest(lambda: load_spec_dir(directory), bench.repeats)
+    ours = _fastest(lambda: build_desired_state(read_spec_dir(directory)), bench.repeats)
     return Row(
         f"validate ({topo.containers} containers, {topo.files} files)",
         topo.volumes,
@@ -217,7 +219,10 @@ def check_in_process(bench: Bench, topo: Topology, directory: Path) -> Row:
     bench.proxy.take()
     os.environ["VOLPLAN_NO_CACHE"] = "1"
     try:
-        ours = _fastest(lambda: plan_directory(directory, engine), bench.repeats)
+        ours = _fastest(
+            lambda: plan(*load_and_read(directory, lambda: engine, policy=DEFAULT_POLICY)),
+            bench.repeats,
+        )
     finally:
         del os.environ["VOLPLAN_NO_CACHE"]
     ours_requests = len(bench.proxy.take()) // bench.repeats

@@ -2,12 +2,14 @@
 
 VolplanError
 ├── SpecError          bad spec files: carries every problem found, with positions
+├── SpecPathError      the spec path is missing, not a file or folder, or holds no spec
 ├── PlanError          the live state makes the desired state impossible (conflicts)
 ├── RefusedError       a plan needs an opt-in the user did not give (data loss)
 │   └── StalePlanError     a saved plan no longer matches its specs or the engine
 ├── PlanFileError      a saved plan file is unreadable, corrupt, or edited by hand
 ├── LockError          another run holds the engine lock for the project
 ├── OutputError        a report or plan file could not be written
+├── AddressError       an engine address (--host, DOCKER_HOST) that is not one
 ├── EngineError        the engine failed or could not be reached
 │   ├── EngineUnreachable
 │   ├── EngineConflict     409: a name taken, a volume in use
@@ -22,10 +24,9 @@ VolplanError
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
-if TYPE_CHECKING:
-    from reconciler.apply.applier import ApplyReport
+ReportT = TypeVar("ReportT")
 
 
 @dataclass(frozen=True, order=True)
@@ -66,6 +67,10 @@ class SpecError(VolplanError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class SpecPathError(VolplanError):
+    """The spec path names nothing to read: there is no file position to point at."""
+
+
 class PlanError(VolplanError):
     """The engine holds something that stops the specs from being reached."""
 
@@ -88,6 +93,10 @@ class LockError(VolplanError):
 
 class OutputError(VolplanError):
     """A report or plan file could not be written where the user asked."""
+
+
+class AddressError(VolplanError):
+    """An engine address no client could use: an unknown scheme such as ``bogus://``."""
 
 
 class EngineError(VolplanError):
@@ -133,9 +142,12 @@ class BackupError(VolplanError):
     """A backup or restore cannot proceed: unknown target, unreadable file, non-empty target."""
 
 
-class ApplyError(VolplanError):
-    """An action failed; ``report`` tells exactly what was done and what was not."""
+class ApplyError(VolplanError, Generic[ReportT]):
+    """An action failed; ``report`` tells exactly what was done and what was not.
 
-    def __init__(self, message: str, report: ApplyReport) -> None:
+    Generic so this bottom layer need not know the applier's report type (apply/applier.py).
+    """
+
+    def __init__(self, message: str, report: ReportT) -> None:
         self.report = report
         super().__init__(message)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 from reconciler.errors import Position
 
@@ -118,6 +119,30 @@ class DesiredState:
         names = {v.project for v in self.volumes.values()}
         names |= {c.project for c in self.containers.values()}
         return tuple(sorted(names))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that differs: ``before`` is live, ``after`` is desired (None = absent).
+
+    ``path`` holds the segments (``("mounts", "/data", "read_only")``); only the renderers
+    turn it into text (fieldpath.py).
+    """
+
+    path: tuple[str | int, ...]
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class AnonymousVolume:
+    """An anonymous volume a container gets at ``target``; ``exists`` says if it must be made."""
+
+    target: str
+    name: str
+    exists: bool
+    from_image: bool = False
+    """The path is the image's ``VOLUME``, not one the spec mounts."""
 
 
 @dataclass(frozen=True)

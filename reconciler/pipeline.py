@@ -1,6 +1,8 @@
 """Runs the stages in order for the commands: load, read live state, diff, plan.
 
-This is the one place that wires I/O (files, engine) to the pure stages.
+This is the one place that wires I/O (files, engine) to the pure stages, and the one way
+in for callers: ``load`` gives the specs (from the cache when unchanged), ``plan`` plans
+them against the engine. ``load_and_read`` is ``load`` with the engine read meanwhile.
 """
 
 from __future__ import annotations
@@ -14,27 +16,45 @@ from reconciler.diff.differ import Diff, diff_states
 from reconciler.engine.base import Engine
 from reconciler.errors import SpecError
 from reconciler.gc_paused import gc_paused
+from reconciler.identity import Address
 from reconciler.live.background import Background
 from reconciler.live.fingerprint import live_fingerprints, spec_digest
-from reconciler.live.image_volumes import released_volume_notes, with_image_volumes
+from reconciler.live.image_volumes import with_image_volumes
 from reconciler.live.images import read_image_configs, with_image_ids
-from reconciler.live.pulls import pull_notes
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
 from reconciler.plan.data_safety import helper_image, make_safe
+from reconciler.plan.image_notes import pull_notes, released_volume_notes
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.preflight import check_bind_sources
 from reconciler.plan.recovery import plan_recovery
-from reconciler.policy.rules import DEFAULT_POLICY, Policy, check_policy
+from reconciler.policy.rules import Policy, check_policy
 from reconciler.spec import cache
 from reconciler.spec.files import SpecSource, read_spec_dir
 
 
 @dataclass(frozen=True)
-class Planned:
+class Specs:
+    """Spec files, and the desired state they declare."""
+
+    sources: tuple[SpecSource, ...]
     desired: DesiredState
-    live: LiveState
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan and what it was made from.
+
+    ``observed`` is the live state as read; ``after_recovery`` is the same state once an
+    interrupted run's leftovers are cleared (recovery.py), which is what the rest of the
+    plan is made against. A saved plan is bound to ``observed``: that is what a later
+    read of the engine can be compared with.
+    """
+
+    desired: DesiredState
+    observed: LiveState
+    after_recovery: LiveState
     diff: Diff
     plan: Plan
     sources: tuple[SpecSource, ...] = ()
@@ -45,28 +65,29 @@ class Planned:
         return spec_digest(self.sources)
 
     @property
-    def observed(self) -> Mapping[str, str]:
-        """Fingerprints of the live resources the plan was computed from (fingerprint.py)."""
-        return live_fingerprints(self.desired, self.live)
+    def fingerprints(self) -> Mapping[Address, str]:
+        """Fingerprints of the live resources the plan was made from (fingerprint.py)."""
+        return live_fingerprints(self.desired, self.observed)
 
 
-def plan_directory(
-    directory: Path,
-    engine: Engine,
-    options: PlanOptions | None = None,
-    *,
-    policy: Policy = DEFAULT_POLICY,
-) -> Planned:
-    sources, desired, live = load_and_read(directory, lambda: engine)
-    enforce_policy(desired, policy, live.engine.endpoint)
-    return plan_state(sources, desired, live, options)
+def load(
+    source: Path | Sequence[SpecSource], *, policy: Policy | None = None, endpoint: str = ""
+) -> Specs:
+    """The specs in a folder (or given as sources, e.g. a saved plan's), validated, and
+    checked against ``policy`` if one is given (see ``enforce_policy`` for ``endpoint``)."""
+    sources = tuple(read_spec_dir(source) if isinstance(source, Path) else source)
+    specs = Specs(sources, _desired_state(sources))
+    if policy is not None:
+        enforce_policy(specs.desired, policy, endpoint)
+    return specs
 
 
 def load_and_read(
-    directory: Path, connect: Callable[[], Engine]
-) -> tuple[list[SpecSource], DesiredState, LiveState]:
-    """The specs, loaded while the engine is read (see background.py), then completed with
-    what their images declare (``with_images``).
+    directory: Path, connect: Callable[[], Engine], *, policy: Policy | None = None
+) -> tuple[Specs, LiveState]:
+    """``load``, while the engine is read (see background.py); the policy is checked for
+    the engine that answered. The specs come completed by what their images say
+    (``with_images``).
 
     A spec error is raised first, as if the engine had not been asked: only when the specs
     load does an engine error (from ``connect`` or the reads) come out.
@@ -76,29 +97,33 @@ def load_and_read(
         engine = connect()
         return engine, read_live_state(engine)
 
-    background = Background(read, name="volplan-read-live")
-    sources = read_spec_dir(directory)
-    desired = desired_state(sources)
-    engine, live = background.result()
-    return sources, *with_images(engine, desired, live)
+    live = Background(read, name="volplan-read-live")
+    specs = load(directory)
+    engine, observed = live.result()
+    if policy is not None:
+        enforce_policy(specs.desired, policy, observed.engine.endpoint)
+    return with_images(engine, specs, observed)
 
 
-def with_images(
-    engine: Engine, desired: DesiredState, live: LiveState
-) -> tuple[DesiredState, LiveState]:
-    """The configs of the specs' images read into ``live`` (or taken from their cache), and
-    ``desired`` completed with the image ID each reference names and the paths those
-    images declare as volumes (image_volumes.py)."""
-    live = read_image_configs(engine, live, desired)
-    return with_image_volumes(with_image_ids(desired, live), live), live
+def read_with_images(engine: Engine, specs: Specs) -> tuple[Specs, LiveState]:
+    """The engine read now, and the specs completed by what their images say."""
+    return with_images(engine, specs, read_live_state(engine))
 
 
-def load_specs(directory: Path) -> DesiredState:
-    """Every spec file below ``directory``, read and validated (or found in the cache)."""
-    return desired_state(read_spec_dir(directory))
+def with_images(engine: Engine, specs: Specs, live: LiveState) -> tuple[Specs, LiveState]:
+    """The configs of the specs' images read into ``live`` (or taken from their cache,
+    live/image_cache.py), and the specs completed with what they imply (``_completed``)."""
+    live = read_image_configs(engine, live, specs.desired)
+    return Specs(specs.sources, _completed(specs.desired, live)), live
 
 
-def desired_state(sources: Sequence[SpecSource]) -> DesiredState:
+def _completed(desired: DesiredState, live: LiveState) -> DesiredState:
+    """``desired`` with the image ID each reference names on the engine and the paths its
+    image declares as volumes (image_volumes.py). Idempotent."""
+    return with_image_volumes(with_image_ids(desired, live), live)
+
+
+def _desired_state(sources: Sequence[SpecSource]) -> DesiredState:
     """What ``sources`` declare: from the cache of validated specs when they are unchanged
     (spec/cache.py); else validated, and then cached. The loader, and with it pydantic and
     ruamel.yaml, is imported only on a miss: a hit is meant to spare exactly that time."""
@@ -112,40 +137,30 @@ def desired_state(sources: Sequence[SpecSource]) -> DesiredState:
     return desired
 
 
-def plan_live(
-    sources: Sequence[SpecSource],
-    desired: DesiredState,
-    engine: Engine,
-    options: PlanOptions | None = None,
-) -> Planned:
-    """Read the engine now and plan ``desired`` (loaded from ``sources``) against it."""
-    desired, live = with_images(engine, desired, read_live_state(engine))
-    return plan_state(sources, desired, live, options)
+def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = None) -> Planned:
+    """Plan ``specs`` against the engine (read now) or a live state already read.
 
-
-def plan_state(
-    sources: Sequence[SpecSource],
-    desired: DesiredState,
-    observed: LiveState,
-    options: PlanOptions | None = None,
-) -> Planned:
-    """Plan ``desired`` (completed by ``with_images``) against a live state already read, as
-    it will be once an interrupted run's leftovers are cleared (recovery.py), then apply
-    the data-safety rewrites."""
+    The plan is made against the live state as it will be once an interrupted run's
+    leftovers are cleared (recovery.py), then the data-safety rewrites are applied.
+    """
+    if not isinstance(live, LiveState):
+        specs, live = read_with_images(live, specs)
+    observed = live
     options = options or PlanOptions()
+    desired = _completed(specs.desired, observed)
     recovery = plan_recovery(observed)
-    live = recovery.live
+    after = recovery.live
     image = helper_image(options, desired.helper_image)
     with gc_paused():
-        diff = diff_states(desired, live)
-        plan = make_safe(make_plan(desired, live, diff, options), live, recovery, options, image)
-    notes = released_volume_notes(plan, desired, live)
-    if live.images is not None:
+        diff = diff_states(desired, after)
+        made = make_safe(make_plan(desired, after, diff, options), after, recovery, options, image)
+    notes = released_volume_notes(made, desired, after)
+    if after.images is not None:  # None: recorded without the image list, nothing to say
         notes += pull_notes(desired)
-    plan = replace(plan, notes=(*plan.notes, *notes))
-    if live.engine.is_local:
-        check_bind_sources(plan)
-    return Planned(desired, live, diff, plan, tuple(sources), options)
+    made = replace(made, notes=(*made.notes, *notes))
+    if after.engine.is_local:
+        check_bind_sources(made)
+    return Planned(desired, observed, after, diff, made, specs.sources, options)
 
 
 def enforce_policy(desired: DesiredState, policy: Policy, endpoint: str) -> None:

@@ -3,9 +3,9 @@
 Independent actions run side by side (see scheduler.py). After a failure, what depends on
 it never starts, the rest still runs unless the engine is gone, and a second failure stops
 everything; the report says exactly what was done, what failed and what was not done.
-Nothing here removes a volume except ``ReplaceVolume`` and ``RemoveVolume`` (prune), which
-the CLI lets through only with an explicit opt-in, and no container is ever removed with
-its volumes.
+Nothing here removes a volume except ``ReplaceVolume`` and ``RemoveVolume`` (prune), and
+``apply_plan`` itself refuses those unless its options allow data loss, whoever calls it;
+no container is ever removed with its volumes.
 """
 
 from __future__ import annotations
@@ -20,11 +20,16 @@ from reconciler import labels
 from reconciler.apply.safety_steps import run_safety_step
 from reconciler.apply.scheduler import run_actions
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate, ensure_image
-from reconciler.errors import ApplyError, EngineUnreachable, VolplanError
-from reconciler.model import DesiredContainer, DesiredVolume, MountKind, RunState
+from reconciler.errors import ApplyError, EngineUnreachable, RefusedError, VolplanError
+from reconciler.model import (
+    AnonymousVolume,
+    DesiredContainer,
+    DesiredVolume,
+    MountKind,
+    RunState,
+)
 from reconciler.plan.actions import (
     Action,
-    AnonymousVolume,
     BackupVolume,
     CopyVolume,
     CreateContainer,
@@ -75,27 +80,46 @@ class ApplyListener:
     on_result: Callable[[ActionResult], None] = field(default=lambda result: None)
 
 
-def apply_plan(
-    plan: Plan,
-    engine: Engine,
-    listener: ApplyListener | None = None,
-    *,
-    parallelism: int = 1,
-    present: Collection[str] = (),
-) -> ApplyReport:
-    """Run the actions, independent ones side by side on ``parallelism`` workers.
+@dataclass(frozen=True)
+class ApplyOptions:
+    allow_data_loss: bool = False
+    """Let through the actions that destroy data (``Plan.destructive``)."""
+    parallelism: int = 1
+    saved_plan: bool = False
+    """The plan was saved: its options cannot change, so a refusal says to make it again."""
+    present_images: tuple[str, ...] = ()
+    """Images known to be on the engine (pulled just before): not checked again."""
 
-    On a failure, raise ``ApplyError`` carrying the report. After a failure, the actions
-    that do not depend on it (through ``requires``) still run, unless the engine is gone;
-    a second failure stops everything. One worker runs the plan strictly in order.
-    ``present`` names images known to be on the engine already (pulled just before).
+
+def refuse_data_loss(plan: Plan, options: ApplyOptions) -> None:
+    """Raise ``RefusedError`` if the plan destroys data and the options do not allow it."""
+    if plan.destructive and not options.allow_data_loss:
+        names = ", ".join(f"{describe(a).address} ({describe(a).verb})" for a in plan.destructive)
+        again = "make the plan again with" if options.saved_plan else "re-run with"
+        raise RefusedError(
+            f"refusing to destroy data: {names} would lose its content. "
+            f"Back it up, then {again} --allow-data-loss (or, for a replaced volume, "
+            "with --migrate, which keeps its content)."
+        )
+
+
+def apply_plan(
+    plan: Plan, engine: Engine, listener: ApplyListener | None = None, *, options: ApplyOptions
+) -> ApplyReport:
+    """Run the actions, independent ones side by side on ``options.parallelism`` workers.
+
+    Nothing runs if the plan destroys data that ``options`` do not allow to lose. On a
+    failure, raise ``ApplyError`` carrying the report. After a failure, the actions that
+    do not depend on it (through ``requires``) still run, unless the engine is gone; a
+    second failure stops everything. One worker runs the plan strictly in order.
     """
+    refuse_data_loss(plan, options)
     listener = listener or ApplyListener()
-    ensure_images(plan, engine, listener, present)
+    ensure_images(plan, engine, listener, options.present_images)
     scheduled = run_actions(
         plan.actions,
         partial(_run, engine=engine),
-        parallelism=parallelism,
+        parallelism=options.parallelism,
         on_start=listener.on_start,
         on_result=listener.on_result,
     )
@@ -106,6 +130,13 @@ def apply_plan(
     first = failures[0]
     report = ApplyReport(done, first, scheduled.not_started, also_failed=tuple(failures[1:]))
     shown = describe(first.action)
+    if first.fatal:
+        raise ApplyError(
+            f"the Docker engine did not answer during {shown.verb} {shown.address}, so the "
+            "apply stopped there. Run volplan apply again once the engine answers: it "
+            "continues from here",
+            report,
+        )
     raise ApplyError(f"{shown.verb} {shown.address} failed: {first.error}", report)
 
 

@@ -1,6 +1,6 @@
 """What ``apply`` applies: a spec folder planned now, or a saved plan checked again.
 
-Both give the projects to lock and the images the lock may use before anything is read
+Both give the projects to lock and the helper image the lock uses before anything is read
 from the engine, then a fresh ``Planned`` once the lock is held.
 """
 
@@ -9,47 +9,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.apply.replan import embedded_specs, replan_saved
 from reconciler.engine.base import Engine
 from reconciler.errors import RefusedError
 from reconciler.model import DesiredState
-from reconciler.pipeline import Planned, desired_state, plan_live
+from reconciler.pipeline import Planned, Specs, load, plan
 from reconciler.plan.data_safety import helper_image
 from reconciler.plan.planner import PlanOptions
-from reconciler.plan.saved_plan import SavedPlan, read_saved_plan, replan_saved
-from reconciler.spec.files import SpecSource, read_spec_dir
-from reconciler.spec.loader import build_desired_state
+from reconciler.plan.saved_plan import SavedPlan, read_saved_plan
+from reconciler.spec.files import SPEC_SUFFIXES
 
 
 @dataclass(frozen=True)
 class ApplyTarget:
-    sources: tuple[SpecSource, ...]
-    desired: DesiredState
+    specs: Specs
     options: PlanOptions
     saved: SavedPlan | None = None
 
     @classmethod
     def open(cls, target: Path, options: PlanOptions) -> ApplyTarget:
         """A folder of specs, or a plan file; a plan file keeps the options it was made with."""
-        if not target.is_file():
-            sources = tuple(read_spec_dir(target))
-            return cls(sources, desired_state(sources), options)
+        if not target.is_file() or target.suffix in SPEC_SUFFIXES:
+            return cls(load(target), options)
         if options != PlanOptions():
             raise RefusedError(
                 "a saved plan is applied with the options it was made with; to change "
                 "--prune or --allow-data-loss, make the plan again with them"
             )
         saved = read_saved_plan(target)
-        desired = build_desired_state(list(saved.sources))
-        return cls(saved.sources, desired, saved.options, saved)
+        return cls(embedded_specs(saved), saved.options, saved)
 
     @property
-    def images(self) -> tuple[str, ...]:
-        """Images the engine lock may use: the helper image first, then the specs' own."""
-        helper = helper_image(self.options, self.desired.helper_image)
-        spec_images = sorted({c.image for c in self.desired.containers.values()})
-        return tuple(dict.fromkeys([helper, *spec_images]))
+    def desired(self) -> DesiredState:
+        return self.specs.desired
+
+    @property
+    def helper_image(self) -> str:
+        """The image of the helper containers, and of the engine lock's container."""
+        return helper_image(self.options, self.desired.helper_image)
 
     def plan(self, engine: Engine) -> Planned:
         if self.saved is not None:
-            return replan_saved(self.saved, engine)
-        return plan_live(self.sources, self.desired, engine, self.options)
+            return replan_saved(self.saved, self.specs, engine)
+        return plan(self.specs, engine, self.options)

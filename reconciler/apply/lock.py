@@ -3,37 +3,65 @@
 The lock lives on the engine itself, as a container named ``volplan-lock-<project>`` that
 is created and never started. Creating a container whose name is taken fails with 409, so
 creation is an atomic test-and-set that every client of the engine sees, wherever it runs.
-The lock's labels say who holds it: user@host, pid, operation, since when, and a lock id.
-A run releases its lock by the container's own ID, so it never removes a lock someone
-else took after a forced unlock. The lock carries no ``io.volplan.project`` label, so
-prune, drift and saved-plan fingerprints never see it as one of the project's resources.
+The lock's labels say who holds it: user@host, pid, operation, since when, a lock id and
+the lease period. The lock carries no ``io.volplan.project`` label, so prune, drift and
+saved-plan fingerprints never see it as one of the project's resources.
 
-A container needs an image present on the engine: the first present of
-``$VOLPLAN_HELPER_IMAGE`` (default ``volplan-helper:latest``), ``busybox:latest`` and the
-specs' images; failing that, the first spec image is pulled (apply needs it anyway).
+A lock frees itself when its holder dies, through a lease. While it holds the lock, the
+holder rewrites a small file in the lock container (``/volplan-lease``, through the
+archive endpoint) every quarter of the lease period. A waiter reads that file each second
+and judges, on its own monotonic clock, that the lease expired once it has seen the file
+unchanged for longer than the lease period the holder declared. No two clocks are ever
+compared, so clock skew between hosts cannot rob a holder, and a holder that is alive
+renews long before its lease runs out. A frozen holder (SIGSTOP, a suspended VM) stops
+renewing and loses the lock once the lease expires, never before; when it wakes, its next
+renewal finds the lock gone and interrupts the run with a ``LockError``.
+
+Why a lease and not a container tied to the holder's connection (attached, removed when
+the connection closes): that container would have to run, so its image would need an
+executable, and the lock must work on an engine with no image but volplan's own empty
+one. A lease needs nothing to run and survives an engine restart like any container.
+
+A holder that is known dead frees its lock at once: one that ran in the waiter's own pid
+namespace (same kernel boot, same namespace) and whose process is gone. A killed apply
+therefore never blocks the next one on the same machine, and one from another machine
+waits for the lease at most.
+
+Taking over an expired or dead lock is atomic: the waiter removes the old lock container
+by its ID (never by name, so it can only ever remove the lock it judged) and then creates
+its own by name, which only one waiter can do. ``volplan unlock`` stays for the rare case
+the engine cannot settle it.
+
+The lock container needs an image present on the engine: the helper image, volplan's own
+empty one unless ``--helper-image`` names another, imported from an empty archive.
 
 ``plan`` and ``drift`` only read, so they never lock (Terraform's ``-lock=false`` for drift
-jobs). A lock left by a killed run stays until ``volplan unlock`` removes it; a lock taken
-on this host by a process that no longer runs is reported as stale.
+jobs). ``$VOLPLAN_LOCK_LEASE`` sets the lease period in seconds (default 30; tests use a
+short one); waiters honour the period each holder declared.
 """
 
 from __future__ import annotations
 
+import _thread
 import getpass
+import io
+import math
 import os
 import signal
 import socket
+import tarfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 
 from reconciler import labels
-from reconciler.engine.base import ContainerCreate, Engine
+from reconciler.engine.base import ContainerCreate, Engine, ensure_image
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound, LockError
 
 LOCK_NAME_PREFIX = "volplan-lock-"
@@ -43,7 +71,15 @@ LOCK_WHO = LOCK + ".who"
 LOCK_PID = LOCK + ".pid"
 LOCK_OPERATION = LOCK + ".operation"
 LOCK_CREATED = LOCK + ".created"
+LOCK_LEASE = LOCK + ".lease"
+LOCK_PROCESS = LOCK + ".process"
+LEASE_FILE = "/volplan-lease"
+LEASE_ENV = "VOLPLAN_LOCK_LEASE"
+DEFAULT_LEASE_SECONDS = 30.0
+MIN_LEASE_SECONDS = 1.0
+RENEWALS_PER_LEASE = 4
 POLL_SECONDS = 1.0
+_MAX_LEASE_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,9 @@ class LockHolder:
     pid: int
     operation: str
     created: str
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    process: str = ""
+    """Where the holder ran (boot id, pid namespace, pid, start time); empty if unknown."""
 
     @property
     def host(self) -> str:
@@ -68,13 +107,91 @@ class LockHolder:
             f"lock id {self.lock_id}"
         )
 
-    def is_stale(self) -> bool:
-        """Taken on this host by a process that no longer runs (a killed run)."""
-        return self.host == socket.gethostname() and not _pid_runs(self.pid)
+    def is_dead(self) -> bool:
+        """Known gone: it ran in our own pid namespace and its process no longer runs."""
+        parts = self.process.split("/")
+        here = _process_identity(os.getpid()).split("/")
+        if len(parts) != 4 or len(here) != 4 or here[:2] != parts[:2]:
+            return False
+        pid, started = parts[2:]
+        return _start_time(int(pid) if pid.isdigit() else 0) != started
+
+
+@dataclass
+class _LeaseWatch:
+    """A waiter's view of one lease: what it last read and when, on its own clock."""
+
+    key: tuple[str, bytes] = ("", b"")
+    since: float = 0.0
+
+    def expired(self, holder: LockHolder, lease: bytes, now: float) -> bool:
+        if (holder.container_id, lease) != self.key:
+            self.key, self.since = (holder.container_id, lease), now
+            return False
+        return now - self.since > holder.lease_seconds
+
+
+@dataclass
+class _Renewal:
+    """The holder's side of the lease: a daemon thread rewriting the lease file."""
+
+    engine: Engine
+    project: str
+    container_id: str
+    lease_seconds: float
+    stop: threading.Event = field(default_factory=threading.Event)
+    lost: bool = False
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name=f"volplan-lease-{self.project}")
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self) -> None:
+        """A short run ends before its first renewal: a lease file not yet written is a
+        lease value too, and it expires like any other."""
+        count = 0
+        while not self.stop.wait(self.lease_seconds / RENEWALS_PER_LEASE):
+            try:
+                self.engine.put_file(self.container_id, LEASE_FILE, f"{count}\n".encode())
+            except EngineNotFound:
+                self.lost = True  # taken over (our lease expired) or removed by force
+                if not self.stop.is_set():
+                    _thread.interrupt_main()  # stop the run: it no longer holds the lock
+                return
+            except EngineError:
+                pass  # the engine is restarting or slow: try again at the next beat
+            count += 1
+
+    def join(self) -> None:
+        """Wait for the thread to end; the interrupt it may have sent on losing the lock
+        arrives here at the latest, and is the loss ``_release_all`` reports."""
+        while self.thread is not None:
+            try:
+                self.thread.join(timeout=self.lease_seconds)
+                return
+            except KeyboardInterrupt:
+                if not self.lost:
+                    raise
 
 
 def lock_name(project: str) -> str:
     return LOCK_NAME_PREFIX + project
+
+
+def lease_seconds(environ: Mapping[str, str] = os.environ) -> float:
+    """``$VOLPLAN_LOCK_LEASE`` seconds, at least one; 30 when unset."""
+    raw = environ.get(LEASE_ENV, "")
+    if not raw:
+        return DEFAULT_LEASE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not (math.isfinite(seconds) and seconds >= MIN_LEASE_SECONDS):
+        raise LockError(f"${LEASE_ENV}={raw!r}: give the lease in seconds, at least 1")
+    return seconds
 
 
 @contextmanager
@@ -82,7 +199,7 @@ def engine_lock(
     engine: Engine,
     projects: Iterable[str],
     *,
-    images: Sequence[str],
+    image: str,
     operation: str,
     timeout: float,
     on_wait: Callable[[LockHolder], None],
@@ -90,21 +207,44 @@ def engine_lock(
     """Hold every project's lock (taken in sorted order, so two runs cannot deadlock).
 
     While held, SIGTERM (what CI runners send to cancel a job) unwinds like Ctrl-C, so the
-    lock is released; only a SIGKILL leaves a stale lock behind.
+    lock is released; a SIGKILLed holder's lock frees itself (see the module docstring).
     """
-    image = choose_image(engine, images)
-    with _terminate_gracefully(), ExitStack() as held:
-        for project in sorted(set(projects)):
-            container_id = _acquire(
-                engine,
-                project,
-                image=image,
-                operation=operation,
-                timeout=timeout,
-                on_wait=on_wait,
-            )
-            held.callback(_release, engine, container_id)
-        yield
+    lease = lease_seconds()
+    ensure_image(engine, image, lambda status: None)
+    renewals: list[_Renewal] = []
+    with _terminate_gracefully():
+        try:
+            for project in sorted(set(projects)):
+                container_id = _acquire(
+                    engine,
+                    project,
+                    request=_lock_request(project, image, operation, lease),
+                    timeout=timeout,
+                    on_wait=on_wait,
+                )
+                renewals.append(_Renewal(engine, project, container_id, lease))
+                renewals[-1].start()
+            yield
+        except KeyboardInterrupt:
+            if not any(r.lost for r in renewals):
+                raise
+        finally:
+            lost = _release_all(engine, renewals)
+        if lost:
+            raise LockError(_lost_message(lost, lease))
+
+
+def _release_all(engine: Engine, renewals: list[_Renewal]) -> list[str]:
+    """Stop renewing, then remove each lock by ID; the projects whose lock was lost (taken
+    over after its lease expired, or removed by force) while this run held it."""
+    for renewal in renewals:
+        renewal.stop.set()
+    lost = []
+    for renewal in reversed(renewals):
+        renewal.join()
+        if not _release(engine, renewal.container_id) or renewal.lost:
+            lost.append(renewal.project)
+    return sorted(lost)
 
 
 @contextmanager
@@ -124,39 +264,16 @@ def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def choose_image(engine: Engine, candidates: Sequence[str]) -> str:
-    """The first candidate present on the engine, else the first one, pulled."""
-    for image in candidates:
-        if engine.image_present(image):
-            return image
-    if not candidates:
-        raise _no_image(candidates, "")
-    try:
-        engine.pull_image(candidates[0], lambda status: None)
-    except EngineError as exc:
-        raise _no_image(candidates, f" (pulling {candidates[0]} failed: {exc})") from None
-    return candidates[0]
-
-
-def _no_image(candidates: Sequence[str], detail: str) -> LockError:
-    return LockError(
-        "the engine lock is a container that is never started, and it needs an image present "
-        f"on the engine; none of {', '.join(candidates) or 'the spec images'} is{detail}. "
-        "Pull one (for example docker pull busybox) or name one with --helper-image"
-    )
-
-
 def _acquire(
     engine: Engine,
     project: str,
     *,
-    image: str,
-    operation: str,
+    request: ContainerCreate,
     timeout: float,
     on_wait: Callable[[LockHolder], None],
 ) -> str:
-    request = _lock_request(project, image, operation)
     deadline = time.monotonic() + timeout
+    watch = _LeaseWatch()
     announced = False
     while True:
         try:
@@ -165,7 +282,14 @@ def _acquire(
             holder = read_holder(engine, project)
         if holder is None:
             continue  # released between our create and our read: try again at once
-        if time.monotonic() >= deadline:
+        lease = read_lease(engine, holder)
+        if lease is None:
+            continue  # released while we looked
+        if holder.is_dead() or watch.expired(holder, lease, time.monotonic()):
+            _release(engine, holder.container_id)  # by ID: only ever the lock judged here
+            continue
+        # With a timeout, wait at least one poll, so a slow engine still gets announced.
+        if time.monotonic() >= deadline and (announced or not timeout):
             raise LockError(_busy_message(holder, timeout))
         if not announced:
             on_wait(holder)
@@ -173,7 +297,35 @@ def _acquire(
         time.sleep(POLL_SECONDS)
 
 
-def _lock_request(project: str, image: str, operation: str) -> ContainerCreate:
+def read_lease(engine: Engine, holder: LockHolder) -> bytes | None:
+    """The lease file's content (empty before the first renewal); None if the lock is gone."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(_bounded(engine, holder.container_id))) as tar:
+            member = next(iter(tar), None)
+            body = tar.extractfile(member) if member is not None else None
+            return body.read(_MAX_LEASE_BYTES) if body is not None else b""
+    except EngineNotFound:
+        try:
+            engine.inspect_container(holder.container_id)
+        except EngineNotFound:
+            return None
+        return b""  # held, but not yet renewed once
+    except tarfile.TarError:
+        return b""
+
+
+def _bounded(engine: Engine, container_id: str) -> bytes:
+    chunks = []
+    size = 0
+    for chunk in engine.get_archive(container_id, LEASE_FILE):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > 4 * _MAX_LEASE_BYTES:
+            break
+    return b"".join(chunks)
+
+
+def _lock_request(project: str, image: str, operation: str, lease: float) -> ContainerCreate:
     return ContainerCreate(
         name=lock_name(project),
         image=image,
@@ -185,6 +337,8 @@ def _lock_request(project: str, image: str, operation: str) -> ContainerCreate:
             LOCK_PID: str(os.getpid()),
             LOCK_OPERATION: operation,
             LOCK_CREATED: datetime.now(UTC).isoformat(timespec="seconds"),
+            LOCK_LEASE: f"{lease:g}",
+            LOCK_PROCESS: _process_identity(os.getpid()),
         },
         mounts=(),
         network_mode="none",
@@ -192,14 +346,21 @@ def _lock_request(project: str, image: str, operation: str) -> ContainerCreate:
 
 
 def _busy_message(holder: LockHolder, timeout: float) -> str:
-    stale = (
-        f" It looks stale: pid {holder.pid} no longer runs on this host."
-        if holder.is_stale()
-        else ""
-    )
     return (
-        f"project {holder.project!r} is locked by {holder} (waited {timeout:g}s).{stale} "
-        f"If that run is gone, release the lock with: volplan unlock {holder.project} --force"
+        f"project {holder.project!r} is locked by {holder} (waited {timeout:g}s). "
+        f"Run volplan apply again, or with --lock-timeout {holder.lease_seconds + 5:g}: "
+        f"if that run is gone, its lock frees itself {holder.lease_seconds:g}s after its "
+        "last renewal. Only if the engine cannot settle it, release it with: "
+        f"volplan unlock {holder.project} --force"
+    )
+
+
+def _lost_message(projects: list[str], lease: float) -> str:
+    return (
+        f"lost the lock on project {', '.join(projects)}: this run did not renew it for "
+        f"more than its {lease:g}s lease (was it frozen?), and another run took it over. "
+        "This run stopped there; run volplan plan to see where the engine stands, then "
+        "volplan apply again if it shows changes"
     )
 
 
@@ -224,27 +385,49 @@ def read_holder(engine: Engine, project: str) -> LockHolder | None:
         pid=int(pid) if pid.isdigit() else 0,
         operation=found.get(LOCK_OPERATION, "?"),
         created=found.get(LOCK_CREATED, "?"),
+        lease_seconds=_declared_lease(found.get(LOCK_LEASE, "")),
+        process=found.get(LOCK_PROCESS, ""),
     )
 
 
+def _declared_lease(raw: str) -> float:
+    """A holder's declared lease; a lock from before leases (no label), or one declaring
+    no finite period, gets the default."""
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return DEFAULT_LEASE_SECONDS
+    return max(seconds, MIN_LEASE_SECONDS) if math.isfinite(seconds) else DEFAULT_LEASE_SECONDS
+
+
 def unlock(engine: Engine, project: str, *, force: bool) -> LockHolder | None:
-    """Release a lock left behind: a stale one, or any one with ``force``."""
+    """Release a lock left behind: one whose holder is known dead, or any one with ``force``."""
     holder = read_holder(engine, project)
     if holder is None:
         return None
-    if not force and not holder.is_stale():
+    if not force and not holder.is_dead():
         raise LockError(
             f"project {project!r} is locked by {holder}, and that run is not known to be gone "
-            "(its pid still runs, or it holds the lock from another host). If you are sure it "
-            f"is gone, run: volplan unlock {project} --force"
+            "(its pid still runs, or it holds the lock from another machine). Wait: if it is "
+            f"gone, its lock frees itself {holder.lease_seconds:g}s after its last renewal, "
+            "and volplan apply takes it over. If the engine cannot settle it, run: "
+            f"volplan unlock {project} --force"
         )
     _release(engine, holder.container_id)
     return holder
 
 
-def _release(engine: Engine, container_id: str) -> None:
-    with suppress(EngineNotFound):  # released by force meanwhile: nothing of ours is left
+def _release(engine: Engine, container_id: str) -> bool:
+    """Remove a lock by ID; False if it was gone already (taken over, or unlocked by force).
+    An engine that cannot be reached is no error: a lock left so frees itself, since its
+    holder ends."""
+    try:
         engine.remove_container(container_id)
+    except EngineNotFound:
+        return False
+    except EngineError:
+        pass
+    return True
 
 
 def _user() -> str:
@@ -254,13 +437,27 @@ def _user() -> str:
         return str(os.getuid())
 
 
-def _pid_runs(pid: int) -> bool:
-    if pid <= 0:
-        return False
+def _process_identity(pid: int) -> str:
+    """``boot-id/pid-namespace/pid/start-time``, which names one process on one machine
+    for as long as it runs; empty where ``/proc`` cannot tell (not Linux, or a ``/proc``
+    mounted for another pid namespace, where its pids would not be ours)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        if os.readlink("/proc/self") != str(os.getpid()):
+            return ""
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    started = _start_time(pid)
+    return f"{boot}/{namespace}/{pid}/{started}" if started else ""
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (``/proc/PID/stat`` field 22)."""
+    if pid <= 0:
+        return ""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[19]

@@ -99,9 +99,10 @@ class _Graph:
 
     def __init__(self, actions: Sequence[Action]) -> None:
         position = {action_key(a): i for i, a in enumerate(actions)}
-        self.waiting_on = [
-            {position[key] for key in a.requires if key in position} for a in actions
-        ]
+        unknown = sorted({str(k) for a in actions for k in a.requires if k not in position})
+        if unknown:
+            raise ValueError(f"actions require {', '.join(unknown)}, which are not among them")
+        self.waiting_on = [{position[key] for key in a.requires} for a in actions]
         self.dependents: list[list[int]] = [[] for _ in actions]
         for index, needs in enumerate(self.waiting_on):
             for needed in needs:

@@ -7,15 +7,22 @@ them, so that every other command starts without them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reconciler.cli.options import HelperImageOption, HostOption, connect, err, out
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, Engine, ensure_image
 from reconciler.errors import RefusedError
+from reconciler.render.words import counted
+
+if TYPE_CHECKING:
+    from reconciler.content.backup import Summary
 
 content = typer.Typer()
+
+BACKUP_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+"""What backup writes: a tar, gzipped for the last two; any other name would lie about it."""
 
 
 @content.command(
@@ -26,11 +33,18 @@ def backup(
     target: Annotated[
         str,
         typer.Argument(
-            help="A volume, or a container (all its volumes): NAME, volume:NAME or container:NAME."
+            metavar="TARGET",
+            help="A volume, or a container (all its volumes): NAME, volume:NAME or container:NAME.",
         ),
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="The tar file to write (.tar.gz: gzip).")
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="The file to write: NAME.tar, or NAME.tar.gz / NAME.tgz (gzip).",
+        ),
     ],
     host: HostOption = None,
     helper_image: HelperImageOption = None,
@@ -40,15 +54,17 @@ def backup(
     from reconciler.content.backup import resolve_target
     from reconciler.render.progress import byte_progress
 
+    if not output.name.endswith(BACKUP_SUFFIXES):
+        raise RefusedError(
+            f"{output}: volplan writes tar archives only; name the file "
+            "NAME.tar, NAME.tar.gz or NAME.tgz"
+        )
     engine = connect(host)
     resolved = resolve_target(engine, target)
     image = _helper_image_ready(engine, helper_image)
     with byte_progress(err, f"backing up {resolved.kind} {resolved.name}") as progress:
         summary = backup_target(engine, image, resolved, output, progress)
-    out.print(
-        f"Backed up {resolved.kind} {resolved.name} to {output}: {summary.entries} entries, "
-        f"{summary.content_bytes} bytes of file content."
-    )
+    out.print(f"Backed up {resolved.kind} {resolved.name} to {output}: {_entries(summary)}.")
 
 
 @content.command(
@@ -57,9 +73,16 @@ def backup(
 )
 def restore(
     target: Annotated[
-        str, typer.Argument(help="The volume (created if missing) or container to restore into.")
+        str,
+        typer.Argument(
+            metavar="TARGET",
+            help="The volume (created if missing) or container to restore into: NAME, "
+            "volume:NAME or container:NAME.",
+        ),
     ],
-    archive: Annotated[Path, typer.Argument(help="A file written by volplan backup.")],
+    archive: Annotated[
+        Path, typer.Argument(metavar="ARCHIVE", help="A file written by volplan backup.")
+    ],
     force: Annotated[
         bool, typer.Option("--force", help="Restore into volumes that already hold data.")
     ] = False,
@@ -78,9 +101,13 @@ def restore(
     resolved = resolve_target(engine, target, create_missing=True)
     with byte_progress(err, f"restoring {resolved.kind} {resolved.name}") as progress:
         summary = restore_target(engine, image, resolved, archive, force=force, progress=progress)
-    out.print(
-        f"Restored {archive} into {resolved.kind} {resolved.name}: {summary.entries} entries, "
-        f"{summary.content_bytes} bytes of file content."
+    out.print(f"Restored {archive} into {resolved.kind} {resolved.name}: {_entries(summary)}.")
+
+
+def _entries(summary: Summary) -> str:
+    return (
+        f"{counted(summary.entries, 'entry', 'entries')}, "
+        f"{counted(summary.content_bytes, 'byte')} of file content"
     )
 
 

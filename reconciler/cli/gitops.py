@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconciler.cli.options import HostOption, SpecDir, connect, out, show, write_stdout
+from reconciler.cli.options import (
+    AllowEmptyOption,
+    HostOption,
+    SpecDir,
+    connect,
+    out,
+    require_projects,
+    show,
+    write_stdout,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,6 +66,7 @@ def lock_waiting(console: Console) -> Callable[[LockHolder], None]:
 )
 def drift(
     directory: SpecDir,
+    *,
     host: HostOption = None,
     output_format: Annotated[
         ReportFormat,
@@ -65,9 +75,22 @@ def drift(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the report to this file; the summary still prints."
+            "--output",
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="Write the report to this file; the summary still prints.",
         ),
     ] = None,
+    include_unclaimed: Annotated[
+        bool,
+        typer.Option(
+            "--include-unclaimed",
+            help="Count dangling volumes no volplan project claims as drift (by default "
+            "they are listed as information: on a shared host they are someone else's).",
+        ),
+    ] = False,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
     from reconciler.cli.output_file import write_output
@@ -76,8 +99,11 @@ def drift(
     from reconciler.pipeline import load_and_read
     from reconciler.render.drift_text import render_drift, render_drift_summary
 
-    _, desired, live = load_and_read(directory, lambda: connect(host))
-    report = build_drift_report(desired, live, diff_states(desired, live))
+    specs, live = load_and_read(directory, lambda: connect(host))
+    desired = specs.desired
+    require_projects(desired, directory, allow_empty=allow_empty)
+    diff = diff_states(desired, live)
+    report = build_drift_report(desired, live, diff, include_unclaimed=include_unclaimed)
     if output is not None:
         write_output(output, _render_report(report, output_format, directory))
         show(out, render_drift_summary(report), end="")
@@ -97,7 +123,8 @@ def _render_report(report: DriftReport, output_format: ReportFormat, directory: 
 
             return render_drift(report).plain
         case ReportFormat.JSON:
-            from reconciler.render.json import drift_document, dumps
+            from reconciler.plan.document import dumps
+            from reconciler.render.json import drift_document
 
             return dumps(drift_document(report))
         case ReportFormat.MARKDOWN:
@@ -118,7 +145,10 @@ def _render_report(report: DriftReport, output_format: ReportFormat, directory: 
 def status(
     directory: Annotated[
         Path | None,
-        typer.Argument(help="Spec folder: show its projects only (default: the whole engine)."),
+        typer.Argument(
+            metavar="[SPECS]",
+            help="A spec file or folder: show its projects only (default: the whole engine).",
+        ),
     ] = None,
     host: HostOption = None,
     output_format: Annotated[
@@ -127,11 +157,12 @@ def status(
 ) -> None:
     """Show the live volume topology: volumes, who mounts them, volumes_from, binds, dangling."""
     from reconciler.live.status import read_topology
-    from reconciler.pipeline import load_specs
-    from reconciler.render.json import dumps, status_document
+    from reconciler.pipeline import load
+    from reconciler.plan.document import dumps
+    from reconciler.render.json import status_document
     from reconciler.render.status_text import render_status
 
-    desired = load_specs(directory) if directory is not None else None
+    desired = load(directory).desired if directory is not None else None
     topology = read_topology(connect(host), desired)
     if output_format is StatusFormat.JSON:
         write_stdout(dumps(status_document(topology)))
@@ -141,7 +172,9 @@ def status(
 
 @gitops.command(epilog="Examples: volplan unlock shop ; volplan unlock shop --force")
 def unlock(
-    projects: Annotated[list[str], typer.Argument(help="Project(s) whose lock to release.")],
+    projects: Annotated[
+        list[str], typer.Argument(metavar="PROJECT...", help="The projects whose lock to release.")
+    ],
     host: HostOption = None,
     force: Annotated[
         bool,

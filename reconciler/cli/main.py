@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import Annotated
 
 import typer
 
 from reconciler import __version__
 from reconciler.cli.content import content
 from reconciler.cli.gitops import gitops
-from reconciler.cli.options import err, out, show
+from reconciler.cli.options import NO_COLOR, err, out, show
 from reconciler.cli.reconcile import reconcile
 from reconciler.errors import ApplyError, SpecError, VolplanError
-from reconciler.render.text import render_report
+from reconciler.render.text import ApplyOutcome, render_report
+from reconciler.render.words import counted
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -35,22 +37,43 @@ app.add_typer(gitops)
 app.add_typer(content)
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print volplan's version."
+        ),
+    ] = False,
+) -> None:
+    """Declarative reconciler for Docker volume topology: validate, plan and apply specs."""
+
+
 @app.command()
 def version() -> None:
-    """Print volplan's version."""
+    """Print volplan's version (the same as volplan --version)."""
     out.print(__version__)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run a command and map every outcome to an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if NO_COLOR and (not args or "--help" in args):
+        _plain_help()
     command = typer.main.get_command(app)
     try:
-        code = command.main(args=argv, prog_name="volplan", standalone_mode=False)
+        code = command.main(args=args, prog_name="volplan", standalone_mode=False)
     except typer.Abort:
         err.print("aborted")
         code = EXIT_ERROR
     except typer.TyperException as exc:
-        err.print(f"error: {exc.format_message()} (see volplan --help)", markup=False)
+        err.print(f"error: {exc.format_message()} (see {_help_command(exc)})", markup=False)
         code = EXIT_ERROR
     except VolplanError as exc:
         _report_error(exc)
@@ -61,12 +84,32 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+def _help_command(exc: typer.TyperException) -> str:
+    """The help of the command the mistake was made in: ``volplan plan --help``."""
+    context = getattr(exc, "ctx", None)
+    path = context.command_path if context is not None else "volplan"
+    return f"{path} --help"
+
+
+def _plain_help() -> None:
+    """typer draws help on a console of its own, whose colour system is a module setting;
+    with NO_COLOR it gets none, so no bold or dim escape code reaches the terminal."""
+    from typer import rich_utils
+
+    rich_utils.COLOR_SYSTEM = None
+
+
 def _report_error(exc: VolplanError) -> None:
     if isinstance(exc, SpecError):
         for problem in exc.problems:
             err.print(str(problem), markup=False)
-        err.print(f"{len(exc.problems)} problem(s) found; nothing was changed.")
+        err.print(f"{counted(len(exc.problems), 'problem')} found; nothing was changed.")
         return
     err.print(f"error: {exc}", markup=False, style="bold red")
-    if isinstance(exc, ApplyError):
+    if isinstance(exc, ApplyError) and not _engine_gone(exc.report):
         show(err, render_report(exc.report))
+
+
+def _engine_gone(report: ApplyOutcome) -> bool:
+    """With the engine gone, what was done shows above; the error line says what to do."""
+    return report.failed is not None and report.failed.fatal

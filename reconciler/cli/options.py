@@ -6,23 +6,31 @@ colours only on a terminal and never with ``NO_COLOR``.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.control import strip_control_codes
 from rich.text import Text
 
-from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.adapter import DockerEngine, resolve_host
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, Engine
 from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
+from reconciler.errors import AddressError, SpecPathError
+from reconciler.model import DesiredState
 from reconciler.plan.planner import PlanOptions
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+NO_COLOR = bool(os.environ.get("NO_COLOR"))
+"""https://no-color.org: set and not empty. Rich alone drops only the colours and still
+writes bold and dim; a console with no colour system writes no escape code at all."""
+_COLOR_SYSTEM: Literal["auto"] | None = None if NO_COLOR else "auto"
+
+out = Console(highlight=False, soft_wrap=True, color_system=_COLOR_SYSTEM)
+err = Console(stderr=True, highlight=False, soft_wrap=True, color_system=_COLOR_SYSTEM)
 
 
 def show(console: Console, text: Text, *, end: str = "\n") -> None:
@@ -44,13 +52,38 @@ def write_stdout(text: str) -> None:
 
 
 SpecDir = Annotated[
-    Path, typer.Argument(help="Folder of *.yaml/*.yml spec files, read recursively.")
+    Path,
+    typer.Argument(
+        metavar="SPECS",
+        help="A spec file, or a folder of *.yaml/*.yml spec files read recursively "
+        "(hidden folders such as .git/ are skipped).",
+    ),
 ]
+AllowEmptyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Accept spec files that declare no project (by default an error: an empty "
+        "checkout or a wrong path would otherwise pass as valid).",
+    ),
+]
+
+
+def require_projects(desired: DesiredState, path: Path, *, allow_empty: bool) -> None:
+    """An empty spec set is almost always a mistake (a wrong path, an empty checkout)."""
+    if not desired.projects and not allow_empty:
+        raise SpecPathError(
+            f"{path}: the spec files declare no project (every document is empty); "
+            "pass --allow-empty if that is meant"
+        )
+
+
 HostOption = Annotated[
     str | None,
     typer.Option(
         "--host",
         "-H",
+        metavar="ADDRESS",
         help="Engine endpoint, e.g. unix:///var/run/docker.sock (default: $DOCKER_HOST).",
     ),
 ]
@@ -74,6 +107,7 @@ PolicyOption = Annotated[
     Path | None,
     typer.Option(
         "--policy",
+        metavar="FILE",
         help="Host-path policy file (default: ./volplan.policy.yaml if present, else the "
         "built-in policy).",
     ),
@@ -84,6 +118,7 @@ HelperImageOption = Annotated[
     str | None,
     typer.Option(
         "--helper-image",
+        metavar="IMAGE",
         help="Image of the short-lived, never started containers that move volume content "
         f"(default: the spec's helper_image, else {DEFAULT_HELPER_IMAGE}).",
     ),
@@ -101,6 +136,7 @@ BackupDirOption = Annotated[
     Path | None,
     typer.Option(
         "--backup-dir",
+        metavar="DIR",
         help="Back up every volume to DIR/NAME-TIME.tar.gz before replacing it.",
     ),
 ]
@@ -123,6 +159,21 @@ def plan_options(
     )
 
 
+ENGINE_SCHEMES = ("unix", "tcp", "http", "https", "ssh", "npipe")
+"""The schemes docker-py (like the docker CLI) connects over; ``HOST:PORT`` means tcp."""
+
+
 def connect(host: str | None) -> Engine:
     """The engine, with idempotent calls retried (and the fault-injection hook, in tests)."""
+    check_address(resolve_host(host))
     return with_crash_hook(RetryingEngine(DockerEngine.connect(host)))
+
+
+def check_address(endpoint: str) -> None:
+    """A mistyped scheme is the user's mistake, not an engine that did not answer."""
+    scheme, separator, _ = endpoint.partition("://")
+    if separator and scheme not in ENGINE_SCHEMES:
+        raise AddressError(
+            f"{endpoint!r} is not an engine address: use unix:///PATH, tcp://HOST:PORT or "
+            "ssh://USER@HOST (the schemes are " + ", ".join(ENGINE_SCHEMES) + ")"
+        )

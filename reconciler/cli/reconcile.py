@@ -18,6 +18,7 @@ import typer
 from reconciler.cli.gitops import lock_waiting
 from reconciler.cli.options import (
     AllowDataLossOption,
+    AllowEmptyOption,
     BackupDirOption,
     HelperImageOption,
     HostOption,
@@ -29,6 +30,7 @@ from reconciler.cli.options import (
     err,
     out,
     plan_options,
+    require_projects,
     show,
     write_stdout,
 )
@@ -36,10 +38,11 @@ from reconciler.engine.adapter import resolve_host
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
 from reconciler.model import PullPolicy
-from reconciler.pipeline import enforce_policy, load_specs, plan_directory
-from reconciler.plan.actions import Plan, describe
+from reconciler.pipeline import Planned, enforce_policy, load, load_and_read
+from reconciler.pipeline import plan as make_plan
 from reconciler.policy.selection import load_policy
 from reconciler.render.text import render_plan
+from reconciler.render.words import counted
 
 EXIT_CHANGES = 2
 
@@ -52,13 +55,20 @@ class PlanFormat(StrEnum):
 
 
 @reconcile.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
-def validate(directory: SpecDir, *, policy: PolicyOption = None) -> None:
+def validate(
+    directory: SpecDir, *, policy: PolicyOption = None, allow_empty: AllowEmptyOption = False
+) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
-    desired = load_specs(directory)
-    enforce_policy(desired, load_policy(policy, spec_dir=directory), resolve_host(None))
+    enforced = load_policy(policy, spec_dir=directory)
+    desired = load(directory, policy=enforced, endpoint=resolve_host(None)).desired
+    require_projects(desired, directory, allow_empty=allow_empty)
+    projects = counted(len(desired.projects), "project")
+    if desired.projects:
+        projects += f": {', '.join(desired.projects)}"
     out.print(
-        f"{directory}: valid ({len(desired.volumes)} volumes, {len(desired.containers)} "
-        f"containers, projects: {', '.join(desired.projects)})"
+        f"{directory}: valid ({counted(len(desired.volumes), 'volume')}, "
+        f"{counted(len(desired.containers), 'container')}, {projects})",
+        markup=False,
     )
 
 
@@ -85,7 +95,11 @@ def plan(
     out_file: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Save the plan to this file, for `volplan apply FILE` to apply as is."
+            "--out",
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Save the plan to this file, for `volplan apply FILE` to apply as is.",
         ),
     ] = None,
     prune: PruneOption = False,
@@ -94,21 +108,25 @@ def plan(
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
     policy: PolicyOption = None,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Show what apply would change (a dry run); changes nothing."""
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     enforced = load_policy(policy, spec_dir=directory)
-    planned = plan_directory(directory, connect(host), options, policy=enforced)
+    engine = connect(host)
+    planned = make_plan(*load_and_read(directory, lambda: engine, policy=enforced), options)
+    require_projects(planned.desired, directory, allow_empty=allow_empty)
     if output_format is PlanFormat.JSON:
-        from reconciler.render.json import dumps, plan_document
+        from reconciler.plan.document import dumps, plan_document
 
         write_stdout(dumps(plan_document(planned)))
     else:
-        show(out, render_plan(planned.plan, planned.live.engine))
+        _show_plan(planned)
     if out_file is not None:
-        from reconciler.plan.saved_plan import write_saved_plan
+        from reconciler.cli.output_file import write_output
+        from reconciler.plan.saved_plan import saved_plan_text
 
-        write_saved_plan(out_file, planned, directory)
+        write_output(out_file, saved_plan_text(planned, planned.sources, directory), private=True)
         err.print(f"Saved the plan to {out_file}; apply it with: volplan apply {out_file}")
     if detailed_exitcode and planned.plan.actions:
         raise typer.Exit(EXIT_CHANGES)
@@ -123,8 +141,9 @@ def apply(
     target: Annotated[
         Path,
         typer.Argument(
-            metavar="DIRECTORY|PLAN_FILE",
-            help="Folder of spec files, or a plan file saved by `volplan plan --out`.",
+            metavar="SPECS|PLAN_FILE",
+            help="A spec file or folder (as for plan), or a plan file saved by "
+            "`volplan plan --out`.",
         ),
     ],
     *,
@@ -140,6 +159,7 @@ def apply(
         typer.Option(
             "--lock-timeout",
             min=0,
+            metavar="SECONDS",
             help="Seconds to wait for another run's lock on the project before failing.",
         ),
     ] = 0,
@@ -160,84 +180,62 @@ def apply(
         typer.Option(
             "--parallelism",
             min=1,
+            metavar="N",
             max=MAX_CONCURRENT_CALLS,
             help="Actions run at once (default: four per engine CPU, at least 2).",
         ),
     ] = None,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it.
 
     A saved plan file is applied as is, without asking, or refused if the specs or the
     engine changed since it was made.
     """
-    from reconciler.apply.applier import ApplyListener, apply_plan
+    from reconciler.apply.applier import ApplyListener
     from reconciler.apply.apply_target import ApplyTarget
-    from reconciler.apply.lock import engine_lock
-    from reconciler.apply.scheduler import default_parallelism
-    from reconciler.live.pulls import pull_images
+    from reconciler.apply.locked_apply import Prompts, apply_locked
     from reconciler.render.text import render_result
 
     engine = connect(host)
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     chosen = ApplyTarget.open(target, options)
+    require_projects(chosen.desired, target, allow_empty=allow_empty)
     spec_dir = Path(chosen.saved.spec_dir) if chosen.saved is not None else target
     enforce_policy(chosen.desired, load_policy(policy, spec_dir=spec_dir), resolve_host(host))
     if dry_run:
-        planned = chosen.plan(engine)
-        show(out, render_plan(planned.plan, planned.live.engine))
+        _show_plan(chosen.plan(engine))
         return
-    with engine_lock(
+    prompts = Prompts(
+        show_plan=_show_plan,
+        confirm=None if chosen.saved is not None or yes else _confirm,
+        on_lock_wait=lock_waiting(err),
+    )
+    listener = ApplyListener(
+        on_pull=lambda image, status: err.print(f"pulling {image}: {status}"),
+        on_result=lambda result: show(err, render_result(result)),
+    )
+    report = apply_locked(
+        chosen,
         engine,
-        chosen.desired.projects,
-        images=chosen.images,
-        operation="apply",
-        timeout=lock_timeout,
-        on_wait=lock_waiting(err),
-    ):
-        pulled: tuple[str, ...] = ()
-        if chosen.saved is None:  # a saved plan is applied against the images it was made on
-            pulled = pull_images(engine, chosen.desired, pull, _show_pull)
-        planned = chosen.plan(engine)
-        show(out, render_plan(planned.plan, planned.live.engine))
-        if not planned.plan.actions:
-            return
-        _refuse_data_loss(
-            planned.plan, chosen.options.allow_data_loss, saved=chosen.saved is not None
-        )
-        if chosen.saved is None:
-            _confirm(yes)
-        if chosen.options.backup_dir is not None:
-            Path(chosen.options.backup_dir).mkdir(parents=True, exist_ok=True)
-        listener = ApplyListener(
-            on_pull=_show_pull,
-            on_result=lambda result: show(err, render_result(result)),
-        )
-        workers = parallelism or default_parallelism(planned.live.engine)
-        report = apply_plan(planned.plan, engine, listener, parallelism=workers, present=pulled)
-    out.print(f"Apply complete: {len(report.done)} action(s) done.")
+        prompts,
+        listener,
+        lock_timeout=lock_timeout,
+        parallelism=parallelism,
+        pull=pull,
+    )
+    if report.done:
+        out.print(f"Apply complete: {counted(len(report.done), 'action')} done.")
 
 
-def _show_pull(image: str, status: str) -> None:
-    err.print(f"pulling {image}: {status}")
+def _show_plan(planned: Planned) -> None:
+    allowed = planned.options.allow_data_loss
+    show(out, render_plan(planned.plan, planned.observed.engine, allow_data_loss=allowed))
 
 
-def _refuse_data_loss(plan: Plan, allowed: bool, *, saved: bool) -> None:
-    if plan.destructive and not allowed:
-        names = ", ".join(f"{describe(a).address} ({describe(a).verb})" for a in plan.destructive)
-        again = "make the plan again with" if saved else "re-run with"
-        raise RefusedError(
-            f"refusing to destroy data: {names} would lose its content. "
-            f"Back it up, then {again} --allow-data-loss (or, for a replaced volume, "
-            "with --migrate, which keeps its content)."
-        )
-
-
-def _confirm(yes: bool) -> None:
-    if yes:
-        return
-    from rich.prompt import Confirm
+def _confirm(planned: Planned) -> bool:
+    from reconciler.cli.prompt import confirm_apply
 
     if not sys.stdin.isatty() or os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         raise RefusedError("no terminal to confirm on: re-run with --yes to apply without asking")
-    if not Confirm.ask("Apply these changes?", console=err, default=False):
-        raise RefusedError("apply cancelled; nothing was changed")
+    return confirm_apply(err)

@@ -10,10 +10,12 @@ chunk, so the helper image needs no shell and a large volume is never held in me
 from __future__ import annotations
 
 import gzip
+import os
 import posixpath
 import tarfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import closing, suppress
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +28,8 @@ from reconciler.content.volume_io import (
     volume_manifest,
 )
 from reconciler.engine.base import Engine, VolumeCreate
-from reconciler.errors import BackupError
+from reconciler.errors import BackupError, VolplanError
+from reconciler.identity import ResourceKind
 from reconciler.live.reader import read_live_state
 
 Progress = Callable[[int], None]
@@ -38,13 +41,15 @@ _READ_BYTES = 1 << 20
 class Target:
     """What to back up or restore: ``volumes`` pairs each archive path with a volume name."""
 
-    kind: str
+    kind: ResourceKind
     name: str
     volumes: tuple[tuple[str, str], ...]
+    created: bool = False
+    """The volume was created for a restore, so a failed restore removes it again."""
 
     @classmethod
     def volume(cls, name: str) -> Target:
-        return cls("volume", name, ((name, name),))
+        return cls(ResourceKind.VOLUME, name, ((name, name),))
 
     @property
     def mounts(self) -> dict[str, str]:
@@ -76,22 +81,25 @@ def resolve_target(engine: Engine, reference: str, *, create_missing: bool = Fal
         )
         if not pairs:
             raise BackupError(f"container {name} mounts no volume (bind mounts are not backed up)")
-        return Target("container", name, pairs)
+        return Target(ResourceKind.CONTAINER, name, pairs)
     if is_volume:
         return Target.volume(name)
     if create_missing and kind != "container":
         engine.create_volume(VolumeCreate(name=name, driver="local", driver_opts={}, labels={}))
-        return Target.volume(name)
+        return replace(Target.volume(name), created=True)
     raise BackupError(f"no {kind or 'volume or container'} named {name!r} on the engine")
 
 
 def backup(engine: Engine, image: str, target: Target, output: Path, progress: Progress) -> Summary:
     """Write ``target``'s volumes to ``output`` (.tar, or gzip for .tar.gz/.tgz).
 
-    The file appears under its name only once complete; until then it is ``NAME.partial``.
+    The file appears under its name only once complete; until then it is ``NAME.partial``,
+    which any failure (a full disk, an engine gone) removes: nothing partial is left. It is
+    readable by its owner only, like a saved plan: volume data is at least as private.
     """
     partial = output.with_name(output.name + ".partial")
     try:
+        _create_private(partial)
         with tarfile.open(str(partial), "w|gz" if _is_gzip(output) else "w|") as out:
             summary = _write_volumes(engine, image, target, out, progress)
     except OSError as exc:
@@ -110,14 +118,27 @@ def _write_volumes(
     entries = content_bytes = 0
     with helper_container(engine, image, purpose="backup", volumes=target.mounts) as helper:
         for path, _ in target.volumes:
-            reader = ChunkReader(engine.get_archive(helper, f"/{path}"))
-            with open_tar_stream(reader) as archive:
-                for member in archive:
-                    _rebase(member, posixpath.basename(path), path)
-                    out.addfile(member, archive.extractfile(member) if member.isreg() else None)
-                    entries += 1
-                    content_bytes += member.size if member.isreg() else 0
-                    progress(reader.take_count())
+            # Closed before the helper is removed, even on a failure: the engine does not
+            # remove a container whose archive it is still streaming, and would wait forever.
+            with closing(engine.get_archive(helper, f"/{path}")) as chunks:
+                added = _add_entries(out, ChunkReader(chunks), path, progress)
+            entries += added.entries
+            content_bytes += added.content_bytes
+    return Summary(entries, content_bytes)
+
+
+def _add_entries(
+    out: tarfile.TarFile, reader: ChunkReader, path: str, progress: Progress
+) -> Summary:
+    """Copy the entries of the engine's tar of ``/path`` into ``out``, under ``path``."""
+    entries = content_bytes = 0
+    with open_tar_stream(reader) as archive:
+        for member in archive:
+            _rebase(member, posixpath.basename(path), path)
+            out.addfile(member, archive.extractfile(member) if member.isreg() else None)
+            entries += 1
+            content_bytes += member.size if member.isreg() else 0
+            progress(reader.take_count())
     return Summary(entries, content_bytes)
 
 
@@ -134,13 +155,31 @@ def restore(
     """Extract ``archive`` into ``target``'s volumes; refuse one with content unless ``force``.
 
     A volume restored into an empty volume is then compared with the file, entry by entry.
+    A restore that fails removes the volume it created, so it leaves nothing behind.
     """
+    try:
+        return _restore(engine, image, target, archive, force=force, progress=progress)
+    except BaseException:
+        if target.created:
+            _remove_quietly(engine, target.name)
+        raise
+
+
+def _remove_quietly(engine: Engine, volume: str) -> None:
+    """While the restore's own error propagates, a failure here must not hide it."""
+    with suppress(VolplanError):
+        engine.remove_volume(volume)
+
+
+def _restore(
+    engine: Engine, image: str, target: Target, archive: Path, *, force: bool, progress: Progress
+) -> Summary:
     mounts = _restore_mounts(target, _top_paths(archive))
     with helper_container(engine, image, purpose="restore", volumes=mounts) as helper:
         if not force:
             _refuse_content(engine, helper, target, mounts)
         engine.put_archive(helper, "/", _counted(_file_chunks(archive), progress))
-        if target.kind != "volume":
+        if target.kind is not ResourceKind.VOLUME:
             return _summary(archive)
         landed = volume_manifest(engine, helper, next(iter(mounts)))
     expected = manifest_of(_file_chunks(archive))
@@ -154,7 +193,7 @@ def restore(
 
 def _restore_mounts(target: Target, tops: set[str]) -> dict[str, str]:
     """Where the helper mounts each volume so the file's paths land in them."""
-    if target.kind == "volume":
+    if target.kind is ResourceKind.VOLUME:
         if len(tops) != 1 or any("/" in top for top in tops):
             raise BackupError(
                 "this file is not a volume backup (it must hold exactly one top directory); "
@@ -210,6 +249,12 @@ def _summary(archive: Path) -> Summary:
             entries += 1
             content_bytes += member.size if member.isreg() else 0
     return Summary(entries, content_bytes)
+
+
+def _create_private(path: Path) -> None:
+    """An empty file only its owner can read, whatever the umask or an earlier file's mode."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _is_gzip(path: Path) -> bool:

@@ -4,7 +4,9 @@ A helper container is created, never started, with the volumes mounted; the engi
 a mounted path as a tar (GET /containers/{id}/archive) and extracts a tar into it (PUT).
 The helper image only has to exist, nothing runs in it, so it needs no shell or tar.
 Ownership, modes, symlinks and empty directories travel in the tar headers; content is
-streamed chunk by chunk and never held in memory whole.
+streamed chunk by chunk and never held in memory whole. Every stream is closed before its
+helper is removed, failure or not: the engine does not remove a container whose archive
+it is still streaming, so an unclosed stream would hang the removal.
 """
 
 from __future__ import annotations
@@ -160,7 +162,8 @@ def manifest_of(chunks: Iterable[bytes]) -> Manifest:
 
 
 def volume_manifest(engine: Engine, helper: str, path: str) -> Manifest:
-    return manifest_of(engine.get_archive(helper, path))
+    with closing(engine.get_archive(helper, path)) as chunks:
+        return manifest_of(chunks)
 
 
 def has_content(engine: Engine, helper: str, path: str) -> bool:
@@ -183,7 +186,8 @@ def copy_volume(engine: Engine, image: str, *, source: str, target: str) -> Mani
     ):
         # The tar holds the mount point itself, so extracting it at / also gives the
         # target's root directory the source's owner and mode.
-        engine.put_archive(writer, "/", engine.get_archive(reader, MOUNT_POINT))
+        with closing(engine.get_archive(reader, MOUNT_POINT)) as chunks:
+            engine.put_archive(writer, "/", chunks)
         copied = volume_manifest(engine, reader, MOUNT_POINT)
         landed = volume_manifest(engine, writer, MOUNT_POINT)
     if copied != landed:

@@ -9,7 +9,6 @@ was changed or recreated by hand is caught even though its labels still look rig
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,7 +17,10 @@ from typing import Any
 from reconciler import labels
 from reconciler.fieldpath import format_path
 from reconciler.gc_paused import gc_paused
+from reconciler.identity import Address, ResourceKind
+from reconciler.live.queries import recorded_config, resolve_anonymous
 from reconciler.model import (
+    Change,
     DesiredContainer,
     DesiredState,
     DesiredVolume,
@@ -29,7 +31,6 @@ from reconciler.model import (
     MountKind,
     RunState,
 )
-from reconciler.plan.actions import AnonymousVolume, Change
 
 
 class Status(StrEnum):
@@ -48,15 +49,15 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class ResourceDiff:
-    kind: str
+    kind: ResourceKind
     name: str
     status: Status
     reason: str
     changes: tuple[Change, ...] = ()
 
     @property
-    def address(self) -> str:
-        return f"{self.kind}.{self.name}"
+    def address(self) -> Address:
+        return Address(self.kind, self.name)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _diff_states(desired: DesiredState, live: LiveState) -> Diff:
 
 def diff_volume(desired: DesiredVolume, live: LiveVolume | None) -> ResourceDiff:
     def result(status: Status, reason: str, changes: tuple[Change, ...] = ()) -> ResourceDiff:
-        return ResourceDiff("volume", desired.name, status, reason, changes)
+        return ResourceDiff(ResourceKind.VOLUME, desired.name, status, reason, changes)
 
     if live is None:
         if desired.external:
@@ -125,7 +126,7 @@ def diff_container(
     desired: DesiredContainer, state: DesiredState, live_state: LiveState
 ) -> ResourceDiff:
     def result(status: Status, reason: str, changes: tuple[Change, ...] = ()) -> ResourceDiff:
-        return ResourceDiff("container", desired.name, status, reason, changes)
+        return ResourceDiff(ResourceKind.CONTAINER, desired.name, status, reason, changes)
 
     live = live_state.containers.get(desired.name)
     if live is None:
@@ -134,11 +135,14 @@ def diff_container(
     if owner is not None and owner != desired.project:
         return result(Status.CONFLICT, f"container belongs to project {owner!r}")
     mount_changes = _mount_changes(desired, state, live_state)
+    state_change = _state_change(desired, live)
     if owner is None:
+        listed = _listed_changes(desired, live) + mount_changes
         return result(
             Status.UNMANAGED,
-            "a container of that name exists but was not created by volplan",
-            mount_changes,
+            "a container of that name exists but was not created by volplan"
+            + ("" if listed else _UNCOMPARED),
+            listed + state_change,
         )
     changes = _merge(
         field_changes(recorded_config(live), labels.container_config(desired)), mount_changes
@@ -149,19 +153,20 @@ def diff_container(
             Status.CHANGED,
             f"the image {desired.image} names is another one now; containers are recreated "
             "to change",
-            moved,
+            moved + state_change,
         )
     changes += moved
     if changes:
         return result(
-            Status.CHANGED, "container config differs; containers are recreated to change", changes
+            Status.CHANGED,
+            "container config differs; containers are recreated to change",
+            changes + state_change,
         )
-    if (desired.state is RunState.RUNNING) != live.running:
-        wanted = desired.state.value
+    if state_change:
         return result(
             Status.STATE,
-            f"container is {live.status}, spec says {wanted}",
-            (Change("state", live.status, wanted),),
+            f"container is {live.status}, spec says {desired.state.value}",
+            state_change,
         )
     return result(Status.IN_SYNC, "container matches the spec")
 
@@ -175,18 +180,41 @@ def image_change(
     its image ID) is no change: the plan cannot tell, and a pull is shown on its own.
     """
     moved = desired.image_id and live.image_id and desired.image_id != live.image_id
-    if not moved or any(c.path == "image" for c in changes):
+    if not moved or any(c.path == ("image",) for c in changes):
         return ()
-    return (Change("image", live.image_id, f"{desired.image_id} ({desired.image})"),)
+    return (Change(("image",), live.image_id, f"{desired.image_id} ({desired.image})"),)
 
 
-def recorded_config(live: LiveContainer) -> dict[str, Any]:
-    """The config volplan recorded when it created the container ({} if unreadable)."""
-    try:
-        config = json.loads(live.labels.get(labels.CONFIG, "{}"))
-    except ValueError:
-        return {}
-    return config if isinstance(config, dict) else {}
+_UNCOMPARED = (
+    "; the image, labels and mounts the engine lists for it match the spec, and its other "
+    "settings cannot be read back to compare"
+)
+
+
+def _state_change(desired: DesiredContainer, live: LiveContainer) -> tuple[Change, ...]:
+    """The run state, listed beside config changes too: a recreate also settles it."""
+    if (desired.state is RunState.RUNNING) == live.running:
+        return ()
+    return (Change(("state",), live.status, desired.state.value),)
+
+
+def _listed_changes(desired: DesiredContainer, live: LiveContainer) -> tuple[Change, ...]:
+    """What a container volplan did not create shows of its config in the engine's list."""
+    changes = []
+    if _with_tag(live.image) != _with_tag(desired.image):
+        changes.append(Change(("image",), live.image, desired.image))
+    return (
+        *changes,
+        *field_changes(
+            {"labels": labels.user_labels(live.labels)}, {"labels": dict(desired.labels)}
+        ),
+    )
+
+
+def _with_tag(image: str) -> str:
+    """``busybox`` and ``busybox:latest`` name one image, as the docker CLI reads them."""
+    last = image.rsplit("/", 1)[-1]
+    return image if ":" in last or "@" in last else f"{image}:latest"
 
 
 def field_changes(before: Any, after: Any) -> tuple[Change, ...]:
@@ -200,23 +228,22 @@ def field_changes(before: Any, after: Any) -> tuple[Change, ...]:
     from deepdiff import DeepDiff  # noqa: PLC0415 - see the docstring
 
     tree = DeepDiff(before, after, view="tree", verbose_level=2)
-    changes: dict[str, Change] = {}
+    changes: dict[tuple[str | int, ...], Change] = {}
     for report in tree.values():
         for level in report:
             path = _up_to_list(level.path(output_format="list"))
-            text = format_path(path)
-            changes.setdefault(text, Change(text, _value_at(before, path), _value_at(after, path)))
-    return tuple(changes[key] for key in sorted(changes))
+            changes.setdefault(path, Change(path, _value_at(before, path), _value_at(after, path)))
+    return tuple(sorted(changes.values(), key=lambda change: format_path(change.path)))
 
 
-def _up_to_list(path: list[str | int]) -> list[str | int]:
+def _up_to_list(path: list[str | int]) -> tuple[str | int, ...]:
     for index, segment in enumerate(path):
         if isinstance(segment, int):
-            return path[:index]
-    return path
+            return tuple(path[:index])
+    return tuple(path)
 
 
-def _value_at(data: Any, path: list[str | int]) -> Any:
+def _value_at(data: Any, path: tuple[str | int, ...]) -> Any:
     for segment in path:
         if not isinstance(data, dict) or segment not in data:
             return None
@@ -226,7 +253,7 @@ def _value_at(data: Any, path: list[str | int]) -> Any:
 
 def _merge(config: tuple[Change, ...], mounts: tuple[Change, ...]) -> tuple[Change, ...]:
     """Config changes, plus the mount changes they do not already explain."""
-    explained = {c.path[: c.path.index("]") + 1] for c in config if c.path.startswith("mounts[")}
+    explained = {c.path[:2] for c in config if len(c.path) > 1 and c.path[0] == "mounts"}
     return (*config, *(m for m in mounts if m.path not in explained))
 
 
@@ -244,28 +271,6 @@ class _MountView:
         if self.type == "bind" and self.propagation != "rprivate":
             flags.append(self.propagation)
         return f"{self.type} {self.source} ({','.join(flags)})"
-
-
-def resolve_anonymous(container: DesiredContainer, live: LiveState) -> tuple[AnonymousVolume, ...]:
-    """Names for the container's anonymous volumes: the ones it already has, else stable ones.
-
-    Reusing the live container's volume at the same target is what keeps a data-volume
-    container's data through a recreate.
-    """
-    current = live.containers.get(container.name)
-    resolved = []
-    for mount in container.mounts:
-        if mount.kind is not MountKind.ANONYMOUS:
-            continue
-        existing = current.mount_at(mount.target) if current else None
-        if existing is not None and existing.type == "volume" and existing.name:
-            name = existing.name
-        else:
-            name = labels.anonymous_volume_name(container.project, container.name, mount.target)
-        resolved.append(
-            AnonymousVolume(mount.target, name, name in live.volumes, from_image=mount.from_image)
-        )
-    return tuple(resolved)
 
 
 def expected_mounts(
@@ -308,7 +313,7 @@ def _mount_changes(
     actual = {m.target: _live_view(m) for m in live.mounts}
     return tuple(
         Change(
-            format_path(["mounts", target]),
+            ("mounts", target),
             str(actual[target]) if target in actual else None,
             str(expected[target]) if target in expected else None,
         )

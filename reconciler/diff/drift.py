@@ -2,10 +2,15 @@
 
 Built from the differ's ``Diff`` (declared resources: in sync, missing, changed) plus what
 only the engine shows: resources labelled as the project's that the specs no longer
-declare, containers volplan does not manage that mount the project's volumes, and dangling
-volumes (used by no container, like ``docker volume ls -f dangling=true``) that belong to
-no volplan project. Entries are ordered for a reader: what a fix would destroy first, then
-changed, missing and the engine-side findings, in-sync last.
+declare, containers volplan does not manage that mount the project's volumes. Entries are
+ordered for a reader: what a fix would destroy first, then changed, missing and the
+engine-side findings, in-sync last.
+
+Dangling volumes (used by no container, like ``docker volume ls -f dangling=true``) that no
+volplan project claims are kept apart, in ``unclaimed``: on a shared host they are someone
+else's (or a failed restore's), so they are information, not drift, unless the caller asks
+for them to count (``--include-unclaimed``). Otherwise a scheduled drift check could never
+pass on a host where anybody leaves a volume behind.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from enum import StrEnum
 from reconciler import labels
 from reconciler.diff.differ import Diff, ResourceDiff, Status
 from reconciler.errors import Position
-from reconciler.model import DesiredState, EngineInfo, LiveContainer, LiveState
-from reconciler.plan.actions import Change
-from reconciler.plan.prune import find_leftovers
+from reconciler.identity import Address, ResourceKind
+from reconciler.live.queries import find_leftovers
+from reconciler.model import Change, DesiredState, EngineInfo, LiveContainer, LiveState
 
 
 class DriftStatus(StrEnum):
@@ -49,7 +54,7 @@ _FROM_DIFF = {
 class DriftEntry:
     """One resource's finding; in ``changes`` ``before`` is live and ``after`` desired."""
 
-    kind: str
+    kind: ResourceKind
     name: str
     status: DriftStatus
     reason: str
@@ -59,8 +64,8 @@ class DriftEntry:
     """Bringing it in line with the specs destroys data (a volume replace or prune)."""
 
     @property
-    def address(self) -> str:
-        return f"{self.kind}.{self.name}"
+    def address(self) -> Address:
+        return Address(self.kind, self.name)
 
 
 @dataclass(frozen=True)
@@ -68,35 +73,48 @@ class DriftReport:
     engine: EngineInfo
     projects: tuple[str, ...]
     entries: tuple[DriftEntry, ...]
+    """The projects' own resources."""
+    unclaimed: tuple[DriftEntry, ...] = ()
+    """Dangling volumes no volplan project claims: information unless ``include_unclaimed``."""
+    include_unclaimed: bool = False
 
     @property
     def drifted(self) -> tuple[DriftEntry, ...]:
-        return tuple(e for e in self.entries if e.status is not DriftStatus.IN_SYNC)
+        """What counts as drift: the decision behind the exit code and JUnit failures."""
+        own = tuple(e for e in self.entries if e.status is not DriftStatus.IN_SYNC)
+        return own + self.unclaimed if self.include_unclaimed else own
+
+    @property
+    def counted(self) -> tuple[DriftEntry, ...]:
+        """The entries the totals are over: the unclaimed ones only when they count."""
+        return self.entries + self.unclaimed if self.include_unclaimed else self.entries
 
     @property
     def in_sync(self) -> bool:
         return not self.drifted
 
     def counts(self) -> dict[str, int]:
-        """Entries per status, every status listed, plus the total."""
-        found = [e.status for e in self.entries]
+        """Counted entries per status, every status listed, plus the total."""
+        found = [e.status for e in self.counted]
         return {**{s.value: found.count(s) for s in DriftStatus}, "total": len(found)}
 
 
-def build_drift_report(desired: DesiredState, live: LiveState, diff: Diff) -> DriftReport:
+def build_drift_report(
+    desired: DesiredState, live: LiveState, diff: Diff, *, include_unclaimed: bool = False
+) -> DriftReport:
     entries = [
         *(_declared(d, desired) for d in (*diff.volumes.values(), *diff.containers.values())),
         *_not_in_specs(desired, live),
         *_unmanaged_users(desired, live),
-        *_dangling(desired, live),
     ]
-    entries.sort(key=lambda e: (not e.destructive_fix, _RANK[e.status], e.address))
-    return DriftReport(live.engine, desired.projects, tuple(entries))
+    entries.sort(key=lambda e: (not e.destructive_fix, _RANK[e.status], str(e.address)))
+    unclaimed = tuple(sorted(_dangling(desired, live), key=lambda e: str(e.address)))
+    return DriftReport(live.engine, desired.projects, tuple(entries), unclaimed, include_unclaimed)
 
 
 def _declared(diff: ResourceDiff, desired: DesiredState) -> DriftEntry:
     status = _FROM_DIFF[diff.status]
-    if diff.kind == "volume":
+    if diff.kind is ResourceKind.VOLUME:
         origin = desired.volumes[diff.name].origin
         destructive = status is DriftStatus.CHANGED
     else:
@@ -110,7 +128,7 @@ def _not_in_specs(desired: DesiredState, live: LiveState) -> Iterable[DriftEntry
     for container in leftovers.containers:
         project = container.labels.get(labels.PROJECT)
         yield DriftEntry(
-            "container",
+            ResourceKind.CONTAINER,
             container.name,
             DriftStatus.NOT_IN_SPECS,
             f"labelled for project {project!r} but not in the specs ({container.status})",
@@ -119,7 +137,7 @@ def _not_in_specs(desired: DesiredState, live: LiveState) -> Iterable[DriftEntry
         users = [c.name for c in live.containers_using_volume(volume.name)]
         used = f"used by {', '.join(users)}" if users else "used by no container"
         yield DriftEntry(
-            "volume",
+            ResourceKind.VOLUME,
             volume.name,
             DriftStatus.NOT_IN_SPECS,
             f"labelled for project {volume.labels.get(labels.PROJECT)!r} but not in the "
@@ -147,7 +165,7 @@ def _unmanaged_users(desired: DesiredState, live: LiveState) -> Iterable[DriftEn
                 f"{m.name} at {m.target} ({'ro' if m.read_only else 'rw'})" for m in held
             )
             yield DriftEntry(
-                "container",
+                ResourceKind.CONTAINER,
                 container.name,
                 DriftStatus.UNMANAGED_USER,
                 f"{_manager(container)}, but mounts the project's volume {where}",
@@ -171,7 +189,7 @@ def _dangling(desired: DesiredState, live: LiveState) -> Iterable[DriftEntry]:
             and not live.containers_using_volume(name)
         ):
             yield DriftEntry(
-                "volume",
+                ResourceKind.VOLUME,
                 name,
                 DriftStatus.DANGLING,
                 "used by no container and claimed by no volplan project",

@@ -1,32 +1,31 @@
 """The Engine API adapter: the only module that talks to the Docker engine.
 
-Calls that change the engine or stream, and every call to a TCP, TLS or SSH endpoint, go
-through docker-py's low-level ``APIClient``. On a local ``unix://`` socket the reads (GETs
-answered with JSON) go through ``unix_reads`` instead and docker-py is imported on the
-first write, so a check never pays for it; see that module for why. Every SDK, transport
-or HTTP failure becomes one of volplan's ``EngineError``s here or there, so nothing from
-docker-py or requests crosses into the rest of the program.
+Reads go through the one read path (``reads``): on a local ``unix://`` socket over
+``http.client`` (``unix_reads``), so docker-py is imported on the first write and a check
+never pays for it; on a TCP, TLS or SSH endpoint through docker-py's requests session.
+Writes go through docker-py's low-level ``APIClient``, one request per call. Every SDK,
+transport or HTTP failure becomes one of volplan's ``EngineError``s (``error_map``), so
+nothing from docker-py, requests or ``http.client`` crosses into the rest of the program.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import records
-from reconciler.engine.base import MAX_CONCURRENT_CALLS, ContainerCreate, VolumeCreate
-from reconciler.engine.records import ContainerInspect, DiskUsage
-from reconciler.engine.unix_reads import UnixSocketReads
-from reconciler.errors import (
-    EngineError,
-    EngineNotFound,
-    EngineTimeout,
-    EngineUnreachable,
-    engine_error,
+from reconciler.engine.base import (
+    MAX_CONCURRENT_CALLS,
+    ContainerCreate,
+    VolumeCreate,
+    tar_of_file,
 )
+from reconciler.engine.error_map import engine_errors, status_error
+from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
+from reconciler.engine.records import ContainerInspect, DiskUsage
+from reconciler.errors import EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
     ImageConfig,
@@ -39,58 +38,60 @@ from reconciler.model import (
 
 if TYPE_CHECKING:
     import docker
+    import requests
     from docker.types import Mount as SdkMount
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 REQUEST_TIMEOUT_SECONDS = 120
-ARCHIVE_CHUNK_BYTES = 1 << 20
-
-
-@contextmanager
-def engine_errors(doing: str) -> Iterator[None]:
-    """Map SDK and transport failures to volplan errors that name what was being done."""
-    import docker.errors
-    import requests.exceptions
-
-    try:
-        yield
-    except docker.errors.APIError as exc:
-        raise engine_error(exc.status_code, f"{doing}: {_explanation(exc)}") from exc
-    except requests.exceptions.Timeout as exc:
-        raise EngineTimeout(f"{doing}: the Docker engine did not answer in time") from exc
-    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
-        raise EngineUnreachable(f"{doing}: the Docker engine did not answer ({exc})") from exc
-
-
-def _explanation(exc: docker.errors.APIError) -> str:
-    explanation = exc.explanation
-    if isinstance(explanation, bytes):
-        explanation = explanation.decode(errors="replace")
-    return str(explanation or exc)
 
 
 def resolve_host(host: str | None) -> str:
     return host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
 
 
-class JsonReads(Protocol):
-    def get_json(
-        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
-    ) -> Any: ...
-
-
 class SdkReads:
-    """``JsonReads`` through docker-py, for endpoints other than a local socket."""
+    """``Reads`` through docker-py's requests session (public: ``APIClient`` is a
+    ``requests.Session``), for endpoints other than a local socket: it knows TLS and SSH."""
 
     def __init__(self, client: docker.APIClient) -> None:
-        self._client: Any = client  # its request helpers are private, hence untyped
+        self._client = client
 
     def get_json(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Any:
         with engine_errors(doing):
-            url = self._client._url(path_format, *args)
-            return self._client._result(self._client._get(url, params=params), json=True)
+            response = self._request(path_format, args, params, stream=False)
+        return json_answer(response.status_code, response.content, doing)
+
+    def get_stream(
+        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
+    ) -> Generator[bytes, None, None]:
+        with engine_errors(doing):
+            response = self._request(path_format, args, params, stream=True)
+        try:
+            if response.status_code >= 400:
+                raise status_error(response.status_code, response.content, doing)
+            chunks = response.iter_content(CHUNK_BYTES)
+            yield from mapped_chunks(doing, lambda: next(chunks, b""))
+        finally:
+            response.close()
+
+    def _request(
+        self,
+        path_format: str,
+        args: tuple[str, ...],
+        params: Mapping[str, str] | None,
+        *,
+        stream: bool,
+    ) -> requests.Response:
+        client = self._client
+        path = request_path(f"/v{client.api_version}", path_format, args, params)
+        return client.get(
+            client.base_url + path,
+            stream=stream,
+            timeout=client.timeout,
+            headers={"Accept-Encoding": "identity"},
+        )
 
 
 class DockerEngine:
@@ -99,7 +100,7 @@ class DockerEngine:
     def __init__(
         self,
         endpoint: str,
-        reads: JsonReads,
+        reads: Reads,
         api_version: str,
         client: docker.APIClient | None = None,
     ) -> None:
@@ -115,6 +116,8 @@ class DockerEngine:
         endpoint = resolve_host(host)
         doing = f"connecting to the Docker engine at {endpoint}"
         if endpoint.startswith("unix://"):
+            from reconciler.engine.unix_reads import UnixSocketReads
+
             reads = UnixSocketReads(endpoint.removeprefix("unix://"), REQUEST_TIMEOUT_SECONDS)
             return cls(endpoint, reads, reads.negotiate(doing))
         client = _sdk_client(endpoint, "auto", doing)
@@ -232,31 +235,32 @@ class DockerEngine:
                     raise EngineError(f"pulling image {image}: {event['error']}")
                 progress(" ".join(str(event.get(k, "")) for k in ("status", "progress")).strip())
 
-    def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
-        """Chunks of the tar the engine streams; the HTTP response is closed with the iterator.
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        from docker.utils import parse_repository_tag
 
-        docker-py's own ``get_archive`` hides the response, so an early stop (an emptiness
-        check reads two entries) could not close it; hence its private request helpers.
-        """
-        doing = f"reading {path} from container {ref}"
-        client: Any = self.client
-        with engine_errors(doing):
-            response = client._get(
-                client._url("/containers/{0}/archive", ref),
-                params={"path": path},
-                stream=True,
-                headers={"Accept-Encoding": "identity"},
+        repository, tag = parse_repository_tag(image)
+        with engine_errors(f"importing image {image}"):
+            self.client.import_image_from_data(
+                archive, repository=repository, tag=tag or "latest", changes=list(changes)
             )
-            client._raise_for_status(response)
-        try:
-            with engine_errors(doing):
-                yield from response.iter_content(ARCHIVE_CHUNK_BYTES)
-        finally:
-            response.close()
+
+    def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
+        """Chunks of the tar the engine streams; the response is closed with the iterator,
+        so an early stop (an emptiness check reads two entries) ends the transfer."""
+        return self.reads.get_stream(
+            f"reading {path} from container {ref}",
+            "/containers/{}/archive",
+            ref,
+            params={"path": path},
+        )
 
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         with engine_errors(f"writing into {path} of container {ref}"):
             self.client.put_archive(ref, path, iter(chunks))
+
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        directory, _, name = path.rpartition("/")
+        self.put_archive(ref, directory or "/", [tar_of_file(name, content)])
 
 
 ALL = {"all": "1"}

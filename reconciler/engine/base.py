@@ -13,6 +13,8 @@ method missing from all three is treated as the riskiest kind by each of them.
 
 from __future__ import annotations
 
+import io
+import tarfile
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,8 +22,20 @@ from typing import Protocol
 from reconciler.engine.records import ContainerInspect, DiskUsage
 from reconciler.model import EngineInfo, ImageConfig, LiveContainer, LiveImage, LiveVolume, Mount
 
-DEFAULT_HELPER_IMAGE = "busybox:latest"
-"""Image of the never-started helper containers that move volume content and hold locks."""
+DEFAULT_HELPER_IMAGE = "volplan-helper:empty"
+"""Image of the never-started helper containers that move volume content and hold locks.
+
+It holds no file at all: volplan imports it on the engine from an empty archive when it is
+missing (see ``ensure_image``), so no registry is ever needed for volplan's own work.
+Nothing runs in a helper; the engine's archive endpoints move the data, and every check
+of what they moved is made by volplan itself, on the client.
+"""
+
+EMPTY_ARCHIVE = bytes(1024)
+"""A tar with no entry: its two zero end-of-archive blocks."""
+
+HELPER_COMMAND = "volplan-helper"
+"""The helper image's CMD: a container needs one to be created, and it is never started."""
 
 MAX_CONCURRENT_CALLS = 32
 """An ``Engine`` must take this many calls at once from different threads (parallel apply)."""
@@ -94,6 +108,11 @@ class Engine(Protocol):
 
     def pull_image(self, image: str, progress: Callable[[str], None]) -> None: ...
 
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        """``POST /images/create?fromSrc=-``: an image made from a root-filesystem tar, with
+        Dockerfile-style ``changes`` (``CMD [...]``); needs no registry."""
+        ...
+
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
         """Stream a tar of ``path`` in a container (created or running); closing the
         iterator ends the transfer."""
@@ -101,6 +120,11 @@ class Engine(Protocol):
 
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         """Stream a tar into directory ``path`` of a container, extracting it there."""
+        ...
+
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        """Write one small regular file (mode 0644) at absolute ``path`` of a container,
+        through the archive endpoint; writing it again with the same content changes nothing."""
         ...
 
 
@@ -119,9 +143,10 @@ READS = frozenset(
 )
 """Calls that change nothing on the engine: retried on transient errors, never a kill point."""
 
-IDEMPOTENT_WRITES = frozenset({"start_container", "stop_container"})
+IDEMPOTENT_WRITES = frozenset({"start_container", "stop_container", "put_file"})
 """Changes that a repeat cannot make twice (the engine answers a second start or stop with
-304, which counts as success): retried, and each one is a kill point."""
+304, which counts as success; a file written again with the same content is the same
+file): retried, and each one is a kill point."""
 
 MUTATING_WRITES = frozenset(
     {
@@ -131,6 +156,7 @@ MUTATING_WRITES = frozenset(
         "rename_container",
         "remove_container",
         "pull_image",
+        "import_image",
         "put_archive",
     }
 )
@@ -144,7 +170,22 @@ ENGINE_METHODS = frozenset(name for name in vars(Engine) if not name.startswith(
 
 
 def ensure_image(engine: Engine, image: str, progress: Callable[[str], None]) -> None:
-    """Pull ``image`` unless the engine has it: called before anything is changed, so a bad
-    image name or an unreachable registry touches nothing."""
-    if not engine.image_present(image):
+    """Make sure the engine has ``image``: called before anything is changed, so a bad image
+    name or an unreachable registry touches nothing. volplan's own helper image is imported
+    from an empty archive; any other is pulled."""
+    if engine.image_present(image):
+        return
+    if image == DEFAULT_HELPER_IMAGE:
+        engine.import_image(image, EMPTY_ARCHIVE, (f'CMD ["{HELPER_COMMAND}"]',))
+    else:
         engine.pull_image(image, progress)
+
+
+def tar_of_file(name: str, content: bytes) -> bytes:
+    """A tar holding one regular file ``name`` (mode 0644, owned by root, time 0)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        member = tarfile.TarInfo(name)
+        member.size = len(content)
+        archive.addfile(member, io.BytesIO(content))
+    return buffer.getvalue()

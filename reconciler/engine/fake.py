@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine import records
-from reconciler.engine.base import READS, ContainerCreate, VolumeCreate
+from reconciler.engine.base import READS, ContainerCreate, VolumeCreate, tar_of_file
 from reconciler.engine.records import ContainerInspect, DiskUsage, RawObject
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 from reconciler.model import (
@@ -60,6 +60,8 @@ class FakeEngine:
     """Every call as (method, subject), reads included, in order."""
     volumes_from: dict[str, list[str]] = field(default_factory=dict)
     """HostConfig.VolumesFrom by container ID: only inspect shows it, not the list."""
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    """Files written by ``put_file``, by container ID and path."""
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -216,6 +218,7 @@ class FakeEngine:
         if container["State"] == "running":
             raise EngineConflict(f"removing container {ref}: container is running")
         del self.containers[container["Id"]]
+        self.files.pop(container["Id"], None)
 
     def image_present(self, image: str) -> bool:
         self._record("image_present", image, mutating=False)
@@ -228,10 +231,25 @@ class FakeEngine:
         progress("Downloaded newer image")
         self.images.add(image)
 
+    def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
+        self._record("import_image", image)
+        self.images.add(image)
+
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
-        """The fake keeps no file content: moving content is tested on a real engine."""
+        """The file at ``path`` written by ``put_file`` (the rest of a container's tree is not
+        kept), as a tar; 404 when absent."""
         self._record("get_archive", ref, mutating=False)
-        raise EngineError(f"reading {path} of {ref}: the fake engine holds no file content")
+        container = self._get(ref, "reading from")
+        files = self.files.get(container["Id"], {})
+        name = path.strip("/")
+        if name not in files:
+            raise EngineNotFound(f"reading {path} from container {ref}: no such file")
+        yield tar_of_file(posixpath.basename(name), files[name])
+
+    def put_file(self, ref: str, path: str, content: bytes) -> None:
+        self._record("put_file", ref)
+        container = self._get(ref, "writing into")
+        self.files.setdefault(container["Id"], {})[path.strip("/")] = content
 
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         self._record("put_archive", ref)

@@ -15,7 +15,8 @@ from dataclasses import asdict
 from typing import Any
 
 from reconciler import labels
-from reconciler.diff.differ import resolve_anonymous
+from reconciler.identity import Address
+from reconciler.live.queries import resolve_anonymous
 from reconciler.model import DesiredState, LiveContainer, LiveState, LiveVolume
 from reconciler.spec.files import SpecSource
 
@@ -30,7 +31,7 @@ def spec_digest(sources: Iterable[SpecSource]) -> str:
     return DIGEST_PREFIX + labels.json_hash(files)
 
 
-def live_fingerprints(desired: DesiredState, live: LiveState) -> dict[str, str]:
+def live_fingerprints(desired: DesiredState, live: LiveState) -> dict[Address, str]:
     """A digest per live resource relevant to the specs' projects, keyed by address."""
     volumes = _relevant_volumes(desired, live)
     containers = {
@@ -40,18 +41,22 @@ def live_fingerprints(desired: DesiredState, live: LiveState) -> dict[str, str]:
         or c.labels.get(labels.PROJECT) in desired.projects
         or any(m.name in volumes for m in c.mounts)
     }
-    prints = {f"volume.{v.name}": _volume_print(v) for v in volumes.values()}
-    prints |= {f"container.{c.name}": _container_print(c) for c in containers.values()}
-    return {address: DIGEST_PREFIX + labels.json_hash(p) for address, p in sorted(prints.items())}
+    prints = {Address.volume(v.name): _volume_print(v) for v in volumes.values()}
+    prints |= {Address.container(c.name): _container_print(c) for c in containers.values()}
+    return {
+        address: DIGEST_PREFIX + labels.json_hash(p)
+        for address, p in sorted(prints.items(), key=lambda item: str(item[0]))
+    }
 
 
-def live_digest(fingerprints: Mapping[str, str]) -> str:
-    return DIGEST_PREFIX + labels.json_hash(dict(fingerprints))
+def live_digest(fingerprints: Mapping[Address, str]) -> str:
+    return DIGEST_PREFIX + labels.json_hash({str(a): d for a, d in fingerprints.items()})
 
 
-def changed_addresses(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+def changed_addresses(before: Mapping[Address, str], after: Mapping[Address, str]) -> list[Address]:
     """Addresses that appeared, disappeared or changed between two fingerprint maps."""
-    return sorted(a for a in before.keys() | after.keys() if before.get(a) != after.get(a))
+    changed = (a for a in before.keys() | after.keys() if before.get(a) != after.get(a))
+    return sorted(changed, key=str)
 
 
 def _relevant_volumes(desired: DesiredState, live: LiveState) -> dict[str, LiveVolume]:

@@ -20,7 +20,6 @@ from dataclasses import replace
 
 from reconciler.live.images import image_ids
 from reconciler.model import DesiredContainer, DesiredState, LiveState, Mount, MountKind
-from reconciler.plan.actions import Plan, RecreateContainer
 
 
 def with_image_volumes(desired: DesiredState, live: LiveState) -> DesiredState:
@@ -71,32 +70,3 @@ def _targets(name: str, done: Mapping[str, DesiredContainer]) -> set[str]:
     for source in container.volumes_from:
         targets |= _targets(source.container, done)
     return targets
-
-
-def released_volume_notes(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[str, ...]:
-    """Plan notes for the volumes a recreate stops mounting, which nothing else mounts.
-
-    Such a volume (an anonymous one at a path the spec now mounts by name, or the image no
-    longer declares) keeps its data, and is never removed here; the note says it is left
-    behind, so its data is not silently dangling.
-    """
-    notes = []
-    for action in plan.actions:
-        if not isinstance(action, RecreateContainer):
-            continue
-        name = action.container.name
-        kept = {a.name for a in action.anonymous} | {
-            str(m.source) for m in action.container.mounts if m.kind is MountKind.VOLUME
-        }
-        for mount in live.containers[name].mounts:
-            volume = mount.name
-            if mount.type != "volume" or volume is None or volume in kept:
-                continue
-            others = [c for c in live.containers_using_volume(volume) if c.name != name]
-            if volume not in desired.volumes and not others:
-                notes.append(
-                    f"volume.{volume}: held {name}:{mount.target} and is mounted by nothing "
-                    f"after the recreate; it is kept, with its data (`docker volume rm {volume}` "
-                    "once it is not needed)"
-                )
-    return tuple(notes)

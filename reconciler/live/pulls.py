@@ -1,9 +1,9 @@
 """Which images apply pulls, under each container's ``pull`` policy or ``apply --pull``.
 
-``pull_policies`` and ``pull_notes`` are pure: a plan never pulls, it says what apply
-would pull. ``pull_images`` does the pulling, before apply plans, so the plan it shows
-and runs is made against the images it will create containers from (their IDs, and the
-volumes they declare).
+``pull_policies`` is pure: a plan never pulls, it says what apply would pull
+(plan/image_notes.py). ``pull_images`` does the pulling, before apply plans, so the plan
+it shows and runs is made against the images it will create containers from (their IDs,
+and the volumes they declare).
 """
 
 from __future__ import annotations
@@ -29,24 +29,6 @@ def pull_policies(
         known = policies.get(container.image, PullPolicy.NEVER)
         policies[container.image] = max(known, policy, key=_STRENGTH.index)
     return dict(sorted(policies.items()))
-
-
-def pull_notes(desired: DesiredState, override: PullPolicy | None = None) -> tuple[str, ...]:
-    """Plan notes for the images apply would pull, or could not find.
-
-    Needs ``desired`` completed with image IDs (live/images.py): no ID, no such image.
-    """
-    present = {c.image for c in desired.containers.values() if c.image_id is not None}
-    notes = []
-    for image, policy in pull_policies(desired, override).items():
-        users = ", ".join(sorted(n for n, c in desired.containers.items() if c.image == image))
-        if policy is PullPolicy.ALWAYS:
-            notes.append(f"image.{image}: apply pulls it first (pull: always), for {users}")
-        elif image not in present and policy is PullPolicy.MISSING:
-            notes.append(f"image.{image}: not on the engine; apply pulls it, for {users}")
-        elif image not in present:
-            notes.append(f"image.{image}: not on the engine, and pull: never; apply will fail")
-    return tuple(notes)
 
 
 def pull_images(

@@ -40,6 +40,24 @@ class VolumeNode:
     image_volume: bool = False
     """An anonymous volume volplan made for a path the container's image declares."""
 
+    @property
+    def anonymous(self) -> bool:
+        """Docker names an anonymous volume with 64 hex digits."""
+        return is_anonymous_name(self.name)
+
+    @property
+    def owner(self) -> str | None:
+        """``dbstore:/dbdata`` for an anonymous volume: the container that mounts it itself
+        (not through volumes_from) and where; the name alone tells a person nothing."""
+        if not self.anonymous:
+            return None
+        own = [u for u in self.users if u.via is None]
+        return f"{own[0].container}:{own[0].target}" if own else None
+
+
+def is_anonymous_name(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
 
 @dataclass(frozen=True)
 class SharedMount:

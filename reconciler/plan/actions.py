@@ -1,18 +1,21 @@
 """The plan's vocabulary: a closed set of frozen actions, each saying why it exists. Pure.
 
-An action's ``requires`` names the keys of actions that must finish before it starts, so
-an applier may run independent actions side by side.
+An action's ``requires`` holds the keys (identity.py) of actions that must finish before
+it starts, so an applier may run independent actions side by side. Every key a plan's
+actions require names an action of that plan: ``Plan`` refuses to exist otherwise, so a
+renamed kind cannot silently drop an ordering.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from reconciler.errors import Position
-from reconciler.model import DesiredContainer, DesiredVolume
+from reconciler.identity import VERBS, ActionKey, ActionKind, Address
+from reconciler.model import AnonymousVolume, Change, DesiredContainer, DesiredVolume
 
 
 class Safety(StrEnum):
@@ -23,32 +26,12 @@ class Safety(StrEnum):
     DESTROYS_DATA = "destroys-data"
 
 
-@dataclass(frozen=True)
-class Change:
-    """One field that differs: ``before`` is live, ``after`` is desired (None = absent)."""
-
-    path: str
-    before: Any
-    after: Any
-
-
-@dataclass(frozen=True)
-class AnonymousVolume:
-    """An anonymous volume a container gets at ``target``; ``exists`` says if it must be made."""
-
-    target: str
-    name: str
-    exists: bool
-    from_image: bool = False
-    """The path is the image's ``VOLUME``, not one the spec mounts."""
-
-
 @dataclass(frozen=True, kw_only=True)
 class _Action:
     reason: str
     origin: Position | None = None
     changes: tuple[Change, ...] = ()
-    requires: tuple[str, ...] = ()
+    requires: tuple[ActionKey, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,36 +162,52 @@ Action = (
 
 @dataclass(frozen=True)
 class Describe:
-    """How an action is shown: its symbol, verb, resource address and safety class."""
+    """How an action is shown: its kind, resource address and safety class."""
 
-    symbol: str
-    verb: str
-    address: str
+    kind: ActionKind
+    address: Address
     safety: Safety
+
+    @property
+    def key(self) -> ActionKey:
+        return ActionKey(self.kind, self.address)
+
+    @property
+    def verb(self) -> str:
+        return VERBS[self.kind].text
+
+    @property
+    def symbol(self) -> str:
+        verb = VERBS[self.kind]
+        if self.safety is Safety.DESTROYS_DATA and verb.destroying is not None:
+            return verb.destroying
+        return verb.symbol
 
 
 def describe(action: Action) -> Describe:
     match action:
-        case CreateVolume(volume=volume):
-            return Describe("+", "create", f"volume.{volume.name}", Safety.SAFE)
-        case ReplaceVolume(volume=volume, saved_in=None):
-            return Describe("!", "replace", f"volume.{volume.name}", Safety.DESTROYS_DATA)
-        case ReplaceVolume(volume=volume):
-            return Describe("~", "replace", f"volume.{volume.name}", Safety.RESTARTS)
+        case CreateVolume(volume=desired):
+            return Describe(ActionKind.CREATE, Address.volume(desired.name), Safety.SAFE)
+        case ReplaceVolume(volume=desired, saved_in=None):
+            return Describe(ActionKind.REPLACE, Address.volume(desired.name), Safety.DESTROYS_DATA)
+        case ReplaceVolume(volume=desired):
+            return Describe(ActionKind.REPLACE, Address.volume(desired.name), Safety.RESTARTS)
         case RemoveVolume(name=name):
-            return Describe("-", "remove", f"volume.{name}", Safety.DESTROYS_DATA)
+            return Describe(ActionKind.REMOVE, Address.volume(name), Safety.DESTROYS_DATA)
         case CopyVolume() | RemoveTemporaryVolume() | BackupVolume() | FinishRecreate():
             return _describe_safety_step(action)
-        case CreateContainer(container=container):
-            return Describe("+", "create", f"container.{container.name}", Safety.SAFE)
-        case RecreateContainer(container=container):
-            return Describe("~", "recreate", f"container.{container.name}", Safety.RESTARTS)
-        case RemoveContainer(name=name):
-            return Describe("-", "remove", f"container.{name}", Safety.RESTARTS)
+        case CreateContainer(container=desired):
+            return Describe(ActionKind.CREATE, Address.container(desired.name), Safety.SAFE)
+        case RecreateContainer(container=desired):
+            return Describe(ActionKind.RECREATE, Address.container(desired.name), Safety.RESTARTS)
+        case RemoveContainer(name=name, was_running=was_running):
+            # Removing a container that is not running stops nothing.
+            safety = Safety.RESTARTS if was_running else Safety.SAFE
+            return Describe(ActionKind.REMOVE, Address.container(name), safety)
         case StartContainer(name=name):
-            return Describe("~", "start", f"container.{name}", Safety.SAFE)
+            return Describe(ActionKind.START, Address.container(name), Safety.SAFE)
         case StopContainer(name=name):
-            return Describe("~", "stop", f"container.{name}", Safety.RESTARTS)
+            return Describe(ActionKind.STOP, Address.container(name), Safety.RESTARTS)
 
 
 def _describe_safety_step(
@@ -217,47 +216,67 @@ def _describe_safety_step(
     """The data-safety steps (see data_safety.py): none of them destroys data."""
     match action:
         case CopyVolume(target=target):
-            return Describe("+", "copy", f"volume.{target}", Safety.SAFE)
+            return Describe(ActionKind.COPY, Address.volume(target), Safety.SAFE)
         case RemoveTemporaryVolume(name=name):
-            return Describe("-", "remove", f"volume.{name}", Safety.SAFE)
+            return Describe(ActionKind.REMOVE, Address.volume(name), Safety.SAFE)
         case BackupVolume(name=name):
-            return Describe("+", "backup", f"volume.{name}", Safety.SAFE)
+            return Describe(ActionKind.BACKUP, Address.volume(name), Safety.SAFE)
         case FinishRecreate(name=name, roll_back=roll_back):
-            verb = "roll back" if roll_back else "finish"
-            return Describe("~", verb, f"container.{name}", Safety.SAFE)
+            kind = ActionKind.ROLL_BACK if roll_back else ActionKind.FINISH
+            return Describe(kind, Address.container(name), Safety.SAFE)
 
 
-def action_key(action: Action) -> str:
-    """A key unique within a plan, used by ``requires``."""
-    shown = describe(action)
-    return f"{shown.address}:{shown.verb}"
+def action_key(action: Action) -> ActionKey:
+    """The action's key, unique within a plan, used by ``requires``."""
+    return describe(action).key
+
+
+@dataclass(frozen=True)
+class Noop:
+    """A declared resource the plan leaves alone, and why."""
+
+    address: Address
+    reason: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A decision not to act, e.g. a pruned volume kept because it is in use."""
+
+    address: Address
+    message: str
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The ordered actions (a valid sequential order) plus why everything else is left alone."""
+    """The ordered actions (a valid sequential order) plus why everything else is left alone.
+
+    Keys are unique, and every key an action requires is the key of an earlier action:
+    a plan that breaks either is a bug in the planner, refused here.
+    """
 
     actions: tuple[Action, ...]
-    unchanged: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    unchanged: tuple[Noop, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+    def __post_init__(self) -> None:
+        seen: set[ActionKey] = set()
+        for action in self.actions:
+            key = action_key(action)
+            missing = [str(k) for k in action.requires if k not in seen]
+            if missing:
+                raise ValueError(
+                    f"{key} requires {', '.join(missing)}, which no earlier action of the plan is"
+                )
+            if key in seen:
+                raise ValueError(f"two actions of the plan have the key {key}")
+            seen.add(key)
 
     @property
     def destructive(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if describe(a).safety is Safety.DESTROYS_DATA)
 
-    def counts(self) -> dict[str, int]:
-        """How many actions of each verb, every verb listed, in a fixed order."""
-        verbs = (
-            "finish",
-            "roll back",
-            "backup",
-            "copy",
-            "create",
-            "recreate",
-            "replace",
-            "remove",
-            "start",
-            "stop",
-        )
-        found = [describe(a).verb for a in self.actions]
-        return {verb: found.count(verb) for verb in verbs}
+    def counts(self) -> dict[ActionKind, int]:
+        """How many actions of each kind, every kind listed, in a fixed order."""
+        found = Counter(describe(a).kind for a in self.actions)
+        return {kind: found[kind] for kind in ActionKind}

@@ -25,7 +25,7 @@ from reconciler.plan.recovery import Recovery
 
 
 def helper_image(options: PlanOptions, spec_default: str | None) -> str:
-    """--helper-image, else the spec's ``helper_image:``, else busybox."""
+    """--helper-image, else the spec's ``helper_image:``, else volplan's own empty image."""
     return options.helper_image or spec_default or DEFAULT_HELPER_IMAGE
 
 

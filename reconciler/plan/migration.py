@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler import labels
+from reconciler.identity import ActionKey
 from reconciler.model import LiveState, LiveVolume, MountKind
 from reconciler.plan.actions import (
     Action,
@@ -97,7 +98,7 @@ class _Steps:
         )
         return [*steps, replaced, *self.copy_back(name, after=action_key(replaced))]
 
-    def _save(self, name: str, requires: tuple[str, ...]) -> CopyVolume:
+    def _save(self, name: str, requires: tuple[ActionKey, ...]) -> CopyVolume:
         current = self.live.volumes[name]
         return CopyVolume(
             source=name,
@@ -113,7 +114,7 @@ class _Steps:
             reason=f"save the content of volume {name} before it is replaced",
         )
 
-    def copy_back(self, name: str, *, after: str | None) -> list[Action]:
+    def copy_back(self, name: str, *, after: ActionKey | None) -> list[Action]:
         temporary = temporary_name(name)
         back = CopyVolume(
             source=temporary,
@@ -160,9 +161,9 @@ def _wait_for_copies(actions: tuple[Action, ...]) -> tuple[Action, ...]:
     return tuple(_waiting(action, removal) for action in actions)
 
 
-def _waiting(action: Action, removal: dict[str, str]) -> Action:
+def _waiting(action: Action, removal: dict[str, ActionKey]) -> Action:
     if not isinstance(action, CreateContainer | RecreateContainer):
         return action
     mounted = {m.source for m in action.container.mounts if m.kind is MountKind.VOLUME}
     extra = {removal[name] for name in mounted if name in removal}
-    return replace(action, requires=tuple(sorted({*action.requires, *extra})))
+    return replace(action, requires=tuple(sorted({*action.requires, *extra}, key=str)))

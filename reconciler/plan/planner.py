@@ -13,13 +13,18 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from reconciler.diff.differ import Diff, ResourceDiff, Status, resolve_anonymous
+from reconciler.diff.differ import Diff, ResourceDiff, Status
 from reconciler.errors import PlanError
+from reconciler.fieldpath import format_path
+from reconciler.identity import ActionKey, ActionKind, Address
+from reconciler.live.queries import resolve_anonymous
 from reconciler.model import DesiredContainer, DesiredState, LiveState, MountKind, RunState
 from reconciler.plan.actions import (
     Action,
     CreateContainer,
     CreateVolume,
+    Noop,
+    Note,
     Plan,
     RecreateContainer,
     RemoveContainer,
@@ -44,7 +49,8 @@ class PlanOptions:
     backup_dir: str | None = None
     """Back up each volume to this folder before replacing or removing it (data_safety.py)."""
     helper_image: str | None = None
-    """Image of the helper containers that move volume content; None: the spec's, else busybox."""
+    """Image of the helper containers that move volume content; None: the spec's, else
+    volplan's own empty one."""
 
 
 def make_plan(
@@ -62,13 +68,13 @@ def make_plan(
     ]
     container_actions = _container_actions(desired, live, diff, freed)
     actions = _with_requirements(holders, [*removals, *volume_actions, *container_actions])
-    notes: list[str] = []
+    notes: list[Note] = []
     if options is not None and options.prune:
         pruned, notes = prune_actions(desired, live, actions)
         actions += pruned
-    touched = {a.split(":")[0] for a in map(action_key, actions)}
+    touched = {action_key(a).address for a in actions}
     unchanged = tuple(
-        f"{d.address}: {d.reason}"
+        Noop(d.address, d.reason)
         for d in (*diff.volumes.values(), *diff.containers.values())
         if d.address not in touched
     )
@@ -84,7 +90,9 @@ def _raise_conflicts(diff: Diff) -> None:
     if blocking:
         lines = [f"{d.address}: {d.reason}" for d in blocking]
         for d in blocking:
-            lines += [f"    {c.path}: live {c.before!r}, spec {c.after!r}" for c in d.changes]
+            lines += [
+                f"    {format_path(c.path)}: live {c.before!r}, spec {c.after!r}" for c in d.changes
+            ]
         raise PlanError(
             "the engine holds resources that conflict with the specs:\n  " + "\n  ".join(lines)
         )
@@ -213,27 +221,50 @@ def dependency_order(containers: Mapping[str, DesiredContainer]) -> list[str]:
 
 
 def _with_requirements(holders: list[tuple[str, str]], actions: list[Action]) -> list[Action]:
-    """Fill in each action's ``requires`` from the dependencies between resources."""
-    keys = {action_key(a) for a in actions}
+    """Fill in each action's ``requires``: the planned actions on the resources it needs.
+
+    A resource needed but not planned for (a volume that exists already) adds nothing.
+    """
+    planned: dict[Address, list[ActionKey]] = {}
+    for key in map(action_key, actions):
+        planned.setdefault(key.address, []).append(key)
     result = []
     for action in actions:
-        needed = {k for k in _dependencies(holders, action) if k in keys}
-        result.append(replace(action, requires=tuple(sorted(needed))))
+        needed = {
+            key
+            for address, kinds in _dependencies(holders, action)
+            for key in planned.get(address, ())
+            if key.kind in kinds
+        }
+        result.append(replace(action, requires=tuple(sorted(needed, key=str))))
     return result
 
 
-def _dependencies(holders: list[tuple[str, str]], action: Action) -> Iterable[str]:
+_MADE = frozenset({ActionKind.CREATE, ActionKind.REPLACE})
+_REMADE = frozenset({ActionKind.CREATE, ActionKind.RECREATE})
+
+
+def _dependencies(
+    holders: list[tuple[str, str]], action: Action
+) -> Iterable[tuple[Address, frozenset[ActionKind]]]:
+    """The resources ``action`` waits for, each with the kinds of action it waits on."""
     match action:
-        case ReplaceVolume(volume=volume):
-            yield from (f"container.{c}:remove" for v, c in holders if v == volume.name)
-        case CreateContainer(container=container) | RecreateContainer(container=container):
-            yield from (f"volume.{v}:replace" for v, c in holders if c == container.name)
-            for mount in container.mounts:
-                if mount.kind is MountKind.VOLUME:
-                    yield f"volume.{mount.source}:create"
-                    yield f"volume.{mount.source}:replace"
-            for source in container.volumes_from:
-                yield f"container.{source.container}:create"
-                yield f"container.{source.container}:recreate"
+        case ReplaceVolume(volume=replaced):
+            yield from (
+                (Address.container(c), frozenset({ActionKind.REMOVE}))
+                for v, c in holders
+                if v == replaced.name
+            )
+        case CreateContainer(container=desired) | RecreateContainer(container=desired):
+            yield from (
+                (Address.volume(v), frozenset({ActionKind.REPLACE}))
+                for v, c in holders
+                if c == desired.name
+            )
+            for mount in desired.mounts:
+                if mount.kind is MountKind.VOLUME and mount.source is not None:
+                    yield Address.volume(mount.source), _MADE
+            for source in desired.volumes_from:
+                yield Address.container(source.container), _REMADE
         case _:
             return

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 from reconciler import labels
 from reconciler.errors import PlanError
+from reconciler.fieldpath import format_path
+from reconciler.identity import Address
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Action, ReplaceVolume
 
@@ -37,8 +39,10 @@ def refuse_protected_replacements(
     if not blocked:
         return
     lines = [
-        f"volume.{a.volume.name} ({a.origin}): "
-        + ", ".join(f"{c.path}: live {c.before!r}, spec {c.after!r}" for c in a.changes)
+        f"{Address.volume(a.volume.name)} ({a.origin}): "
+        + ", ".join(
+            f"{format_path(c.path)}: live {c.before!r}, spec {c.after!r}" for c in a.changes
+        )
         for a in blocked
     ]
     raise PlanError(

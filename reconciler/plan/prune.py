@@ -10,71 +10,39 @@ container references, running or stopped.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from reconciler import labels
-from reconciler.diff.differ import recorded_config, resolve_anonymous
-from reconciler.model import DesiredState, LiveContainer, LiveState, LiveVolume
-from reconciler.plan.actions import Action, RemoveContainer, RemoveVolume, action_key
+from reconciler.identity import ActionKey, ActionKind, Address
+from reconciler.live.queries import find_leftovers, recorded_config
+from reconciler.model import DesiredState, LiveContainer, LiveState
+from reconciler.plan.actions import Action, Note, RemoveContainer, RemoveVolume, action_key
 from reconciler.plan.protection import is_protected
-
-
-@dataclass(frozen=True)
-class Leftovers:
-    """Live resources labelled as one of the specs' projects that the specs do not declare."""
-
-    containers: tuple[LiveContainer, ...]
-    volumes: tuple[LiveVolume, ...]
-
-
-def find_leftovers(desired: DesiredState, live: LiveState) -> Leftovers:
-    """Labelled leftovers; a declared container's anonymous volumes are not leftovers."""
-    projects = set(desired.projects)
-    anonymous = {
-        volume.name
-        for container in desired.containers.values()
-        for volume in resolve_anonymous(container, live)
-    }
-    return Leftovers(
-        containers=tuple(
-            c
-            for name, c in sorted(live.containers.items())
-            if c.labels.get(labels.PROJECT) in projects and name not in desired.containers
-        ),
-        volumes=tuple(
-            v
-            for name, v in sorted(live.volumes.items())
-            if v.labels.get(labels.PROJECT) in projects
-            and name not in desired.volumes
-            and name not in anonymous
-        ),
-    )
 
 
 def prune_actions(
     desired: DesiredState, live: LiveState, planned: Sequence[Action]
-) -> tuple[list[Action], list[str]]:
+) -> tuple[list[Action], list[Note]]:
     """Removals for the leftovers, after ``planned``; and a note for each volume kept."""
     leftovers = find_leftovers(desired, live)
     actions: list[Action] = [_container_removal(c) for c in leftovers.containers]
     keys = {action_key(a) for a in (*planned, *actions)}
     notes = []
-    for volume in leftovers.volumes:
-        address = f"volume.{volume.name}"
-        if is_protected(volume.name, desired, live):
-            notes.append(f"{address}: kept: it is protected (io.volplan.protect); never pruned")
+    for leftover in leftovers.volumes:
+        address = Address.volume(leftover.name)
+        if is_protected(leftover.name, desired, live):
+            notes.append(Note(address, "kept: it is protected (io.volplan.protect); never pruned"))
             continue
-        holders = sorted(c.name for c in live.containers_using_volume(volume.name))
+        holders = sorted(c.name for c in live.containers_using_volume(leftover.name))
         freeing = {h: _freeing_key(h, keys) for h in holders}
         staying = [h for h, key in freeing.items() if key is None]
         if staying:
-            notes.append(f"{address}: kept: in use by container {', '.join(staying)}")
+            notes.append(Note(address, f"kept: in use by container {', '.join(staying)}"))
             continue
         actions.append(
             RemoveVolume(
-                name=volume.name,
-                reason=_leftover_reason(volume.labels),
-                requires=tuple(sorted(k for k in freeing.values() if k is not None)),
+                name=leftover.name,
+                reason=_leftover_reason(leftover.labels),
+                requires=tuple(sorted((k for k in freeing.values() if k is not None), key=str)),
             )
         )
     return actions, notes
@@ -91,10 +59,10 @@ def _container_removal(container: LiveContainer) -> RemoveContainer:
     )
 
 
-def _freeing_key(holder: str, keys: set[str]) -> str | None:
+def _freeing_key(holder: str, keys: set[ActionKey]) -> ActionKey | None:
     """The planned action that makes ``holder`` let go of its volumes, if there is one."""
-    for verb in ("remove", "recreate"):
-        key = f"container.{holder}:{verb}"
+    for kind in (ActionKind.REMOVE, ActionKind.RECREATE):
+        key = ActionKey(kind, Address.container(holder))
         if key in keys:
             return key
     return None

@@ -28,7 +28,7 @@ class Recovery:
         keys = tuple(action_key(a) for a in self.actions)
         return (
             *self.actions,
-            *(replace(a, requires=tuple(sorted({*a.requires, *keys}))) for a in actions),
+            *(replace(a, requires=tuple(sorted({*a.requires, *keys}, key=str))) for a in actions),
         )
 
 

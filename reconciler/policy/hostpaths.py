@@ -11,21 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from reconciler.spec.mount_syntax import normalise_host_path
+
 Parts = tuple[str, ...]
 Resolve = Callable[[str], str]
 """Maps an absolute host path to the path it reaches once symlinks are followed."""
 
 _WILDCARDS = frozenset("*?[")
-
-
-def normalise_host_path(path: str) -> str:
-    """The path as the engine mounts it: ``.``, ``..``, repeated and trailing slashes gone.
-
-    ``posixpath.normpath`` keeps a leading ``//`` (POSIX leaves its meaning open); Linux,
-    and so Docker, read it as ``/``, and so must the policy.
-    """
-    cleaned = posixpath.normpath(path)
-    return "/" + cleaned.lstrip("/") if cleaned.startswith("/") else cleaned
 
 
 def split(path: str) -> Parts:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field, replace
 
 from reconciler.errors import Position, Problem
 from reconciler.model import DesiredContainer, DesiredState, DesiredVolume, MountKind
-from reconciler.policy.hostpaths import Parts, PathPattern, Resolve, normalise_host_path, split
+from reconciler.policy.hostpaths import Parts, PathPattern, Resolve, split
+from reconciler.spec.mount_syntax import normalise_host_path
 
 BUILT_IN = "the built-in policy"
 

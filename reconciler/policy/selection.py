@@ -24,7 +24,8 @@ def load_policy(explicit: Path | None, *, spec_dir: Path, cwd: Path | None = Non
     candidate = (cwd or Path.cwd()) / POLICY_FILE_NAME
     if not candidate.is_file():
         return DEFAULT_POLICY
-    if candidate.resolve().is_relative_to(spec_dir.resolve()):
+    reviewed = spec_dir if spec_dir.is_dir() else spec_dir.parent  # a file: its folder
+    if candidate.resolve().is_relative_to(reviewed.resolve()):
         raise RefusedError(
             f"refusing to use {candidate}: it lies inside the spec directory under review, "
             "where a change under review could have written it; keep the policy outside the "

@@ -8,7 +8,9 @@ from __future__ import annotations
 from rich.text import Text
 
 from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus
+from reconciler.fieldpath import format_path
 from reconciler.render.text import show_value
+from reconciler.render.words import counted
 
 _SYMBOLS = {
     DriftStatus.CHANGED: ("~", "yellow"),
@@ -28,22 +30,40 @@ def render_drift(report: DriftReport) -> Text:
     )
     for entry in report.entries:
         text.append_text(_entry(entry))
+    if report.unclaimed:
+        text.append(f"\n{_unclaimed_heading(report)}:\n")
+        for entry in report.unclaimed:
+            text.append_text(_entry(entry))
     text.append("\n")
     text.append_text(render_drift_summary(report))
     return text
 
 
 def render_drift_summary(report: DriftReport) -> Text:
-    if report.in_sync:
-        return Text(
-            f"No drift: {len(report.entries)} resource(s) match the specs.\n", style="green"
-        )
     counts = report.counts()
-    parts = [f"{n} {status}" for status, n in counts.items() if n and status != "total"]
-    return Text(
-        f"Drift: {len(report.drifted)} of {counts['total']} resource(s) ({', '.join(parts)}).\n",
-        style="bold yellow",
-    )
+    if report.in_sync:
+        verb = "matches" if counts["total"] == 1 else "match"
+        summary = Text(
+            f"No drift: {counted(counts['total'], 'resource')} {verb} the specs.", style="green"
+        )
+    else:
+        parts = [f"{n} {status}" for status, n in counts.items() if n and status != "total"]
+        summary = Text(
+            f"Drift: {len(report.drifted)} of {counted(counts['total'], 'resource')} "
+            f"({', '.join(parts)}).",
+            style="bold yellow",
+        )
+    if report.unclaimed and not report.include_unclaimed:
+        summary.append(f" {_unclaimed_heading(report)}.")
+    return summary.append("\n")
+
+
+def _unclaimed_heading(report: DriftReport) -> str:
+    """Names the section and, when it does not count, how to make it count."""
+    found = counted(len(report.unclaimed), "unclaimed dangling volume")
+    if report.include_unclaimed:
+        return f"{found}, counted as drift (--include-unclaimed)"
+    return f"{found}, not drift (--include-unclaimed counts them)"
 
 
 def _entry(entry: DriftEntry) -> Text:
@@ -59,7 +79,7 @@ def _entry(entry: DriftEntry) -> Text:
     line.append(f"\n      {entry.reason}\n", style="dim")
     for change in entry.changes:
         line.append(
-            f"      {change.path}: live {show_value(change.before)}, "
+            f"      {format_path(change.path)}: live {show_value(change.before)}, "
             f"spec {show_value(change.after)}\n"
         )
     return line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from reconciler.live.status import Topology, Use, VolumeNode
+from reconciler.live.status import Topology, Use, VolumeNode, is_anonymous_name
 
 
 def render_status(topology: Topology) -> Text:
@@ -29,7 +29,11 @@ def render_status(topology: Topology) -> Text:
         text.append_text(_uses(bind.users))
     dangling = topology.dangling
     text.append_text(_heading("Dangling volumes", len(dangling)))
-    text.append("".join(f"  {_short(n)}\n" for n in dangling))
+    text.append(
+        "".join(
+            f"  {_short(n)}{' (anonymous)' if is_anonymous_name(n) else ''}\n" for n in dangling
+        )
+    )
     return text
 
 
@@ -42,9 +46,7 @@ def _volume(volume: VolumeNode) -> Text:
     tags = [f"project {volume.project}"] if volume.project else ["unlabelled"]
     if volume.protected:
         tags.append("protected")
-    if volume.image_volume:
-        tags.append("image volume")
-    line = Text(f"  {volume.name}  {volume.driver}  {size}  [{', '.join(tags)}]\n")
+    line = Text(f"  {_title(volume)}  {volume.driver}  {size}  [{', '.join(tags)}]\n")
     line.append(f"    at {volume.mountpoint}\n", style="dim")
     if not volume.users:
         line.append("    used by no container (dangling)\n", style="yellow")
@@ -64,10 +66,18 @@ def _uses(uses: tuple[Use, ...], *, image_volume: bool = False) -> Text:
     return text
 
 
+def _title(volume: VolumeNode) -> str:
+    """An anonymous volume by whose it is, ``dbstore:/dbdata (anonymous a029b488b459)``, or
+    ``db:/var/lib/postgresql/data (image volume 804afbae8066)`` for an image's ``VOLUME``."""
+    if not volume.anonymous:
+        return volume.name
+    kind = "image volume" if volume.image_volume else "anonymous"
+    return f"{volume.owner or 'unmounted'} ({kind} {_short(volume.name)})"
+
+
 def _short(name: str) -> str:
     """Anonymous volume names are 64 hex digits; 12 are enough to tell them apart."""
-    is_hex = len(name) == 64 and all(c in "0123456789abcdef" for c in name)
-    return name[:12] if is_hex else name
+    return name[:12] if is_anonymous_name(name) else name
 
 
 def human_size(size: int) -> str:

@@ -7,10 +7,13 @@ terminal, never with ``NO_COLOR``).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from rich.text import Text
 
+from reconciler.fieldpath import format_path
+from reconciler.identity import VERBS
 from reconciler.model import EngineInfo
 from reconciler.plan.actions import (
     Action,
@@ -20,30 +23,28 @@ from reconciler.plan.actions import (
     Safety,
     describe,
 )
-
-if TYPE_CHECKING:
-    from reconciler.apply.applier import ActionResult, ApplyReport
+from reconciler.render.words import counted
 
 _STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red"}
 
 
-def render_plan(plan: Plan, engine: EngineInfo) -> Text:
+def render_plan(plan: Plan, engine: EngineInfo, *, allow_data_loss: bool = False) -> Text:
+    """``allow_data_loss``: the run was given --allow-data-loss, so the summary does not ask
+    for it."""
     text = Text()
     text.append(
         f"Plan for {engine.endpoint} (Docker {engine.server_version}, API {engine.api_version})\n\n"
     )
     if not plan.actions:
-        text.append(
-            f"No changes. The engine matches the specs ({len(plan.unchanged)} resources).\n",
-            style="green",
-        )
+        matched = counted(len(plan.unchanged), "resource")
+        text.append(f"No changes. The engine matches the specs ({matched}).\n", style="green")
     else:
         for action in plan.actions:
             text.append_text(render_action(action))
         text.append("\n")
-        text.append_text(render_summary(plan))
+        text.append_text(render_summary(plan, allow_data_loss=allow_data_loss))
     for note in plan.notes:
-        text.append(f"Note: {note}\n", style="yellow")
+        text.append(f"Note: {note.address}: {note.message}\n", style="yellow")
     return text
 
 
@@ -58,7 +59,8 @@ def render_action(action: Action) -> Text:
     line.append(f"\n      {action.reason}\n", style="dim")
     for change in action.changes:
         line.append(
-            f"      {change.path}: {show_value(change.before)} -> {show_value(change.after)}\n"
+            f"      {format_path(change.path)}: {show_value(change.before)} -> "
+            f"{show_value(change.after)}\n"
         )
     line.append(_image_volumes(action), style="dim")
     return line
@@ -78,26 +80,64 @@ def _image_volumes(action: Action) -> str:
     )
 
 
-def render_summary(plan: Plan) -> Text:
+def render_summary(plan: Plan, *, allow_data_loss: bool = False) -> Text:
     counts = plan.counts()
-    parts = [f"{n} to {verb}" for verb, n in counts.items() if n]
+    parts = [f"{n} to {VERBS[kind].text}" for kind, n in counts.items() if n]
     summary = Text(f"Plan: {', '.join(parts)}; {len(plan.unchanged)} unchanged.\n", style="bold")
     if plan.destructive:
-        summary.append(
-            f"{len(plan.destructive)} action(s) destroy data and need --allow-data-loss.\n",
-            style="bold red",
-        )
+        one = len(plan.destructive) == 1
+        destroy = f"{counted(len(plan.destructive), 'action')} destroy{'s' if one else ''} data"
+        if allow_data_loss:
+            summary.append(f"{destroy} (allowed by --allow-data-loss).\n", style="bold red")
+        else:
+            need = "needs" if one else "need"
+            summary.append(f"{destroy} and {need} --allow-data-loss.\n", style="bold red")
     return summary
 
 
-def render_result(result: ActionResult) -> Text:
+class ActionOutcome(Protocol):
+    """One applied action's result, as the applier reports it (apply/applier.py)."""
+
+    @property
+    def action(self) -> Action: ...
+
+    @property
+    def seconds(self) -> float: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def fatal(self) -> bool: ...
+
+
+class ApplyOutcome(Protocol):
+    """What an apply did and did not do (apply/applier.py ``ApplyReport``)."""
+
+    @property
+    def done(self) -> Sequence[ActionOutcome]: ...
+
+    @property
+    def failed(self) -> ActionOutcome | None: ...
+
+    @property
+    def also_failed(self) -> Sequence[ActionOutcome]: ...
+
+    @property
+    def not_done(self) -> Sequence[Action]: ...
+
+
+def render_result(result: ActionOutcome) -> Text:
     shown = describe(result.action)
     if result.ok:
         return Text(f"{shown.symbol} {shown.verb} {shown.address}: done ({result.seconds:.1f}s)")
     return Text(f"! {shown.verb} {shown.address}: FAILED: {result.error}", style="bold red")
 
 
-def render_report(report: ApplyReport) -> Text:
+def render_report(report: ApplyOutcome) -> Text:
     """What was and was not done, for the end of a failed apply."""
     text = Text()
     text.append(f"Done ({len(report.done)}):\n")

@@ -1,4 +1,8 @@
-"""Finding and reading spec files: the loader's only I/O."""
+"""Finding and reading spec files: the loader's only I/O.
+
+The input is a folder, read recursively, or a single spec file. Hidden folders and files
+(``.git/``, ``.github/`` workflows, editor state) are never specs and are skipped.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.errors import Position, Problem, SpecError
+from reconciler.errors import Position, Problem, SpecError, SpecPathError
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -23,19 +27,30 @@ class SpecSource:
 
 
 def read_spec_dir(directory: Path) -> list[SpecSource]:
-    """Every ``*.yaml``/``*.yml`` below ``directory``, recursively, in sorted order."""
+    """The file ``directory`` names, or every ``*.yaml``/``*.yml`` below it, recursively,
+    in sorted order, outside hidden folders."""
+    if directory.is_file():
+        return [read_source(directory)]
     if not directory.is_dir():
-        raise _problem(
-            str(directory), f"spec directory {str(directory)!r} does not exist", "no-specs"
-        )
+        what = "is neither a file nor a folder" if directory.exists() else "does not exist"
+        raise SpecPathError(f"{directory}: {what}; give a spec folder or a spec file")
     paths = sorted(
         p
         for p in directory.rglob("*")
-        if p.suffix in SPEC_SUFFIXES and p.is_file() and p.name != POLICY_FILE_NAME
+        if p.suffix in SPEC_SUFFIXES
+        and p.is_file()
+        and p.name != POLICY_FILE_NAME
+        and not _hidden(p.relative_to(directory))
     )
     if not paths:
-        raise _problem(str(directory), "no *.yaml or *.yml spec files found", "no-specs")
+        raise SpecPathError(
+            f"{directory}: no *.yaml or *.yml spec files found (hidden folders are skipped)"
+        )
     return [read_source(p) for p in paths]
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def read_source(path: Path) -> SpecSource:

@@ -1,13 +1,17 @@
 """Stage 1: spec files -> one validated ``DesiredState``.
 
 Every problem found is collected (not just the first) and raised together as a
-``SpecError``, each with the file:line:column of the offending value.
+``SpecError``, each with the file:line:column of the offending value. A volume or container
+that breaks the schema is set aside, not its whole document: the rest of the document is
+still checked for references and topology in the same run, and references to what was set
+aside are not reported as undeclared (it is declared, only wrongly).
 """
 
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -23,21 +27,16 @@ from reconciler.model import (
     RunState,
     VolumesFrom,
 )
-from reconciler.policy.hostpaths import normalise_host_path
-from reconciler.spec.files import SpecSource, read_spec_dir
-from reconciler.spec.mount_syntax import is_relative_path
+from reconciler.spec.files import SpecSource
+from reconciler.spec.mount_syntax import is_relative_path, normalise_host_path
 from reconciler.spec.positions import problems_from_validation
 from reconciler.spec.schema import ContainerSpec, MountSpec, SpecDocument, VolumeSpec
 from reconciler.spec.topology import check_topology
 from reconciler.spec.yaml_source import Document, parse_documents
 
 
-def load_spec_dir(directory: Path) -> DesiredState:
-    """Read and validate every spec file below ``directory``."""
-    return build_desired_state(read_spec_dir(directory))
-
-
 def build_desired_state(sources: list[SpecSource]) -> DesiredState:
+    """The stage itself, uncached; callers go through ``pipeline.load``, which caches it."""
     with gc_paused():
         return _build(sources)
 
@@ -47,7 +46,8 @@ def _build(sources: list[SpecSource]) -> DesiredState:
     volumes: dict[str, DesiredVolume] = {}
     containers: dict[str, DesiredContainer] = {}
     helper_images: dict[str, Position] = {}
-    for source, document, spec in _validated_documents(sources, problems):
+    unparsed = _Unparsed()
+    for source, document, spec in _validated_documents(sources, problems, unparsed):
         if spec.helper_image is not None:
             helper_images.setdefault(spec.helper_image, document.position_of(("helper_image",)))
         for name, volume in spec.volumes.items():
@@ -56,7 +56,12 @@ def _build(sources: list[SpecSource]) -> DesiredState:
         for name, container in spec.containers.items():
             desired = _desired_container(source, document, spec.project, name, container)
             _add_unique(containers, desired, "container", problems)
-    problems += check_topology(volumes, containers)
+    problems += check_topology(
+        volumes,
+        containers,
+        unparsed_volumes=unparsed.volumes,
+        unparsed_containers=unparsed.containers,
+    )
     problems += _one_helper_image(helper_images)
     if problems:
         raise SpecError(problems)
@@ -82,8 +87,16 @@ def _one_helper_image(images: dict[str, Position]) -> list[Problem]:
     ]
 
 
+@dataclass
+class _Unparsed:
+    """Names of the volumes and containers set aside for schema errors."""
+
+    volumes: set[str] = field(default_factory=set)
+    containers: set[str] = field(default_factory=set)
+
+
 def _validated_documents(
-    sources: list[SpecSource], problems: list[Problem]
+    sources: list[SpecSource], problems: list[Problem], unparsed: _Unparsed
 ) -> list[tuple[SpecSource, Document, SpecDocument]]:
     validated = []
     for source in sources:
@@ -97,7 +110,34 @@ def _validated_documents(
                 validated.append((source, document, SpecDocument.model_validate(document.data)))
             except ValidationError as exc:
                 problems += problems_from_validation(document, exc)
+                rest = _without_broken_parts(document.data, exc, unparsed)
+                if rest is not None:
+                    validated.append((source, document, rest))
     return validated
+
+
+def _without_broken_parts(
+    data: Any, error: ValidationError, unparsed: _Unparsed
+) -> SpecDocument | None:
+    """The document without the volumes and containers that failed, when only those did
+    (a bad ``version`` or ``project`` leaves nothing to check the rest against)."""
+    broken: dict[str, set[str]] = {"volumes": set(), "containers": set()}
+    for detail in error.errors(include_url=False):
+        section, name = (*detail["loc"], None, None)[:2]
+        if section not in broken or not isinstance(name, str) or not isinstance(data, dict):
+            return None
+        broken[section].add(name)
+    rest = {
+        key: {k: v for k, v in value.items() if k not in broken[key]} if key in broken else value
+        for key, value in data.items()
+    }
+    try:
+        document = SpecDocument.model_validate(rest)
+    except ValidationError:
+        return None
+    unparsed.volumes |= broken["volumes"]
+    unparsed.containers |= broken["containers"]
+    return document
 
 
 def _add_unique(

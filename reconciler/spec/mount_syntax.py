@@ -6,6 +6,7 @@ the spec file, and a name a named volume; no source means an anonymous volume.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any
 
@@ -23,6 +24,16 @@ def is_host_path(source: str) -> bool:
 
 def is_relative_path(source: str) -> bool:
     return source in {".", ".."} or source.startswith(("./", "../"))
+
+
+def normalise_host_path(path: str) -> str:
+    """The path as the engine mounts it: ``.``, ``..``, repeated and trailing slashes gone.
+
+    ``posixpath.normpath`` keeps a leading ``//`` (POSIX leaves its meaning open); Linux,
+    and so Docker, read it as ``/``, and so must the loader and the policy.
+    """
+    cleaned = posixpath.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("/") else cleaned
 
 
 def short_mount_to_fields(text: str) -> dict[str, Any]:

@@ -51,8 +51,19 @@ def _problem(document: Document, detail: ErrorDetails, model_at: ModelAt) -> Pro
         document.position_of(path, value=_points_at_value(detail, value)),
         format_path(path if detail["type"] != "missing" else (*path, detail["loc"][-1])),
         message,
-        _RULES.get(detail["type"], "wrong-type"),
+        _rule(detail),
     )
+
+
+def _rule(detail: ErrorDetails) -> str:
+    if _is_restart(detail):
+        return "invalid-value"
+    return _RULES.get(detail["type"], "wrong-type")
+
+
+def _is_restart(detail: ErrorDetails) -> bool:
+    """``restart`` is the one pattern-checked field that is not a name."""
+    return detail["type"] == "string_pattern_mismatch" and detail["loc"][-1] == "restart"
 
 
 def _existing_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path, Any]:
@@ -82,6 +93,11 @@ def _message(detail: ErrorDetails) -> str:
         return f"unknown key {detail['loc'][-1]!r}"
     if kind == "missing":
         return f"required key {detail['loc'][-1]!r} is missing"
+    if _is_restart(detail):
+        return (
+            f"{detail['input']!r} is not a restart policy: use no, always, unless-stopped, "
+            "on-failure or on-failure:N (at most N restarts), as for docker run --restart"
+        )
     if kind == "string_pattern_mismatch":
         return (
             f"{detail['input']!r} is not a valid name: it must start with a letter or digit and "

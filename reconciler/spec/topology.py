@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 
 from reconciler.errors import Problem
-from reconciler.model import DesiredContainer, DesiredVolume, MountKind
+from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind
 
 
 def check_topology(
-    volumes: Mapping[str, DesiredVolume], containers: Mapping[str, DesiredContainer]
+    volumes: Mapping[str, DesiredVolume],
+    containers: Mapping[str, DesiredContainer],
+    *,
+    unparsed_volumes: AbstractSet[str] = frozenset(),
+    unparsed_containers: AbstractSet[str] = frozenset(),
 ) -> list[Problem]:
-    problems = list(_undeclared_volumes(volumes, containers))
-    problems += _unknown_sources(containers)
+    """``unparsed_*``: declared, but set aside for schema errors reported already; a
+    reference to one of them is not "undeclared"."""
+    problems = list(_undeclared_volumes(volumes, containers, unparsed_volumes))
+    problems += _unknown_sources(containers, unparsed_containers)
     cyclic = _cyclic_containers(containers)
     problems += (_cycle_problem(containers[name]) for name in sorted(cyclic))
     problems += (
@@ -31,11 +38,13 @@ def _did_you_mean(name: str, known: Iterable[str]) -> str:
 
 
 def _undeclared_volumes(
-    volumes: Mapping[str, DesiredVolume], containers: Mapping[str, DesiredContainer]
+    volumes: Mapping[str, DesiredVolume],
+    containers: Mapping[str, DesiredContainer],
+    unparsed: AbstractSet[str],
 ) -> Iterable[Problem]:
     for container in containers.values():
         for mount in container.mounts:
-            if mount.kind is MountKind.VOLUME and mount.source not in volumes:
+            if mount.kind is MountKind.VOLUME and mount.source not in {*volumes, *unparsed}:
                 path = f"mounts[{mount.target}]"
                 yield Problem(
                     container.origin_of(path),
@@ -46,10 +55,12 @@ def _undeclared_volumes(
                 )
 
 
-def _unknown_sources(containers: Mapping[str, DesiredContainer]) -> Iterable[Problem]:
+def _unknown_sources(
+    containers: Mapping[str, DesiredContainer], unparsed: AbstractSet[str]
+) -> Iterable[Problem]:
     for container in containers.values():
         for source in container.volumes_from:
-            if source.container not in containers:
+            if source.container not in containers and source.container not in unparsed:
                 path = f"volumes_from[{source.container}]"
                 yield Problem(
                     container.origin_of(path),
@@ -100,7 +111,7 @@ def inherited_targets(
     is reported separately).
     """
     visiting = visiting | {container.name}
-    found = [(m.target, f"its own mount {m.target}") for m in container.mounts]
+    found = [(m.target, f"mounts[{i}] ({_shown(m)})") for i, m in enumerate(container.mounts)]
     for source in container.volumes_from:
         if source.container in containers and source.container not in visiting:
             found += [
@@ -112,18 +123,29 @@ def inherited_targets(
     return found
 
 
+def _shown(mount: Mount) -> str:
+    """A mount as the spec's short form writes it, so two clashing ones can be told apart."""
+    if mount.kind is MountKind.ANONYMOUS:
+        return f"an anonymous volume at {mount.target}"
+    return f"{mount.source}:{mount.target}"
+
+
 def _clashing_targets(
     container: DesiredContainer, containers: Mapping[str, DesiredContainer]
 ) -> Iterable[Problem]:
-    first: dict[str, str] = {}
+    """One problem per target that more than one mount claims, naming each of them."""
+    claims: dict[str, list[str]] = {}
     for target, origin in inherited_targets(container, containers):
-        if target in first:
+        claims.setdefault(target, [])
+        if origin not in claims[target]:  # one volumes_from source may bring it twice
+            claims[target].append(origin)
+    for target, origins in claims.items():
+        if len(origins) > 1:
             path = f"mounts[{target}]"
+            listed = ", ".join(origins[:-1]) + f" and {origins[-1]}"
             yield Problem(
                 container.origin_of(path),
                 f"containers.{container.name}.{path}",
-                f"two mounts at {target}: {first[target]} and {origin}",
+                f"{len(origins)} mounts at {target}: {listed}",
                 "duplicate-target",
             )
-        else:
-            first[target] = origin

@@ -87,6 +87,7 @@ def parse_documents(file: str, raw: bytes) -> list[Document]:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        message += _flow_colon_hint(message, text, line, column)
         raise _error(
             Position(file, line, column), f"invalid YAML: {message}", "yaml-syntax"
         ) from None
@@ -99,6 +100,19 @@ def parse_documents(file: str, raw: bytes) -> list[Document]:
         ) from None
     except YAMLError as exc:
         raise _error(Position(file, 1, 1), f"invalid YAML: {exc}", "yaml-syntax") from None
+
+
+def _flow_colon_hint(message: str, text: str, line: int, column: int) -> str:
+    """``mounts: [data:/data]``: inside brackets a colon ends a plain scalar, so the
+    parser's own words ("found unexpected ':'") say nothing a user can act on."""
+    lines = text.splitlines()
+    before = lines[line - 1][: column - 1] if line <= len(lines) else ""
+    if "unexpected ':'" not in message or not {"[", "{"} & set(before):
+        return ""
+    return (
+        '; inside [...] or {...} an item holding ":" must be quoted, e.g. '
+        'mounts: ["data:/data"], or written as a "- data:/data" list'
+    )
 
 
 def _first_characters(resolver: BaseResolver) -> frozenset[str] | None:

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import as_yaml, damaged, json_values, valid_specs
 
-from reconciler.apply.applier import apply_plan
+from reconciler.apply.applier import ApplyOptions, apply_plan
 from reconciler.diff.differ import diff_states
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import SpecError
@@ -66,7 +66,9 @@ def test_valid_specs_load_and_converge_on_an_empty_engine(record_property: Recor
         assert check_policy(desired, DEFAULT_POLICY) == []
         engine = FakeEngine()
         live = read_live_state(engine)
-        apply_plan(make_plan(desired, live, diff_states(desired, live)), engine)
+        apply_plan(
+            make_plan(desired, live, diff_states(desired, live)), engine, options=ApplyOptions()
+        )
         live = read_live_state(engine)
         assert make_plan(desired, live, diff_states(desired, live)).actions == ()
 

@@ -38,9 +38,10 @@ SHOP = """\
           - uploads:/uploads
     """
 
+UNCLAIMED = "1 unclaimed dangling volume, not drift (--include-unclaimed counts them)"
 SUMMARY = (
-    "Drift: 6 of 8 resource(s) (2 changed, 1 missing, 1 not-in-specs, 1 unmanaged-user, "
-    "1 dangling, 2 in-sync)."
+    "Drift: 5 of 7 resources (2 changed, 1 missing, 1 not-in-specs, 1 unmanaged-user, "
+    f"2 in-sync). {UNCLAIMED}."
 )
 
 
@@ -76,7 +77,7 @@ def test_drift_finds_each_category_in_every_format_then_none_after_apply(
     in_sync = run_cli("drift", "specs", cwd=tmp_path)
     assert (in_sync.exit_code, in_sync.stdout.splitlines()[-1]) == (
         0,
-        "No drift: 5 resource(s) match the specs.",
+        "No drift: 5 resources match the specs.",
     )
     _make_drift(clean_engine)
 
@@ -90,7 +91,7 @@ def test_drift_finds_each_category_in_every_format_then_none_after_apply(
     assert "+ missing        volume.spare  (specs/shop.yaml:6)" in lines
     assert "- not-in-specs   volume.old-logs  [fix destroys data]" in lines
     assert "? unmanaged-user container.sneaky" in lines
-    assert "? dangling       volume.orphan" in lines
+    assert lines[lines.index(f"{UNCLAIMED}:") + 1] == "? dangling       volume.orphan"
     assert lines[-1] == SUMMARY
 
     as_json = run_cli("drift", "specs", "--format", "json", cwd=tmp_path)
@@ -104,16 +105,18 @@ def test_drift_finds_each_category_in_every_format_then_none_after_apply(
         "container.web": "changed",
         "volume.spare": "missing",
         "container.sneaky": "unmanaged-user",
-        "volume.orphan": "dangling",
         "volume.pgdata": "in-sync",
         "volume.uploads": "in-sync",
     }
+    assert [(r["address"], r["status"]) for r in report["unclaimed"]] == [
+        ("volume.orphan", "dangling")
+    ]
     assert report["in_sync"] is False
     assert report["resources"][0]["address"] == "volume.old-logs"  # destructive fix first
 
     markdown = run_cli("drift", "specs", "--format", "markdown", cwd=tmp_path)
     assert markdown.exit_code == 2
-    assert markdown.stdout.startswith("## volplan drift: 6 of 8 resource(s) drifted\n")
+    assert markdown.stdout.startswith("## volplan drift: 5 of 7 resources drifted\n")
     rows = [
         line.split(" | ")[:3] for line in markdown.stdout.splitlines() if line.startswith("| `")
     ]
@@ -123,20 +126,22 @@ def test_drift_finds_each_category_in_every_format_then_none_after_apply(
         ["| `container.web`", "changed", "no"],
         ["| `volume.spare`", "missing", "no"],
         ["| `container.sneaky`", "unmanaged-user", "no"],
-        ["| `volume.orphan`", "dangling", "no"],
     ]
     assert "<details><summary>In sync (2)</summary>" in markdown.stdout
 
     junit = run_cli("drift", "specs", "--format", "junit", "--output", "drift.xml", cwd=tmp_path)
     assert junit.exit_code == 2
     assert junit.stdout.splitlines() == [SUMMARY, "Report (junit) written to drift.xml"]
-    suite = ET.parse(tmp_path / "drift.xml").getroot().find("testsuite")
-    assert suite is not None
     failures = {
         case.get("name"): getattr(case.find("failure"), "attrib", {}).get("type")
-        for case in suite.iter("testcase")
+        for case in ET.parse(tmp_path / "drift.xml").getroot().iter("testcase")
     }
-    assert failures == {**statuses, "volume.pgdata": None, "volume.uploads": None}
+    assert failures == {
+        **statuses,
+        "volume.pgdata": None,
+        "volume.uploads": None,
+        "volume.orphan": None,
+    }
 
     clean_engine.client.remove_container("sneaky", force=True)
     fixed = run_cli("apply", "specs", "--yes", "--prune", "--allow-data-loss", cwd=tmp_path)
@@ -146,6 +151,25 @@ def test_drift_finds_each_category_in_every_format_then_none_after_apply(
     after = run_cli("drift", "specs", "--format", "json", cwd=tmp_path)
     assert after.exit_code == 0, after.stdout
     assert json.loads(after.stdout)["summary"]["in-sync"] == 5
+
+
+def test_an_unclaimed_dangling_volume_is_not_drift_unless_included(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path
+) -> None:
+    write_specs(tmp_path, SHOP)
+    assert run_cli("apply", "specs", "--yes", cwd=tmp_path).exit_code == 0
+    clean_engine.client.create_volume("left-by-someone")  # dangling, no project's
+
+    quiet = run_cli("drift", "specs", cwd=tmp_path)
+    counted = run_cli("drift", "specs", "--include-unclaimed", cwd=tmp_path)
+    junit = run_cli("drift", "specs", "--format", "junit", cwd=tmp_path)
+
+    assert quiet.exit_code == 0, quiet.stdout
+    assert quiet.stdout.splitlines()[-1] == (f"No drift: 5 resources match the specs. {UNCLAIMED}.")
+    assert counted.exit_code == 2, counted.stdout
+    assert counted.stdout.splitlines()[-1] == "Drift: 1 of 6 resources (1 dangling, 5 in-sync)."
+    assert junit.exit_code == 0
+    assert ET.fromstring(junit.stdout).get("failures") == "0"
 
 
 def test_drift_bad_format_and_unwritable_output_are_one_line_errors(

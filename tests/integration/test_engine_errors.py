@@ -14,7 +14,7 @@ import gc
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,20 @@ from docker.types import Mount
 from support.cli import RunCli
 from support.engine import IMAGE, Engine, start_engine, stop_engine
 
-from reconciler.apply.applier import ActionResult, ApplyListener, apply_plan
-from reconciler.engine.adapter import DockerEngine, JsonReads
+from reconciler.apply.applier import ActionResult, ApplyListener, ApplyOptions, apply_plan
+from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.reads import Reads
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, EngineTimeout, engine_error
-from reconciler.pipeline import plan_directory
+from reconciler.pipeline import load, plan
 from reconciler.plan.actions import describe
 
 pytestmark = pytest.mark.engine
 
 SPECS = Path(__file__).parent / "data" / "errors"
+
+ALLOW_DATA_LOSS = ApplyOptions(allow_data_loss=True)
+"""The applier refuses data loss itself; these tests apply the plans directly."""
 
 
 @pytest.fixture
@@ -90,7 +94,7 @@ def test_volume_in_use_409_stops_dependents_runs_independent_actions(
     _bump(specs, "  data: {}", "  data: {labels: {v: '2'}}")
     _bump(specs, 'SIDE: "1"', 'SIDE: "2"')
     engine = docker_engine
-    planned = plan_directory(specs, engine)
+    planned = plan(load(specs), engine)
     # Between plan and apply, someone starts using the volume.
     clean_engine.client.create_container(
         IMAGE,
@@ -100,17 +104,17 @@ def test_volume_in_use_409_stops_dependents_runs_independent_actions(
     )
 
     with pytest.raises(ApplyError) as caught:
-        apply_plan(planned.plan, engine)
+        apply_plan(planned.plan, engine, options=ALLOW_DATA_LOSS)
 
     message = str(caught.value)
     assert message.startswith("replace volume.data failed: removing volume data:")
     assert "volume is in use" in message
     report = caught.value.report
-    assert [describe(r.action).address for r in report.done] == [
+    assert [str(describe(r.action).address) for r in report.done] == [
         "container.app",  # removed to free the volume, before the failure
         "container.side",  # recreated after it: independent of the volume
     ]
-    assert [describe(a).address for a in report.not_done] == ["container.app"]
+    assert [str(describe(a).address) for a in report.not_done] == ["container.app"]
     assert "data" in clean_engine.volume_names()
 
 
@@ -119,11 +123,11 @@ def test_container_removed_concurrently_404(
 ) -> None:
     _bump_both(specs)
     engine = docker_engine
-    planned = plan_directory(specs, engine)
+    planned = plan(load(specs), engine)
     clean_engine.client.remove_container("app", force=True)
 
     with pytest.raises(ApplyError) as caught:
-        apply_plan(planned.plan, engine)
+        apply_plan(planned.plan, engine, options=ALLOW_DATA_LOSS)
 
     assert "recreate container.app failed: stopping container" in str(caught.value)
     assert "No such container" in str(caught.value)
@@ -162,7 +166,7 @@ class FaultyTransport(requests.adapters.BaseAdapter):
 class FaultyReads:
     """The reads seam's twin of ``FaultyTransport``: the errors unix_reads raises."""
 
-    def __init__(self, real: JsonReads, transport: FaultyTransport) -> None:
+    def __init__(self, real: Reads, transport: FaultyTransport) -> None:
         self.real = real
         self.transport = transport
 
@@ -179,6 +183,11 @@ class FaultyReads:
                     raise EngineTimeout(f"{doing}: the Docker engine did not answer in time")
                 raise engine_error(500, f"{doing}: injected: internal server error")
         return self.real.get_json(doing, path_format, *args, params=params)
+
+    def get_stream(
+        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
+    ) -> Generator[bytes, None, None]:
+        return self.real.get_stream(doing, path_format, *args, params=params)
 
 
 @pytest.fixture
@@ -202,8 +211,8 @@ def test_reads_and_starts_are_retried_on_500_and_timeout(
         ("POST", "/start", "timeout"),
     ]
 
-    planned = plan_directory(specs, engine)
-    report = apply_plan(planned.plan, engine)
+    planned = plan(load(specs), engine)
+    report = apply_plan(planned.plan, engine, options=ALLOW_DATA_LOSS)
 
     assert transport.faults == []
     assert len(report.done) == 2
@@ -223,11 +232,11 @@ def test_a_failed_create_is_reported_and_never_retried(
 ) -> None:
     engine, transport = faulty
     _bump_both(specs)
-    planned = plan_directory(specs, engine)
+    planned = plan(load(specs), engine)
     transport.faults.append(("POST", "/containers/create", fault))
 
     with pytest.raises(ApplyError) as caught:
-        apply_plan(planned.plan, engine)
+        apply_plan(planned.plan, engine, options=ALLOW_DATA_LOSS)
 
     assert str(caught.value).startswith("recreate container.app failed: creating container app: ")
     assert words in str(caught.value)
@@ -245,14 +254,19 @@ def test_engine_stopped_mid_run_stops_the_apply(tmp_path: Path) -> None:
         shutil.copytree(SPECS, specs)
         docker_engine = DockerEngine.connect(private.host)
         engine = RetryingEngine(docker_engine, first_delay=0.01)
-        planned = plan_directory(specs, engine)
+        planned = plan(load(specs), engine)
 
         def stop_after_first(result: ActionResult) -> None:
             if result.ok and "volume.data" in str(describe(result.action).address):
                 stop_engine(directory)
 
         with pytest.raises(ApplyError) as caught:
-            apply_plan(planned.plan, engine, ApplyListener(on_result=stop_after_first))
+            apply_plan(
+                planned.plan,
+                engine,
+                ApplyListener(on_result=stop_after_first),
+                options=ALLOW_DATA_LOSS,
+            )
         docker_engine.close()
     finally:
         private.client.close()

@@ -125,7 +125,7 @@ def test_hostile_yaml_is_refused_in_bounded_time_and_memory_touching_nothing(
     assert result.exit_code == 1, result.stderr
     assert result.stderr.splitlines() == [
         f"specs/{expected}",
-        "1 problem(s) found; nothing was changed.",
+        "1 problem found; nothing was changed.",
     ]
     assert result.peak_rss_mb < PEAK_RSS_BOUND_MB
     assert result.cpu_seconds < CPU_BOUND_SECONDS

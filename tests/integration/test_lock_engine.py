@@ -71,7 +71,7 @@ def test_a_held_lock_makes_apply_wait_then_fail_naming_the_holder(
     assert "not known to be gone" in not_stale.stderr
     assert released.stdout == f"project shop: released the lock of {HOLDER_TEXT}\n"
     assert waiting.returncode == 0, stderr
-    assert "Apply complete: 2 action(s) done." in stdout
+    assert "Apply complete: 2 actions done." in stdout
     assert clean_engine.container_names() == {"app"}
 
 
@@ -87,7 +87,7 @@ def test_two_concurrent_applies_are_serialised(
     assert [run.returncode for run in runs] == [0, 0], outputs
     finals = sorted(stdout.strip().splitlines()[-1] for stdout, _ in outputs)
     assert finals == [
-        "Apply complete: 2 action(s) done.",
+        "Apply complete: 2 actions done.",
         "No changes. The engine matches the specs (2 resources).",
     ]
     assert clean_engine.run_with_volumes("cat /data/starts", mounts=[Mount("/data", "data")]) == (

@@ -11,6 +11,8 @@ from support.cli import RunCli
 from support.engine import IMAGE, Engine
 from support.gitops import write_specs
 
+from reconciler.identity import ActionKey, ActionKind, Address
+
 pytestmark = pytest.mark.engine
 
 BEFORE = """\
@@ -75,7 +77,7 @@ def test_prune_removes_exactly_the_labelled_leftovers(
     document = json.loads(planned.stdout)
     assert [c["key"] for c in document["resource_changes"]] == [
         "container.retired:remove",
-        f"volume.{scratch}:remove",
+        str(ActionKey(ActionKind.REMOVE, Address.volume(scratch))),
         "volume.old:remove",
     ]
     assert document["notes"] == [

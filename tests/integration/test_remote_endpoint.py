@@ -1,14 +1,17 @@
 """An engine reached over TCP: every call, reads included, goes through docker-py.
 
 On a local socket volplan reads through the standard library (engine/unix_reads.py); any
-other endpoint takes the docker SDK's path for everything. The private engine is put
+other endpoint sends the same reads through docker-py's requests session, and everything
+else through docker-py too. The private engine is put
 behind a loopback TCP port (the counting proxy's TCP mode) so that path runs against a
 real engine too.
 """
 
 from __future__ import annotations
 
+import io
 import shutil
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from support.engine import Engine
 
 from benchmarks.request_counter import CountingProxy
 from reconciler.engine.adapter import DockerEngine, SdkReads
+from reconciler.engine.unix_reads import UnixSocketReads
+from reconciler.errors import EngineNotFound
 
 pytestmark = pytest.mark.engine
 
@@ -60,3 +65,38 @@ def test_reads_over_tcp_use_the_sdk_and_say_the_engine_is_remote(
     assert engine.image_present("busybox:latest")
     assert not engine.image_present("volplan-absent:1")
     engine.close()
+
+
+@pytest.mark.parametrize("over_tcp", [False, True])
+def test_an_archive_streams_through_either_read_path(
+    remote: str, clean_engine: Engine, over_tcp: bool
+) -> None:
+    """get_archive is a read: http.client on the socket, docker-py's session over TCP; both
+    stream the same tar, stop when closed, and turn a missing path into EngineNotFound."""
+    holder = clean_engine.client.create_container("busybox:latest", ["true"], name="holder")
+    payload = bytes(range(256)) * 8192  # 2 MiB: more than one chunk
+    clean_engine.client.put_archive(holder["Id"], "/tmp", _tar({"big": payload, "small": b"x"}))
+    engine = DockerEngine.connect(remote if over_tcp else clean_engine.host)
+    assert isinstance(engine.reads, SdkReads if over_tcp else UnixSocketReads)
+
+    whole = b"".join(engine.get_archive("holder", "/tmp"))
+    with tarfile.open(fileobj=io.BytesIO(whole)) as tar:
+        big = tar.extractfile("tmp/big")
+        assert big is not None
+        assert big.read() == payload
+    stream = engine.get_archive("holder", "/tmp")
+    assert len(next(stream)) < len(whole)
+    stream.close()
+    with pytest.raises(EngineNotFound, match=r"^reading /absent from container holder: "):
+        next(engine.get_archive("holder", "/absent"))
+    engine.close()
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()

@@ -120,7 +120,7 @@ def test_saved_plan_refuses_changed_specs_and_bad_files(
 
     refused(good[: len(good) // 2], "the JSON is broken")
     refused("[]", "not a volplan plan file")
-    refused(json.dumps({**document, "format_version": "2.0"}), "format_version '2.0'")
+    refused(json.dumps({**document, "format_version": "3.0"}), "format_version '3.0'")
     refused(json.dumps({**document, "spec_dir": 7}), "spec_dir")
     refused(json.dumps({**document, "live_state": "x"}), "live_state")
     edited_specs = [{**document["sources"][0], "text": SHOP.replace("pgdata", "other")}]

@@ -131,7 +131,7 @@ def test_validate_reports_every_violation_of_a_policy(
         "read-write-bind]",
         "host-path-not-allowed]",
     ]
-    assert result.stderr.endswith("4 problem(s) found; nothing was changed.\n")
+    assert result.stderr.endswith("4 problems found; nothing was changed.\n")
 
 
 def test_shell_syntax_in_values_reaches_the_engine_as_data(

@@ -31,6 +31,12 @@ class RunCli(Protocol):
     ) -> CliResult: ...
 
 
+def engine_environment(docker_host: str) -> dict[str, str]:
+    """This process's environment with ``docker_host`` as the only engine setting."""
+    run_env = {name: value for name, value in os.environ.items() if not name.startswith("DOCKER_")}
+    return run_env | {"DOCKER_HOST": docker_host}
+
+
 def cli_runner(docker_host: str) -> RunCli:
     """A RunCli whose runs see only `docker_host`: the caller's DOCKER_* variables are dropped."""
 
@@ -40,10 +46,7 @@ def cli_runner(docker_host: str) -> RunCli:
         env: Mapping[str, str] | None = None,
         cwd: str | Path | None = None,
     ) -> CliResult:
-        run_env = {
-            name: value for name, value in os.environ.items() if not name.startswith("DOCKER_")
-        }
-        run_env |= {"DOCKER_HOST": docker_host, "NO_COLOR": "1", "CI": "true"}
+        run_env = engine_environment(docker_host) | {"NO_COLOR": "1", "CI": "true"}
         run_env |= env or {}
         result = subprocess.run(
             [sys.executable, "-m", "reconciler", *args],

@@ -14,6 +14,24 @@ import jsonschema
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "reconciler" / "schemas"
 
+SLOW = """\
+    version: 1
+    project: shop
+    volumes:
+      data: {{}}
+    containers:
+      app:
+        image: busybox:latest
+        command: ["sleep", "300"]
+        network_mode: none
+        stop_timeout: {stop}
+        environment: {{ROUND: "{round}"}}
+        mounts: ["data:/data"]
+    """
+"""A spec (``.format(stop=S, round=R)``) whose apply is slow on purpose: changing ``round``
+recreates ``app``, whose ``sleep`` (pid 1, which ignores SIGTERM) the engine stops only
+after ``stop`` seconds."""
+
 
 def write_specs(root: Path, text: str, *, folder: str = "specs", name: str = "shop.yaml") -> Path:
     """Write one spec file under root/folder and return the folder."""
@@ -30,16 +48,23 @@ def validate(document: Any, schema_name: str) -> None:
     jsonschema.Draft202012Validator(schema).validate(document)
 
 
-def start_cli(docker_host: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
-    """Start volplan in the background, like RunCli would run it, with pipes to read."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("DOCKER_")}
-    env |= {"DOCKER_HOST": docker_host, "NO_COLOR": "1", "CI": "true"}
+def start_cli(
+    docker_host: str,
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
+) -> subprocess.Popen[str]:
+    """Start volplan in the background, like RunCli would run it, with pipes to read;
+    ``prefix`` runs it under another command (``unshare ...``)."""
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    run_env |= {"DOCKER_HOST": docker_host, "NO_COLOR": "1", "CI": "true", **(env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", *args],
+        [*prefix, sys.executable, "-m", "reconciler", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=run_env,
         cwd=cwd,
     )

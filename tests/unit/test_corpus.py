@@ -1,11 +1,11 @@
 """The planner corpus: each folder of tests/cases/ planned exactly as ``volplan plan`` plans.
 
 A case is a spec, the engine's raw answers and the expected output (tests/cases/README.md).
-No engine runs: the answers go through the live reader's pure normaliser, the specs
-through the loader from memory and the built-in host-path policy, then the differ, the
-planner, recovery and the data-safety rewrites (``pipeline.plan_state``) and the
-renderers. The expected files are golden text: ``pytest --update-goldens`` rewrites them,
-to be reviewed in the diff.
+No engine runs: the answers go through the adapter's parser (``engine/records.py``) and
+the live reader's normaliser; the specs through ``pipeline.load`` from memory, with the
+built-in host-path policy; then ``pipeline.plan`` (recovery, the differ, the planner, the
+data-safety rewrites) and the renderers. The expected files are golden text:
+``pytest --update-goldens`` rewrites them, to be reviewed in the diff.
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ from reconciler.engine.records import parse_container_list, parse_volume_list
 from reconciler.errors import VolplanError
 from reconciler.live.reader import normalise
 from reconciler.model import EngineInfo, LiveState
-from reconciler.pipeline import Planned, enforce_policy, plan_state
+from reconciler.pipeline import Planned, load, plan
+from reconciler.plan.document import dumps, plan_document
 from reconciler.plan.planner import PlanOptions
 from reconciler.policy.rules import DEFAULT_POLICY
-from reconciler.render.json import dumps, plan_document
 from reconciler.render.text import render_plan
 from reconciler.spec.files import SpecSource
-from reconciler.spec.loader import build_desired_state
 
 CASES = Path(__file__).parents[1] / "cases"
 SPEC_FOLDER = "/srv/volplan"
@@ -45,6 +44,8 @@ class Case:
     @classmethod
     def read(cls, folder: Path) -> Case:
         meta: dict[str, Any] = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+        unknown = meta.keys() - {"about", "options", "xfail"}
+        assert not unknown, f"{folder.name}/case.json: unknown keys {sorted(unknown)}"
         return cls(folder, meta["about"], PlanOptions(**meta.get("options", {})), meta.get("xfail"))
 
     def sources(self) -> list[SpecSource]:
@@ -67,10 +68,9 @@ class Case:
 
 def plan_case(case: Case) -> Planned:
     """What ``volplan plan`` does once it has read the files and the engine."""
-    sources, live = case.sources(), case.live()
-    desired = build_desired_state(sources)
-    enforce_policy(desired, DEFAULT_POLICY, live.engine.endpoint)
-    return plan_state(sources, desired, live, case.options)
+    live = case.live()
+    specs = load(case.sources(), policy=DEFAULT_POLICY, endpoint=live.engine.endpoint)
+    return plan(specs, live, case.options)
 
 
 def outcome(case: Case) -> dict[str, str]:
@@ -79,7 +79,7 @@ def outcome(case: Case) -> dict[str, str]:
         planned = plan_case(case)
     except VolplanError as error:
         return {"error.txt": f"{type(error).__name__}: {error}\n"}
-    produced = {"plan.txt": render_plan(planned.plan, planned.live.engine).plain}
+    produced = {"plan.txt": render_plan(planned.plan, planned.observed.engine).plain}
     if (case.folder / "plan.json").exists():
         produced["plan.json"] = dumps(plan_document(planned))
     return produced

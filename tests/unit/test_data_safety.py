@@ -19,13 +19,14 @@ from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import ApplyError, EngineConflict, EngineServerError, EngineTimeout
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveContainer
-from reconciler.pipeline import Planned, plan_live
+from reconciler.pipeline import Planned, Specs
+from reconciler.pipeline import plan as plan_specs
 from reconciler.plan.actions import BackupVolume, Plan, ReplaceVolume, action_key
 from reconciler.plan.data_safety import plan_backups
+from reconciler.plan.document import dumps, plan_document
 from reconciler.plan.migration import MigrationOptions, plan_migrations
 from reconciler.plan.planner import PlanOptions
-from reconciler.render.json import dumps, plan_document
-from specs import desired_from
+from specs import ALLOW_DATA_LOSS, desired_from, key_of, requires_of
 
 V1 = """
 version: 1
@@ -56,17 +57,17 @@ class Killed(BaseException):
 def plan_desired(
     desired: DesiredState, engine: FakeEngine, options: PlanOptions | None = None
 ) -> Planned:
-    return plan_live((), desired, engine, options)
+    return plan_specs(Specs((), desired), engine, options)
 
 
 def converge(text: str, engine: FakeEngine, options: PlanOptions | None = None) -> Plan:
     plan = plan_desired(desired_from(text), engine, options).plan
-    apply_plan(plan, engine)
+    apply_plan(plan, engine, options=ALLOW_DATA_LOSS)
     return plan
 
 
 def keys(plan: Plan) -> list[str]:
-    return [action_key(a) for a in plan.actions]
+    return [key_of(a) for a in plan.actions]
 
 
 def kill_after(calls: int) -> object:
@@ -113,7 +114,7 @@ def test_the_plan_rolls_back_a_recreate_cut_off_after_the_rename() -> None:
     plan = plan_desired(desired_from(V1_NEW_SIDE), engine).plan
 
     first = plan.actions[0]
-    assert action_key(first) == "container.side:roll back"
+    assert key_of(first) == "container.side:roll_back"
     assert first.reason.startswith("interrupted recreate of side found; will roll it back")
     assert all(action_key(first) in a.requires for a in plan.actions[1:])
 
@@ -158,9 +159,9 @@ def test_after_a_failure_its_dependents_are_not_done_the_others_are() -> None:
         converge(V1, engine)
 
     report = caught.value.report
-    done = [action_key(r.action) for r in report.done]
+    done = [key_of(r.action) for r in report.done]
     assert done == ["volume.data:create", "container.side:create"]
-    assert [action_key(a) for a in report.not_done] == ["container.app:create"]
+    assert [key_of(a) for a in report.not_done] == ["container.app:create"]
 
 
 def _with_temporary(engine: FakeEngine, *, recorded_hash: str) -> None:
@@ -205,7 +206,7 @@ def test_a_partial_copy_is_made_again_while_the_volume_is_intact() -> None:
     _with_temporary(engine, recorded_hash=old_hash)
 
     plan = plan_desired(desired_from(V1_NEW_LABELS), engine, PlanOptions(migrate=True)).plan
-    save = next(a for a in plan.actions if action_key(a) == "volume.data_volplan-migrate:copy")
+    save = next(a for a in plan.actions if key_of(a) == "volume.data_volplan-migrate:copy")
     assert save.fresh_target  # type: ignore[union-attr]
     # Without --migrate, the partial copy is dropped and the replacement refused as usual.
     assert "volume.data_volplan-migrate:remove" in _migration_keys(V1, engine, migrate=False)
@@ -229,8 +230,8 @@ def test_a_saved_copy_is_copied_back_when_the_volume_was_already_replaced_or_rem
         "volume.data_volplan-migrate:remove",
     ]
     plan = plan_desired(desired_from(V1), engine).plan
-    store = next(a for a in plan.actions if action_key(a) == "container.store:create")
-    assert "volume.data_volplan-migrate:remove" in store.requires
+    store = next(a for a in plan.actions if key_of(a) == "container.store:create")
+    assert "volume.data_volplan-migrate:remove" in requires_of(store)
 
 
 def test_backups_go_right_before_each_replacement_and_are_waited_for() -> None:
@@ -246,7 +247,9 @@ def test_backups_go_right_before_each_replacement_and_are_waited_for() -> None:
     assert isinstance(backup, BackupVolume)
     original = next(a for a in plan.actions if isinstance(a, ReplaceVolume))
     assert (
-        backup.requires == original.requires == ("container.app:remove", "container.store:remove")
+        requires_of(backup)
+        == requires_of(original)
+        == ("container.app:remove", "container.store:remove")
     )
     assert action_key(backup) in backed.actions[index].requires
     # Without --migrate and with no interrupted migration, the plan is left as it is.

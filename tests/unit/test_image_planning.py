@@ -8,15 +8,14 @@ from pathlib import Path
 import pytest
 
 from reconciler import labels
-from reconciler.apply.applier import apply_plan, container_request
+from reconciler.apply.applier import ApplyOptions, apply_plan, container_request
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import PlanError
 from reconciler.live import image_cache
 from reconciler.live.images import familiar, image_index, resolve
 from reconciler.live.pulls import pull_images, pull_policies
-from reconciler.live.reader import read_live_state
 from reconciler.model import ImageConfig, LiveImage, PullPolicy
-from reconciler.pipeline import Planned, plan_state, with_images
+from reconciler.pipeline import Planned, Specs, plan
 from reconciler.plan.actions import CreateContainer, RecreateContainer, action_key
 from specs import desired_from
 
@@ -47,14 +46,13 @@ def engine_with_images() -> FakeEngine:
     )
 
 
-def plan(text: str, engine: FakeEngine) -> Planned:
-    desired, live = with_images(engine, desired_from(text), read_live_state(engine))
-    return plan_state((), desired, live)
+def plan_text(text: str, engine: FakeEngine) -> Planned:
+    return plan(Specs((), desired_from(text)), engine)
 
 
 def converge(text: str, engine: FakeEngine) -> Planned:
-    planned = plan(text, engine)
-    apply_plan(planned.plan, engine)
+    planned = plan_text(text, engine)
+    apply_plan(planned.plan, engine, options=ApplyOptions())
     return planned
 
 
@@ -78,7 +76,7 @@ def test_an_image_volume_is_made_by_volplan_under_its_stable_name() -> None:
     )
     assert mounts_of(engine, "db") == {"/var/lib/postgresql/data": stable}
     assert engine.volumes[stable]["Labels"][labels.IMAGE_VOLUME] == "true"
-    assert plan(SPEC, engine).plan.actions == ()
+    assert plan_text(SPEC, engine).plan.actions == ()
 
 
 def test_a_recreate_hands_the_image_volume_over() -> None:
@@ -122,7 +120,7 @@ def test_volumes_from_passes_image_volumes_on_and_takes_their_paths() -> None:
     store = mounts_of(engine, "store")
     assert set(store) == {"/data/db", "/data/configdb"}
     assert mounts_of(engine, "app") == store  # not a second volume of app's own at /data/db
-    assert plan(text, engine).plan.actions == ()
+    assert plan_text(text, engine).plan.actions == ()
 
 
 def test_an_engine_made_volume_is_kept_and_not_drift() -> None:
@@ -132,7 +130,9 @@ def test_an_engine_made_volume_is_kept_and_not_drift() -> None:
     engine_made = mounts_of(engine, "db")["/var/lib/postgresql/data"]
     assert engine_made != labels.anonymous_volume_name("shop", "db", "/var/lib/postgresql/data")
 
-    assert [action_key(a) for a in plan(SPEC, engine).plan.actions] == ["container.db:start"]
+    assert [str(action_key(a)) for a in plan_text(SPEC, engine).plan.actions] == [
+        "container.db:start"
+    ]
     converge(SPEC.replace('rev: "1"', 'rev: "2"'), engine)
 
     assert mounts_of(engine, "db") == {"/var/lib/postgresql/data": engine_made}
@@ -144,11 +144,11 @@ def test_the_image_behind_a_tag_moving_recreates_the_container() -> None:
     old = engine.image_id(PG)
     engine.image_ids[PG] = "sha256:" + "b" * 64
 
-    (recreate,) = plan(SPEC, engine).plan.actions
+    (recreate,) = plan_text(SPEC, engine).plan.actions
 
-    assert action_key(recreate) == "container.db:recreate"
+    assert str(action_key(recreate)) == "container.db:recreate"
     assert [(c.path, c.before, c.after) for c in recreate.changes] == [
-        ("image", old, f"sha256:{'b' * 64} ({PG})")
+        (("image",), old, f"sha256:{'b' * 64} ({PG})")
     ]
 
 
@@ -203,7 +203,7 @@ def test_a_converged_plan_inspects_no_image_once_cached() -> None:
     ]
     engine.calls.clear()
 
-    plan(SPEC, engine)
+    plan_text(SPEC, engine)
 
     assert [c for c in engine.calls if c[0] == "inspect_image"] == []
 
@@ -233,12 +233,13 @@ def test_the_most_eager_policy_of_an_images_users_wins_and_the_override_beats_al
 def test_a_plan_says_what_apply_would_pull_and_pulls_nothing() -> None:
     engine = engine_with_images()
 
-    planned = plan(PULLS, engine)
+    planned = plan_text(PULLS, engine)
 
-    assert planned.plan.notes == (
-        "image.nginx:1: not on the engine; apply pulls it, for web",
-        "image.postgres:17: apply pulls it first (pull: always), for db, replica",
-    )
+    assert [(str(n.address), n.message) for n in planned.plan.notes] == [
+        ("container.db", "apply pulls image postgres:17 first (pull: always)"),
+        ("container.replica", "apply pulls image postgres:17 first (pull: always)"),
+        ("container.web", "image nginx:1 is not on the engine; apply pulls it"),
+    ]
     assert [c for c in engine.calls if c[0] == "pull_image"] == []
 
 
@@ -271,10 +272,13 @@ def test_a_volume_a_recreate_lets_go_of_is_kept_and_said() -> None:
 
     planned = converge(named, engine)
 
-    assert planned.plan.notes == (
-        f"volume.{image_volume}: held db:/var/lib/postgresql/data and is mounted by nothing "
-        f"after the recreate; it is kept, with its data (`docker volume rm {image_volume}` "
-        "once it is not needed)",
-    )
+    assert [(str(n.address), n.message) for n in planned.plan.notes] == [
+        (
+            f"volume.{image_volume}",
+            "held db:/var/lib/postgresql/data and is mounted by nothing after the recreate; "
+            f"it is kept, with its data (`docker volume rm {image_volume}` once it is not "
+            "needed)",
+        )
+    ]
     assert image_volume in engine.volumes
-    assert plan(named, engine).plan.notes == ()
+    assert plan_text(named, engine).plan.notes == ()

@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.model import MountKind, RunState
+from reconciler.model import DesiredState, MountKind, RunState
+from reconciler.pipeline import load
+from reconciler.spec import cache
 from reconciler.spec.files import SpecSource
-from reconciler.spec.loader import build_desired_state
-from specs import FOLDER, desired_from
+from specs import FOLDER, sources_from
+
+Load = Callable[[Sequence[SpecSource]], DesiredState]
+
+
+@pytest.fixture(params=["cache-off", "cache-on"])
+def load_sources(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Load:
+    """``pipeline.load`` with the spec cache off, or on: then what a later run gets from the
+    cache must equal what was validated."""
+    cached = request.param == "cache-on"
+    if cached:
+        monkeypatch.delenv("VOLPLAN_NO_CACHE", raising=False)
+        monkeypatch.setenv("VOLPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    else:
+        monkeypatch.setenv("VOLPLAN_NO_CACHE", "1")
+
+    def load_them(sources: Sequence[SpecSource]) -> DesiredState:
+        desired = load(sources).desired
+        if cached:
+            assert cache.lookup(sources) == desired
+        return desired
+
+    return load_them
+
+
+@pytest.fixture
+def desired_from(load_sources: Load) -> Callable[..., DesiredState]:
+    return lambda *texts: load_sources(sources_from(*texts))
+
 
 WEBAPP = """
 version: 1
@@ -38,7 +72,7 @@ containers:
 """
 
 
-def test_the_classic_topology_loads_normalised() -> None:
+def test_the_classic_topology_loads_normalised(desired_from: Callable[..., DesiredState]) -> None:
     desired = desired_from(WEBAPP)
 
     assert desired.projects == ("webapp",)
@@ -59,7 +93,7 @@ def test_the_classic_topology_loads_normalised() -> None:
     assert [(vf.container, vf.read_only) for vf in web.volumes_from] == [("dbstore", True)]
 
 
-def test_positions_are_kept_for_plan_lines() -> None:
+def test_positions_are_kept_for_plan_lines(desired_from: Callable[..., DesiredState]) -> None:
     web = desired_from(WEBAPP).containers["web"]
 
     assert str(web.origin) == "spec0.yaml:15:3"
@@ -67,7 +101,7 @@ def test_positions_are_kept_for_plan_lines() -> None:
     assert web.origin_of("image").line == 16
 
 
-def test_several_files_and_documents_merge() -> None:
+def test_several_files_and_documents_merge(desired_from: Callable[..., DesiredState]) -> None:
     desired = desired_from(
         "version: 1\nproject: one\nvolumes: {v1: {}}\n---\nversion: 1\nproject: two\n"
         "volumes: {v2: {}}\n",
@@ -131,8 +165,47 @@ INVALID = {
         "version: 1\nproject: web\ncontainers:\n  dbstore: {image: bb, mounts: [/data]}\n"
         "  web: {image: bb, mounts: ['/srv:/data'], volumes_from: [dbstore]}\n",
         [
-            "spec0.yaml:5:29: error: containers.web.mounts[/data]: two mounts at /data: its own "
-            "mount /data and volumes_from dbstore [duplicate-target]"
+            "spec0.yaml:5:29: error: containers.web.mounts[/data]: 2 mounts at /data: "
+            "mounts[0] (/srv:/data) and volumes_from dbstore [duplicate-target]"
+        ],
+    ),
+    "two own mounts at one target name both": (
+        "version: 1\nproject: web\nvolumes: {aa: {}, bb: {}}\ncontainers:\n"
+        "  web: {image: bb, mounts: ['aa:/data2', 'bb:/data2']}\n",
+        [
+            "spec0.yaml:5:42: error: containers.web.mounts[/data2]: 2 mounts at /data2: "
+            "mounts[0] (aa:/data2) and mounts[1] (bb:/data2) [duplicate-target]"
+        ],
+    ),
+    "schema and reference problems in one run": (
+        "version: 1\nproject: web\nvolumes: {data: {}, bad: {driver: 7}}\ncontainers:\n"
+        "  app: {image: bb, bogus: 1, mounts: ['nope:/a']}\n"
+        "  web: {image: bb, mounts: ['nada:/x', 'bad:/y'], volumes_from: [app, ghost]}\n",
+        [
+            "spec0.yaml:3:35: error: volumes.bad.driver: Input should be a valid string, got 7 "
+            "(quote it in YAML) [wrong-type]",
+            "spec0.yaml:5:20: error: containers.app.bogus: unknown key 'bogus' [unknown-key]",
+            "spec0.yaml:6:29: error: containers.web.mounts[/x]: volume 'nada' is not declared "
+            "under 'volumes:' (declare it, or mark it external: true) [undeclared-volume]",
+            "spec0.yaml:6:71: error: containers.web.volumes_from[ghost]: container 'ghost' is "
+            "not declared under 'containers:' [undeclared-container]",
+        ],
+    ),
+    "a restart policy that is not one lists the valid ones": (
+        "version: 1\nproject: web\ncontainers:\n  web: {image: bb, restart: sometimes}\n",
+        [
+            "spec0.yaml:4:29: error: containers.web.restart: 'sometimes' is not a restart "
+            "policy: use no, always, unless-stopped, on-failure or on-failure:N (at most N "
+            "restarts), as for docker run --restart [invalid-value]"
+        ],
+    ),
+    "a flow-style mount with a colon asks for quotes": (
+        "version: 1\nproject: web\nvolumes: {data: {}}\ncontainers:\n"
+        "  web:\n    image: bb\n    mounts: [data:/data]\n",
+        [
+            "spec0.yaml:7:18: error: invalid YAML: while scanning a plain scalar found "
+            "unexpected ':'; inside [...] or {...} an item holding \":\" must be quoted, e.g. "
+            'mounts: ["data:/data"], or written as a "- data:/data" list [yaml-syntax]'
         ],
     ),
     "a target of / after normalisation": (
@@ -227,7 +300,9 @@ INVALID = {
 
 
 @pytest.mark.parametrize("case", INVALID, ids=list(INVALID))
-def test_invalid_specs_give_exact_errors(case: str) -> None:
+def test_invalid_specs_give_exact_errors(
+    case: str, desired_from: Callable[..., DesiredState]
+) -> None:
     text, expected = INVALID[case]
 
     with pytest.raises(SpecError) as caught:
@@ -236,7 +311,9 @@ def test_invalid_specs_give_exact_errors(case: str) -> None:
     assert [str(p) for p in caught.value.problems] == expected
 
 
-def test_a_resource_defined_twice_names_both_places() -> None:
+def test_a_resource_defined_twice_names_both_places(
+    desired_from: Callable[..., DesiredState],
+) -> None:
     text = "version: 1\nproject: web\nvolumes: {v1: {}}\n"
 
     with pytest.raises(SpecError) as caught:
@@ -258,8 +335,8 @@ def test_a_resource_defined_twice_names_both_places() -> None:
         ),
     ],
 )
-def test_undecodable_files_are_refused(raw: bytes, expected: str) -> None:
+def test_undecodable_files_are_refused(raw: bytes, expected: str, load_sources: Load) -> None:
     with pytest.raises(SpecError) as caught:
-        build_desired_state([SpecSource("spec0.yaml", FOLDER, raw)])
+        load_sources([SpecSource("spec0.yaml", FOLDER, raw)])
 
     assert [str(p) for p in caught.value.problems] == [expected]

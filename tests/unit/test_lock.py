@@ -6,20 +6,32 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 
 import pytest
 
 from reconciler.apply import lock
 from reconciler.apply.lock import LockHolder, engine_lock, read_holder, unlock
-from reconciler.engine.base import ContainerCreate
+from reconciler.engine.base import DEFAULT_HELPER_IMAGE, ContainerCreate, ensure_image
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import LockError
 
+real_sleep = time.sleep
+
 IMAGES = {"busybox", "busybox:latest"}
-LOCK_IMAGES = ("busybox:latest",)
+LOCK_IMAGE = "busybox:latest"
 
 
-def _hold(engine: FakeEngine, *, who: str, pid: int) -> None:
+DEAD_PID = 2**22 + 1  # above pid_max: no such process
+
+
+def _dead_process() -> str:
+    """Our own process identity with a pid that runs nowhere."""
+    boot, namespace, _, started = lock._process_identity(os.getpid()).split("/")
+    return f"{boot}/{namespace}/{DEAD_PID}/{started}"
+
+
+def _hold(engine: FakeEngine, *, who: str, pid: int, process: str = "", lease: str = "") -> str:
     labels = {
         lock.LOCK: "shop",
         lock.LOCK_ID: "abc",
@@ -27,15 +39,19 @@ def _hold(engine: FakeEngine, *, who: str, pid: int) -> None:
         lock.LOCK_PID: str(pid),
         lock.LOCK_OPERATION: "apply",
         lock.LOCK_CREATED: "2026-01-01T00:00:00+00:00",
+        lock.LOCK_PROCESS: process,
+        lock.LOCK_LEASE: lease,
     }
-    engine.create_container(ContainerCreate("volplan-lock-shop", "busybox", None, labels, ()))
+    return engine.create_container(
+        ContainerCreate("volplan-lock-shop", "busybox", None, labels, ())
+    )
 
 
 def test_the_lock_is_a_labelled_container_while_held_and_gone_after() -> None:
     engine = FakeEngine(images=set(IMAGES))
 
     with engine_lock(
-        engine, ["shop", "web"], images=LOCK_IMAGES, operation="apply", timeout=0, on_wait=print
+        engine, ["shop", "web"], image=LOCK_IMAGE, operation="apply", timeout=0, on_wait=print
     ):
         holder = read_holder(engine, "shop")
         assert holder is not None
@@ -53,15 +69,17 @@ def test_a_held_lock_fails_naming_its_holder() -> None:
     with (
         pytest.raises(LockError) as caught,
         engine_lock(
-            engine, ["shop"], images=LOCK_IMAGES, operation="apply", timeout=0, on_wait=print
+            engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=0, on_wait=print
         ),
     ):
         pass
 
     assert str(caught.value) == (
         "project 'shop' is locked by alice@laptop (pid 7, apply) since "
-        "2026-01-01T00:00:00+00:00, lock id abc (waited 0s). If that run is gone, release the "
-        "lock with: volplan unlock shop --force"
+        "2026-01-01T00:00:00+00:00, lock id abc (waited 0s). Run volplan apply again, or with "
+        "--lock-timeout 35: if that run is gone, its lock frees itself 30s after its last "
+        "renewal. Only if the engine cannot settle it, release it with: "
+        "volplan unlock shop --force"
     )
     assert list(engine.containers) == ["0" * 64]
 
@@ -74,7 +92,7 @@ def test_a_waiting_run_takes_the_lock_once_it_is_released(monkeypatch: pytest.Mo
     monkeypatch.setattr(time, "sleep", lambda seconds: engine.remove_container("volplan-lock-shop"))
 
     with engine_lock(
-        engine, ["shop"], images=LOCK_IMAGES, operation="apply", timeout=60, on_wait=seen.append
+        engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=60, on_wait=seen.append
     ):
         holder = read_holder(engine, "shop")
         assert holder is not None
@@ -83,7 +101,7 @@ def test_a_waiting_run_takes_the_lock_once_it_is_released(monkeypatch: pytest.Mo
     assert [h.who for h in seen] == ["alice@laptop"]
 
 
-def test_unlock_releases_a_stale_lock_and_needs_force_otherwise() -> None:
+def test_unlock_releases_a_dead_holders_lock_and_needs_force_otherwise() -> None:
     engine = FakeEngine(images=set(IMAGES))
     _hold(engine, who="alice@laptop", pid=7)
 
@@ -94,16 +112,19 @@ def test_unlock_releases_a_stale_lock_and_needs_force_otherwise() -> None:
     assert released is not None
     assert released.who == "alice@laptop"
     assert unlock(engine, "shop", force=False) is None
-    _hold(engine, who=f"me@{socket.gethostname()}", pid=2**22 + 1)  # no such pid here
+    _hold(engine, who=f"me@{socket.gethostname()}", pid=DEAD_PID, process=_dead_process())
     assert unlock(engine, "shop", force=False) is not None
 
 
-def test_the_lock_image_falls_back_to_a_spec_image_and_fails_clearly_without_one() -> None:
-    engine = FakeEngine(images=set(), pullable={"postgres:16"})
+def test_the_lock_imports_volplans_own_empty_image_when_missing() -> None:
+    bare = FakeEngine(images=set())
 
-    assert lock.choose_image(engine, ["postgres:16"]) == "postgres:16"
-    with pytest.raises(LockError, match="needs an image present on the engine"):
-        lock.choose_image(FakeEngine(images=set()), [])
+    with engine_lock(
+        bare, ["shop"], image=DEFAULT_HELPER_IMAGE, operation="apply", timeout=0, on_wait=print
+    ):
+        pass
+
+    assert bare.mutations[0] == ("import_image", DEFAULT_HELPER_IMAGE)
 
 
 def test_a_foreign_container_with_the_lock_name_is_an_error() -> None:
@@ -121,7 +142,7 @@ def test_sigterm_while_holding_the_lock_releases_it() -> None:
     with (
         pytest.raises(SystemExit) as caught,
         engine_lock(
-            engine, ["shop"], images=LOCK_IMAGES, operation="apply", timeout=0, on_wait=print
+            engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=0, on_wait=print
         ),
     ):
         os.kill(os.getpid(), signal.SIGTERM)
@@ -129,3 +150,157 @@ def test_sigterm_while_holding_the_lock_releases_it() -> None:
     assert caught.value.code == 143
     assert engine.containers == {}
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+class Clock:
+    """A monotonic clock that only moves when the waiter sleeps."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, on_sleep: Callable[[], None]) -> None:
+        self.now = 1000.0
+        self.slept = 0.0
+        self._on_sleep = on_sleep
+        monkeypatch.setattr(time, "monotonic", lambda: self.now)
+        monkeypatch.setattr(time, "sleep", self.sleep)
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
+        self._on_sleep()
+
+
+def _take(engine: FakeEngine, timeout: float, seen: list[LockHolder] | None = None) -> None:
+    with engine_lock(
+        engine,
+        ["shop"],
+        image=LOCK_IMAGE,
+        operation="apply",
+        timeout=timeout,
+        on_wait=(seen if seen is not None else []).append,
+    ):
+        holder = read_holder(engine, "shop")
+        assert holder is not None
+        assert holder.pid == os.getpid()
+
+
+def test_a_lease_never_renewed_is_taken_over_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = FakeEngine(images=set(IMAGES))
+    old = _hold(engine, who="alice@laptop", pid=7, lease="5")
+    clock = Clock(monkeypatch, on_sleep=lambda: None)
+
+    _take(engine, timeout=60)
+
+    assert 5 < clock.slept <= 7  # judged on the waiter's own clock, from its first look
+    assert ("remove_container", old) in engine.mutations
+
+
+def test_a_renewing_holder_is_never_robbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = FakeEngine(images=set(IMAGES))
+    old = _hold(engine, who="alice@laptop", pid=7, lease="3")
+    beats = iter(range(1000))
+    Clock(monkeypatch, on_sleep=lambda: engine.put_file(old, "/volplan-lease", b"%d" % next(beats)))
+
+    with pytest.raises(LockError, match="is locked by alice@laptop"):
+        _take(engine, timeout=60)
+
+    assert ("remove_container", old) not in engine.mutations
+
+
+def test_a_dead_holder_on_this_machine_frees_its_lock_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = FakeEngine(images=set(IMAGES))
+    _hold(engine, who="me@here", pid=DEAD_PID, process=_dead_process())
+    clock = Clock(monkeypatch, on_sleep=lambda: None)
+
+    _take(engine, timeout=0)
+
+    assert clock.slept == 0
+
+
+def test_a_live_holder_on_this_machine_is_not_dead() -> None:
+    engine = FakeEngine(images=set(IMAGES))
+    _hold(engine, who="me@here", pid=os.getpid(), process=lock._process_identity(os.getpid()))
+
+    holder = read_holder(engine, "shop")
+
+    assert holder is not None
+    assert not holder.is_dead()
+
+
+def test_a_second_waiter_that_judged_the_same_lease_cannot_remove_the_new_lock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Take-over removes by ID: a late waiter's remove finds nothing, its create conflicts."""
+    engine = FakeEngine(images=set(IMAGES))
+    old = _hold(engine, who="alice@laptop", pid=7, lease="2")
+    Clock(monkeypatch, on_sleep=lambda: None)
+
+    with engine_lock(
+        engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=60, on_wait=print
+    ):
+        lock._release(engine, old)  # what the late waiter does with the lease it judged
+        holder = read_holder(engine, "shop")
+        assert holder is not None
+        assert holder.pid == os.getpid()
+
+
+def _taken_over_meanwhile(engine: FakeEngine) -> None:
+    """The lock vanishes under a running holder, which then works on for 5 s."""
+    engine.remove_container("volplan-lock-shop")
+    for _ in range(50):
+        real_sleep(0.1)
+
+
+def test_a_holder_that_lost_its_lock_stops_with_a_lock_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(lock.LEASE_ENV, "1")
+    engine = FakeEngine(images=set(IMAGES))
+
+    with (
+        pytest.raises(LockError, match="lost the lock on project shop"),
+        engine_lock(
+            engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=0, on_wait=print
+        ),
+    ):
+        _taken_over_meanwhile(engine)
+
+
+def test_the_holder_renews_its_lease_and_declares_its_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(lock.LEASE_ENV, "1")
+    engine = FakeEngine(images=set(IMAGES))
+
+    with engine_lock(
+        engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=0, on_wait=print
+    ):
+        real_sleep(0.6)
+        holder = read_holder(engine, "shop")
+        assert holder is not None
+        assert holder.lease_seconds == 1
+        assert lock.read_lease(engine, holder) not in {None, b""}  # renewed at 0.25 s
+
+    renewals = [call for call in engine.mutations if call[0] == "put_file"]
+    assert len(renewals) >= 2
+
+
+@pytest.mark.parametrize("raw", ["0.5", "soon", "-3", "nan", "inf"])
+def test_a_bad_lease_setting_is_refused(raw: str) -> None:
+    with pytest.raises(LockError, match="at least 1"):
+        lock.lease_seconds({lock.LEASE_ENV: raw})
+
+
+def test_volplans_helper_image_is_imported_and_any_other_pulled() -> None:
+    engine = FakeEngine(images=set(), pullable={"busybox:latest"})
+
+    ensure_image(engine, DEFAULT_HELPER_IMAGE, print)
+    ensure_image(engine, "busybox:latest", print)
+    ensure_image(engine, DEFAULT_HELPER_IMAGE, print)
+
+    assert engine.mutations == [
+        ("import_image", DEFAULT_HELPER_IMAGE),
+        ("pull_image", "busybox:latest"),
+    ]

@@ -12,9 +12,9 @@ from reconciler.engine.fake import FakeEngine
 from reconciler.errors import PlanError
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, Mount, MountKind
-from reconciler.plan.actions import RemoveVolume, action_key
+from reconciler.plan.actions import RemoveVolume
 from reconciler.plan.planner import PlanOptions, make_plan
-from specs import desired_from
+from specs import ALLOW_DATA_LOSS, desired_from, key_of, requires_of
 
 BEFORE = """
 version: 1
@@ -43,14 +43,16 @@ def _converged(text: str) -> FakeEngine:
     engine = FakeEngine()
     desired = desired_from(text)
     live = read_live_state(engine)
-    apply_plan(make_plan(desired, live, diff_states(desired, live)), engine)
+    apply_plan(
+        make_plan(desired, live, diff_states(desired, live)), engine, options=ALLOW_DATA_LOSS
+    )
     return engine
 
 
 def _plan(desired: DesiredState, engine: FakeEngine, *, prune: bool) -> tuple[list[str], list[str]]:
     live = read_live_state(engine)
     plan = make_plan(desired, live, diff_states(desired, live), PlanOptions(prune=prune))
-    return [action_key(a) for a in plan.actions], list(plan.notes)
+    return [key_of(a) for a in plan.actions], [f"{n.address}: {n.message}" for n in plan.notes]
 
 
 def test_prune_removes_labelled_leftovers_after_the_containers_that_held_them() -> None:
@@ -80,12 +82,12 @@ def test_a_pruned_volume_waits_for_every_action_that_frees_it() -> None:
 
     plan = make_plan(desired, live, diff_states(desired, live), PlanOptions(prune=True))
 
-    removals = {a.name: a.requires for a in plan.actions if isinstance(a, RemoveVolume)}
+    removals = {a.name: requires_of(a) for a in plan.actions if isinstance(a, RemoveVolume)}
     assert removals == {
         "held": (),
         "old": ("container.app:recreate", "container.retired:remove"),
     }
-    apply_plan(plan, engine)
+    apply_plan(plan, engine, options=ALLOW_DATA_LOSS)
     assert sorted(engine.volumes) == ["keep", "vault"]
 
 

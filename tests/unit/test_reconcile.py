@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from reconciler import labels
-from reconciler.apply.applier import apply_plan
+from reconciler.apply.applier import ApplyOptions, apply_plan
 from reconciler.diff.differ import Status, diff_states
 from reconciler.engine.fake import FakeEngine
-from reconciler.errors import ApplyError, EngineConflict, PlanError
+from reconciler.errors import ApplyError, EngineConflict, PlanError, RefusedError
+from reconciler.fieldpath import format_path
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState
 from reconciler.plan.actions import (
@@ -17,10 +18,9 @@ from reconciler.plan.actions import (
     RecreateContainer,
     StartContainer,
     StopContainer,
-    action_key,
 )
 from reconciler.plan.planner import make_plan
-from specs import desired_from
+from specs import ALLOW_DATA_LOSS, desired_from, key_of, requires_of
 
 BASE = """
 version: 1
@@ -52,12 +52,12 @@ def plan_for(desired: DesiredState, engine: FakeEngine) -> Plan:
 def converge(text: str, engine: FakeEngine) -> Plan:
     desired = desired_from(text)
     plan = plan_for(desired, engine)
-    apply_plan(plan, engine)
+    apply_plan(plan, engine, options=ALLOW_DATA_LOSS)
     return plan
 
 
 def shape(plan: Plan) -> list[str]:
-    return [action_key(a) for a in plan.actions]
+    return [key_of(a) for a in plan.actions]
 
 
 def test_from_empty_creates_volumes_first_then_containers_in_dependency_order() -> None:
@@ -70,7 +70,7 @@ def test_from_empty_creates_volumes_first_then_containers_in_dependency_order() 
         "container.worker:create",
     ]
     web = plan.actions[2]
-    assert web.requires == ("container.dbstore:create", "volume.webapp-data:create")
+    assert requires_of(web) == ("container.dbstore:create", "volume.webapp-data:create")
 
 
 def test_a_second_plan_is_empty_and_a_second_apply_makes_no_mutating_call() -> None:
@@ -111,7 +111,7 @@ def test_flipping_read_only_recreates_only_that_container_with_field_detail() ->
     assert shape(plan) == ["container.worker:recreate"]
     (action,) = plan.actions
     assert isinstance(action, RecreateContainer)
-    assert [(c.path, c.before, c.after) for c in action.changes] == [
+    assert [(format_path(c.path), c.before, c.after) for c in action.changes] == [
         ("mounts[/work].read_only", True, False)
     ]
     assert plan_for(desired_from(BASE.replace(":/work:ro", ":/work")), engine).actions == ()
@@ -137,7 +137,7 @@ def test_a_new_mount_on_the_source_cascades_to_its_volumes_from_user() -> None:
     plan = converge(BASE.replace("mounts: [/dbdata]", "mounts: [/dbdata, /logs]"), engine)
 
     assert shape(plan) == ["container.dbstore:recreate", "container.web:recreate"]
-    assert plan.actions[1].requires == ("container.dbstore:recreate",)
+    assert requires_of(plan.actions[1]) == ("container.dbstore:recreate",)
 
 
 def test_wrong_run_state_is_fixed_in_place() -> None:
@@ -171,8 +171,8 @@ def test_changed_volume_is_a_destructive_replacement_that_frees_it_first() -> No
         "container.worker:create",
     ]
     assert plan.destructive == (plan.actions[2],)
-    assert plan.actions[2].requires == ("container.web:remove", "container.worker:remove")
-    apply_plan(plan, engine)
+    assert requires_of(plan.actions[2]) == ("container.web:remove", "container.worker:remove")
+    apply_plan(plan, engine, options=ALLOW_DATA_LOSS)
     assert engine.volumes["webapp-data"]["Labels"]["team"] == "ops"
     assert plan_for(desired_from(BASE.replace("team: web", "team: ops")), engine).actions == ()
 
@@ -243,7 +243,7 @@ def test_apply_runs_only_independent_actions_after_a_failure_and_reports_them() 
         converge(BASE, engine)
 
     report = caught.value.report
-    assert [action_key(r.action) for r in report.done] == [
+    assert [key_of(r.action) for r in report.done] == [
         "volume.webapp-data:create",
         "container.dbstore:create",
         "container.worker:create",  # does not depend on web
@@ -263,3 +263,22 @@ def test_a_missing_image_is_pulled_before_anything_changes() -> None:
     with pytest.raises(Exception, match="pulling image busybox"):
         converge(BASE, broken)
     assert [m for m in broken.mutations if m[0] != "pull_image"] == []
+
+
+def test_the_applier_itself_refuses_data_loss() -> None:
+    engine = FakeEngine()
+    converge(BASE, engine)
+    plan = plan_for(desired_from(BASE.replace("team: web", "team: ops")), engine)
+    before = list(engine.mutations)
+
+    with pytest.raises(RefusedError) as caught:
+        apply_plan(plan, engine, options=ApplyOptions())
+    with pytest.raises(RefusedError, match="make the plan again with --allow-data-loss"):
+        apply_plan(plan, engine, options=ApplyOptions(saved_plan=True))
+
+    assert str(caught.value) == (
+        "refusing to destroy data: volume.webapp-data (replace) would lose its content. "
+        "Back it up, then re-run with --allow-data-loss (or, for a replaced volume, with "
+        "--migrate, which keeps its content)."
+    )
+    assert engine.mutations == before

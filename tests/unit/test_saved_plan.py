@@ -11,13 +11,16 @@ from support.gitops import validate, write_specs
 
 from reconciler.apply.applier import apply_plan
 from reconciler.apply.apply_target import ApplyTarget
-from reconciler.engine.base import VolumeCreate
+from reconciler.apply.replan import embedded_specs
+from reconciler.apply.replan import replan_saved as replan
+from reconciler.engine.base import DEFAULT_HELPER_IMAGE, VolumeCreate
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.errors import PlanFileError, RefusedError, StalePlanError
-from reconciler.pipeline import plan_directory
+from reconciler.pipeline import Planned, load, plan
+from reconciler.plan.document import dumps, plan_document
 from reconciler.plan.planner import PlanOptions
-from reconciler.plan.saved_plan import read_saved_plan, replan_saved, write_saved_plan
-from reconciler.render.json import dumps, plan_document
+from reconciler.plan.saved_plan import SavedPlan, read_saved_plan, saved_plan_text
+from specs import ALLOW_DATA_LOSS
 
 SPEC = """\
     version: 1
@@ -29,13 +32,18 @@ SPEC = """\
     """
 
 
+def replan_saved_plan(saved: SavedPlan, engine: FakeEngine) -> Planned:
+    return replan(saved, embedded_specs(saved), engine)
+
+
 @pytest.fixture
 def saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeEngine, Path]:
     """A fake engine and plan.json made from specs/ in the current folder."""
     monkeypatch.chdir(tmp_path)
     write_specs(tmp_path, SPEC)
     engine = FakeEngine()
-    write_saved_plan(Path("plan.json"), plan_directory(Path("specs"), engine), Path("specs"))
+    planned = plan(load(Path("specs")), engine)
+    Path("plan.json").write_text(saved_plan_text(planned, planned.sources, Path("specs")))
     return engine, Path("plan.json")
 
 
@@ -43,8 +51,8 @@ def test_plan_document_is_deterministic_and_valid(tmp_path: Path) -> None:
     specs = write_specs(tmp_path, SPEC)
     engine = FakeEngine()
 
-    first = dumps(plan_document(plan_directory(specs, engine, PlanOptions(prune=True))))
-    second = dumps(plan_document(plan_directory(specs, engine, PlanOptions(prune=True))))
+    first = dumps(plan_document(plan(load(specs), engine, PlanOptions(prune=True))))
+    second = dumps(plan_document(plan(load(specs), engine, PlanOptions(prune=True))))
 
     assert first == second
     document = json.loads(first)
@@ -64,12 +72,12 @@ def test_a_saved_plan_is_applied_as_made_then_is_stale(saved: tuple[FakeEngine, 
     plan = read_saved_plan(path)
     validate(plan.document, "plan.schema.json")
 
-    replanned = replan_saved(plan, engine)
-    apply_plan(replanned.plan, engine)
+    replanned = replan_saved_plan(plan, engine)
+    apply_plan(replanned.plan, engine, options=ALLOW_DATA_LOSS)
 
     assert sorted(engine.volumes) == ["data"]
     with pytest.raises(StalePlanError, match=r"engine changed .*: container.app, volume.data"):
-        replan_saved(plan, engine)
+        replan_saved_plan(plan, engine)
 
 
 def test_a_saved_plan_is_stale_when_a_relevant_volume_changes(
@@ -77,12 +85,12 @@ def test_a_saved_plan_is_stale_when_a_relevant_volume_changes(
 ) -> None:
     engine, path = saved
     engine.create_volume(VolumeCreate("unrelated", "local", {}, {}))
-    replan_saved(read_saved_plan(path), engine)  # other resources do not matter
+    replan_saved_plan(read_saved_plan(path), engine)  # other resources do not matter
 
     engine.create_volume(VolumeCreate("data", "local", {}, {"by": "hand"}))
 
     with pytest.raises(StalePlanError, match=r"volume\.data"):
-        replan_saved(read_saved_plan(path), engine)
+        replan_saved_plan(read_saved_plan(path), engine)
     assert engine.mutations == [("create_volume", "unrelated"), ("create_volume", "data")]
 
 
@@ -91,7 +99,7 @@ def test_a_saved_plan_for_another_engine_is_refused(saved: tuple[FakeEngine, Pat
     engine.info = lambda: replace(FAKE_INFO, daemon_id="OTHER")  # type: ignore[method-assign]
 
     with pytest.raises(PlanFileError, match="made against another engine"):
-        replan_saved(read_saved_plan(path), engine)
+        replan_saved_plan(read_saved_plan(path), engine)
 
 
 @pytest.mark.parametrize(
@@ -132,6 +140,6 @@ def test_a_saved_plan_keeps_its_options(saved: tuple[FakeEngine, Path]) -> None:
 
     assert opened.options == PlanOptions()
     assert opened.desired.projects == ("shop",)
-    assert opened.images == ("busybox:latest", "busybox")
+    assert opened.helper_image == DEFAULT_HELPER_IMAGE
     with pytest.raises(RefusedError, match="applied with the options it was made with"):
         ApplyTarget.open(path, PlanOptions(allow_data_loss=True))

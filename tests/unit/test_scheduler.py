@@ -8,18 +8,20 @@ from dataclasses import dataclass
 import pytest
 from test_reconcile import BASE, converge, plan_for
 
-from reconciler.apply.applier import apply_plan
+from reconciler.apply.applier import ApplyOptions, apply_plan
 from reconciler.apply.scheduler import default_parallelism, run_actions
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import ApplyError, EngineError
+from reconciler.identity import ActionKey, ActionKind, Address
 from reconciler.model import DesiredState, EngineInfo
+from reconciler.pipeline import load
 from reconciler.plan.actions import Action, StartContainer, action_key
 from reconciler.spec.files import SpecSource
-from reconciler.spec.loader import build_desired_state
+from specs import key_of
 
 
 def base_state() -> DesiredState:
-    return build_desired_state([SpecSource("spec0.yaml", "/srv/specs", BASE.encode())])
+    return load([SpecSource("spec0.yaml", "/srv/specs", BASE.encode())]).desired
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,9 @@ class Result:
 
 def start(name: str, *requires: str) -> Action:
     return StartContainer(
-        name=name, reason="test", requires=tuple(f"container.{r}:start" for r in requires)
+        name=name,
+        reason="test",
+        requires=tuple(ActionKey(ActionKind.START, Address.container(r)) for r in requires),
     )
 
 
@@ -44,7 +48,7 @@ class Recorder:
         self.lock = threading.Lock()
 
     def __call__(self, action: Action) -> Result:
-        name = action_key(action).split(".")[1].split(":")[0]
+        name = action_key(action).address.name
         with self.lock:
             self.events.append(f"start {name}")
         with self.lock:
@@ -94,7 +98,7 @@ def test_after_a_failure_its_dependents_never_start_the_others_do(parallelism: i
     scheduled = run_actions(
         CHAIN, recorder, parallelism=parallelism, on_start=lambda a: None, on_result=lambda r: None
     )
-    assert [(action_key(r.action), r.ok) for r in scheduled.results] == [
+    assert [(key_of(r.action), r.ok) for r in scheduled.results] == [
         ("container.a:start", False),
         ("container.c:start", True),
         ("container.e:start", True),
@@ -134,7 +138,7 @@ def test_default_parallelism_follows_the_engine_cpus(cpus: int, expected: int) -
 def test_parallel_apply_converges_like_a_sequential_one() -> None:
     engine = FakeEngine()
     converge_parallel = plan_for(base_state(), engine)
-    apply_plan(converge_parallel, engine, parallelism=4)
+    apply_plan(converge_parallel, engine, options=ApplyOptions(parallelism=4))
     assert plan_for(base_state(), engine).actions == ()
     sequential = FakeEngine()
     converge(BASE, sequential)
@@ -152,11 +156,11 @@ def test_a_parallel_failure_reports_what_was_done_and_what_was_not() -> None:
     engine.fault = fail_dbstore
     plan = plan_for(base_state(), engine)
     with pytest.raises(ApplyError) as caught:
-        apply_plan(plan, engine, parallelism=4)
+        apply_plan(plan, engine, options=ApplyOptions(parallelism=4))
     report = caught.value.report
     assert report.failed is not None
-    assert action_key(report.failed.action) == "container.dbstore:create"
+    assert key_of(report.failed.action) == "container.dbstore:create"
     accounted = [r.action for r in report.done] + [report.failed.action]
     accounted += [r.action for r in report.also_failed] + list(report.not_done)
-    assert sorted(map(action_key, accounted)) == sorted(map(action_key, plan.actions))
-    assert "container.web:create" in map(action_key, report.not_done)
+    assert sorted(map(key_of, accounted)) == sorted(map(key_of, plan.actions))
+    assert "container.web:create" in map(key_of, report.not_done)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.pipeline import desired_state
+from reconciler.pipeline import load
 from reconciler.spec import cache
 from reconciler.spec.files import SpecSource
 from reconciler.spec.loader import build_desired_state
@@ -40,7 +40,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_hit_gives_what_validating_gives(folder: Path) -> None:
     assert cache.lookup(SOURCES) is None
 
-    first = desired_state(SOURCES)
+    first = load(SOURCES).desired
     hit = cache.lookup(SOURCES)
 
     assert hit == first == build_desired_state(SOURCES)
@@ -59,17 +59,17 @@ def test_a_hit_gives_what_validating_gives(folder: Path) -> None:
     ],
 )
 def test_any_change_to_a_file_is_a_miss(folder: Path, changed: SpecSource) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
 
     assert cache.lookup([changed]) is None
-    assert desired_state([changed]) == build_desired_state([changed])
+    assert load([changed]).desired == build_desired_state([changed])
 
 
 def test_a_changed_spec_replaces_its_old_entry(folder: Path) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
     edited = [SpecSource("shop.yaml", "/srv/specs", SPEC.replace(b"dbdata:/", b"dbdata:/x/"))]
 
-    desired_state(edited)
+    load(edited)
 
     assert len(list(folder.iterdir())) == 1
     assert cache.lookup(SOURCES) is None
@@ -77,7 +77,7 @@ def test_a_changed_spec_replaces_its_old_entry(folder: Path) -> None:
 
 
 def test_other_code_is_a_miss(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
 
     monkeypatch.setattr(cache, "_code_fingerprint", lambda: "volplan, edited")
 
@@ -86,28 +86,28 @@ def test_other_code_is_a_miss(folder: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x01."])
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(folder: Path, damage: bytes) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
     (folder / cache._slot(SOURCES)).write_bytes(damage)
 
     assert cache.lookup(SOURCES) is None
-    assert desired_state(SOURCES) == build_desired_state(SOURCES)
+    assert load(SOURCES).desired == build_desired_state(SOURCES)
     assert cache.lookup(SOURCES) is not None
 
 
 def test_a_folder_others_can_write_is_neither_read_nor_written(folder: Path) -> None:
-    desired_state(SOURCES)
+    load(SOURCES)
     folder.chmod(0o777)
 
     assert cache.lookup(SOURCES) is None
     (folder / cache._slot(SOURCES)).unlink()
-    desired_state(SOURCES)
+    load(SOURCES)
     assert list(folder.iterdir()) == []
 
 
 def test_no_cache_turns_it_off(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOLPLAN_NO_CACHE", "1")
 
-    assert desired_state(SOURCES) == build_desired_state(SOURCES)
+    assert load(SOURCES).desired == build_desired_state(SOURCES)
     assert not folder.exists()
 
 

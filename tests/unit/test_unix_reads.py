@@ -1,7 +1,8 @@
 """The standard-library read path, against a real unix socket that answers canned bytes.
 
 The integration tests show it reading a real engine; these make it meet what an engine
-rarely sends on demand: a 500, a 404, a chunked body, silence, garbage, no socket at all.
+rarely sends on demand: a 500, a 404, a chunked body, silence, garbage, no socket at all,
+and a stream its reader stops early.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from reconciler.errors import (
 class CannedEngine:
     """Answers every connection with ``answer`` (or nothing, when None) and keeps requests."""
 
-    def __init__(self, path: Path, answer: bytes | None) -> None:
+    def __init__(self, path: Path, answer: bytes | None, *, linger: bool = False) -> None:
         self.path = path
         self.answer = answer
+        self.linger = linger
+        """Keep the connection open after the answer, until the reader closes it."""
         self.requests: list[bytes] = []
+        self.closed_by_reader = threading.Event()
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(path))
         self._listener.listen(8)
@@ -47,6 +51,8 @@ class CannedEngine:
                 self._held.append(client)  # silent: the reader must time out
                 continue
             client.sendall(self.answer)
+            if self.linger and not client.recv(1):
+                self.closed_by_reader.set()
             client.close()
 
     def close(self) -> None:
@@ -64,9 +70,9 @@ def canned(tmp_path: Path) -> Iterator[list[CannedEngine]]:
 
 
 def reads_answering(
-    tmp_path: Path, canned: list[CannedEngine], answer: bytes | None
+    tmp_path: Path, canned: list[CannedEngine], answer: bytes | None, *, linger: bool = False
 ) -> UnixSocketReads:
-    engine = CannedEngine(tmp_path / "engine.sock", answer)
+    engine = CannedEngine(tmp_path / "engine.sock", answer, linger=linger)
     canned.append(engine)
     return UnixSocketReads(str(engine.path), timeout=0.3)
 
@@ -95,7 +101,9 @@ def test_a_json_answer_is_read_whole_chunked_or_not(
     answer = reads.get_json("listing containers", "/containers/json", params={"all": "1"})
 
     assert answer == [{"Id": "abc", "Names": ["/café"]}]
-    assert canned[0].requests[0].startswith(b"GET /containers/json?all=1 HTTP/1.1\r\n")
+    request = canned[0].requests[0]
+    assert request.startswith(b"GET /containers/json?all=1 HTTP/1.1\r\n")
+    assert b"\r\nConnection: close\r\n" in request  # one request per connection
 
 
 def test_the_api_version_is_agreed_once_and_prefixes_every_later_read(
@@ -152,3 +160,50 @@ def test_an_answer_that_is_not_http_json_is_an_engine_error(
 
     with pytest.raises(EngineError, match=r"^listing volumes: the engine's answer is not"):
         reads.get_json("listing volumes", "/volumes")
+
+
+def test_a_stream_yields_chunks_as_they_come_and_closing_it_hangs_up(
+    tmp_path: Path, canned: list[CannedEngine]
+) -> None:
+    """An emptiness check reads the start of a tar and stops: the engine must see the
+    connection close then, not after the whole volume was sent."""
+    first = b"4\r\ntar1\r\n"  # the first chunk, and the rest never comes
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\n"
+    reads = reads_answering(
+        tmp_path, canned, head + b"Transfer-Encoding: chunked\r\n\r\n" + first, linger=True
+    )
+
+    stream = reads.get_stream("reading /data", "/containers/{}/archive", "h", params={"path": "/"})
+    assert next(stream) == b"tar1"
+    stream.close()
+
+    assert canned[0].closed_by_reader.wait(5)
+    assert canned[0].requests[0].startswith(b"GET /containers/h/archive?path=%2F HTTP/1.1")
+
+
+def test_a_whole_stream_is_read_to_its_end(tmp_path: Path, canned: list[CannedEngine]) -> None:
+    body = bytes(range(256)) * 64
+    reads = reads_answering(tmp_path, canned, response("200 OK", body, chunked=True))
+
+    assert b"".join(reads.get_stream("reading /data", "/containers/h/archive")) == body
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "words"),
+    [
+        (response("404 Not Found", b'{"message": "no such path"}'), EngineNotFound, "no such"),
+        (None, EngineTimeout, "did not answer in time"),
+        (b"SSH-2.0-OpenSSH_9.2\r\n", EngineError, "the engine's answer is not HTTP"),
+    ],
+)
+def test_a_stream_fails_like_a_read(
+    tmp_path: Path,
+    canned: list[CannedEngine],
+    answer: bytes | None,
+    error: type[EngineError],
+    words: str,
+) -> None:
+    reads = reads_answering(tmp_path, canned, answer)
+
+    with pytest.raises(error, match=rf"^reading /data: .*{words}"):
+        next(reads.get_stream("reading /data", "/containers/h/archive"))

@@ -1,0 +1,96 @@
+"""The one mapping of engine-call failures to volplan's ``EngineError``s, for both clients.
+
+Reads on a local socket go through ``http.client``; writes, and everything on a TCP, TLS
+or SSH endpoint, through docker-py and requests. Whichever raised it, a failure becomes the
+same error here: an HTTP error status the matching ``errors.engine_error`` (404 not found,
+409 conflict, 5xx server error), no answer in time ``EngineTimeout``, no connection
+``EngineUnreachable``, and an answer that is not HTTP a plain ``EngineError``.
+
+Neither client is imported to do it: an exception of a client's can exist only once that
+client has been loaded, so their types are looked up among the loaded modules. A check
+that never loads docker-py never pays for it, and a command that never reaches the engine
+loads neither.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from reconciler.errors import EngineError, EngineTimeout, EngineUnreachable, engine_error
+
+
+@contextmanager
+def engine_errors(doing: str) -> Iterator[None]:
+    """Map a client's failure to the volplan error that names what was being done."""
+    try:
+        yield
+    except Exception as exc:
+        error = mapped(exc, doing)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def mapped(exc: Exception, doing: str) -> EngineError | None:
+    """The volplan error for ``exc``, or None for what is not a failure to reach the engine
+    (a volplan error already, or a bug)."""
+    if isinstance(exc, EngineError):
+        return None
+    return _sdk_error(exc, doing) or _stdlib_error(exc, doing)
+
+
+def status_error(status: int, body: bytes, doing: str) -> EngineError:
+    """An HTTP error answer, with the engine's own words (``{"message": ...}``)."""
+    return engine_error(status, f"{doing}: {_message(body)}")
+
+
+def _sdk_error(exc: Exception, doing: str) -> EngineError | None:
+    docker_errors: Any = sys.modules.get("docker.errors")
+    if docker_errors is None:
+        return None
+    requests_exceptions: Any = sys.modules["requests.exceptions"]  # docker.errors imports it
+    if isinstance(exc, docker_errors.APIError):
+        return engine_error(exc.status_code, f"{doing}: {_explanation(exc)}")
+    if isinstance(exc, requests_exceptions.Timeout):
+        return _timeout(doing)
+    if isinstance(exc, (requests_exceptions.RequestException, docker_errors.DockerException)):
+        return _unreachable(doing, exc)
+    return None
+
+
+def _stdlib_error(exc: Exception, doing: str) -> EngineError | None:
+    if isinstance(exc, TimeoutError):
+        return _timeout(doing)
+    if isinstance(exc, OSError):  # no socket, refused, reset: RemoteDisconnected too
+        return _unreachable(doing, exc)
+    http_client: Any = sys.modules.get("http.client")
+    if http_client is not None and isinstance(exc, http_client.HTTPException):
+        return EngineError(f"{doing}: the engine's answer is not HTTP ({exc!r})")
+    return None
+
+
+def _timeout(doing: str) -> EngineTimeout:
+    return EngineTimeout(f"{doing}: the Docker engine did not answer in time")
+
+
+def _unreachable(doing: str, exc: Exception) -> EngineUnreachable:
+    return EngineUnreachable(f"{doing}: the Docker engine did not answer ({exc})")
+
+
+def _explanation(exc: Any) -> str:
+    explanation = exc.explanation
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode(errors="replace")
+    return str(explanation or exc)
+
+
+def _message(body: bytes) -> str:
+    """The engine's ``{"message": ...}``, else the body as text."""
+    try:
+        return str(json.loads(body)["message"])
+    except (ValueError, KeyError, TypeError):
+        return body.decode(errors="replace").strip() or "no explanation"

@@ -1,0 +1,65 @@
+"""The engine's one read path: GETs answered with JSON, and the archive stream. Pure.
+
+Every read is built, checked and decoded here, whichever client carries it: the path and
+its quoting (``request_path``), an error status (``error_map.status_error``), the JSON
+(``json_answer``) and a stream's chunks (``mapped_chunks``). Two transports carry them: on
+a local ``unix://`` socket ``unix_reads.UnixSocketReads`` (``http.client``, so a check
+never loads docker-py), elsewhere the adapter's ``SdkReads`` (docker-py's requests
+session, which knows TLS and SSH).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, Protocol
+from urllib.parse import quote, urlencode
+
+from reconciler.engine.error_map import engine_errors, status_error
+from reconciler.errors import EngineError
+
+CHUNK_BYTES = 1 << 20
+"""The most of a stream (a tar of a volume) read at a time: what has arrived, up to this."""
+
+
+class Reads(Protocol):
+    """A transport for the reads; ``doing`` names the call in errors."""
+
+    def get_json(
+        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
+    ) -> Any: ...
+
+    def get_stream(
+        self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
+    ) -> Generator[bytes, None, None]:
+        """The body in chunks as it arrives; closing the generator closes the response, so
+        a reader may stop early (an emptiness check reads two tar entries)."""
+        ...
+
+
+def request_path(
+    prefix: str, path_format: str, args: tuple[str, ...], params: Mapping[str, str] | None
+) -> str:
+    """``prefix + path_format`` with ``args`` quoted into it as docker-py quotes them (an
+    image reference keeps its ``/`` and ``:``), and ``params`` as the query."""
+    path = prefix + path_format.format(*(quote(a, safe="/:") for a in args))
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def json_answer(status: int, body: bytes, doing: str) -> Any:
+    if status >= 400:
+        raise status_error(status, body, doing)
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise EngineError(f"{doing}: the engine's answer is not JSON ({exc})") from exc
+
+
+def mapped_chunks(doing: str, read: Callable[[], bytes]) -> Generator[bytes, None, None]:
+    """The chunks ``read`` returns until an empty one, its failures mapped like any other."""
+    while True:
+        with engine_errors(doing):
+            chunk = read()
+        if not chunk:
+            return
+        yield chunk

@@ -1,0 +1,59 @@
+"""One mapping of failures for both clients: docker-py's and requests' exceptions, and the
+standard library's, become the same volplan errors. The real-socket cases are in
+test_unix_reads.py and the real-engine ones in tests/integration/test_engine_errors.py."""
+
+from __future__ import annotations
+
+import http.client
+
+import docker.errors
+import pytest
+import requests
+
+from reconciler.engine.error_map import engine_errors
+from reconciler.errors import (
+    EngineConflict,
+    EngineError,
+    EngineNotFound,
+    EngineServerError,
+    EngineTimeout,
+    EngineUnreachable,
+)
+
+
+def _api_error(status: int, explanation: str) -> docker.errors.APIError:
+    response = requests.Response()
+    response.status_code = status
+    return docker.errors.APIError("engine said", response, explanation=explanation)
+
+
+@pytest.mark.parametrize(
+    ("failure", "error", "words"),
+    [
+        (_api_error(404, "no such container"), EngineNotFound, "no such container"),
+        (_api_error(409, "name already in use"), EngineConflict, "name already in use"),
+        (_api_error(500, "internal"), EngineServerError, "internal"),
+        (requests.exceptions.ReadTimeout("read timed out"), EngineTimeout, "in time"),
+        (TimeoutError("timed out"), EngineTimeout, "in time"),
+        (requests.exceptions.ConnectionError("refused"), EngineUnreachable, "refused"),
+        (docker.errors.DockerException("bad TLS config"), EngineUnreachable, "bad TLS config"),
+        (FileNotFoundError(2, "No such file or directory"), EngineUnreachable, "No such file"),
+        (http.client.BadStatusLine("SSH-2.0"), EngineError, "answer is not HTTP"),
+    ],
+)
+def test_every_client_failure_names_what_was_being_done(
+    failure: Exception, error: type[EngineError], words: str
+) -> None:
+    expected = pytest.raises(error, match=rf"^starting container app: .*{words}")
+    with expected as raised, engine_errors("starting container app"):
+        raise failure
+    assert raised.value.__cause__ is failure
+
+
+def test_what_is_not_a_client_failure_passes_through() -> None:
+    with pytest.raises(KeyError), engine_errors("listing volumes"):
+        raise KeyError("Volumes")
+    already = EngineNotFound("inspecting x: no such container")
+    with pytest.raises(EngineNotFound) as raised, engine_errors("listing volumes"):
+        raise already
+    assert raised.value is already
