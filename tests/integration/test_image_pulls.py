@@ -45,7 +45,7 @@ def test_pull_always_pulls_before_anything_changes(
     applied = run_cli("apply", "--yes", str(folder))
 
     assert plan.exit_code == 0, plan.stderr
-    assert f"Note: image.{LOCAL}: apply pulls it first (pull: always), for cache" in plan.stdout
+    assert f"Note: container.cache: apply pulls image {LOCAL} first (pull: always)" in plan.stdout
     assert applied.exit_code == 1
     assert f"pulling image {LOCAL}" in applied.stderr
     assert clean_engine.container_names() == set()  # nothing was changed
@@ -65,7 +65,9 @@ def test_pull_never_refuses_a_missing_image_and_missing_pulls_it(
     never = run_cli("apply", "--yes", str(folder))
     missing = run_cli("apply", "--yes", "--pull", "missing", str(folder))
 
-    assert f"Note: image.{LOCAL}: not on the engine, and pull: never" in plan.stdout
+    assert f"Note: container.cache: image {LOCAL} is not on the engine, and pull: never" in (
+        plan.stdout
+    )
     assert never.exit_code == 1
     assert f"image {LOCAL} is not on the engine, and pull: never forbids pulling it" in (
         never.stderr
