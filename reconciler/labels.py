@@ -20,6 +20,9 @@ PROJECT = PREFIX + "project"
 CONFIG_HASH = PREFIX + "config-hash"
 CONFIG = PREFIX + "config"
 ANONYMOUS_FOR = PREFIX + "anonymous-for"
+"""On an anonymous volume volplan made: ``container:target``, the mount it serves."""
+IMAGE_VOLUME = PREFIX + "image-volume"
+"""On an anonymous volume made for a path the image declares (``VOLUME``), not the spec."""
 PROTECT = PREFIX + "protect"
 RECREATE_SUFFIX = "_volplan-old"
 """The old container's name while its replacement is made; a leftover marks a cut-off run."""
@@ -63,12 +66,18 @@ def volume_config(volume: DesiredVolume) -> dict[str, Any]:
 def container_config(container: DesiredContainer) -> dict[str, Any]:
     """The fields that, when changed, mean the container must be recreated.
 
-    The run state is left out on purpose: starting or stopping happens in place.
+    The run state is left out on purpose: starting or stopping happens in place. So are
+    the image's volumes (``from_image`` mounts): they follow from the image, and the mounts
+    the container really has are compared with them (differ.py). Values from an env file
+    are recorded as ``(from env_file NAME)`` and by one digest, so a change is seen while
+    the label, and every plan or report made from it, shows none.
     """
     return {
         "image": container.image,
         "command": list(container.command) if container.command is not None else None,
-        "environment": dict(sorted(container.environment.items())),
+        "environment": shown_environment(container),
+        **_env_file_digest(container),
+        **container.options.config(),
         "labels": dict(sorted(container.labels.items())),
         "network_mode": container.network_mode,
         "restart": container.restart,
@@ -82,13 +91,32 @@ def container_config(container: DesiredContainer) -> dict[str, Any]:
                 "read_only": m.read_only,
                 "propagation": m.propagation,
                 "nocopy": m.nocopy,
+                # only when set, so the config (and its hash) of every other mount stays
+                **({"selinux": m.selinux} if m.selinux else {}),
             }
             for m in sorted(container.mounts, key=lambda m: m.target)
+            if not m.from_image
         },
         "volumes_from": [
             f"{vf.container}:{'ro' if vf.read_only else 'rw'}" for vf in container.volumes_from
         ],
     }
+
+
+def shown_environment(container: DesiredContainer) -> dict[str, str]:
+    """The environment as plans show it: a value from an env file replaced by its origin."""
+    hidden = container.env_from_file
+    return {
+        key: f"(from env_file {hidden[key]})" if key in hidden else value
+        for key, value in sorted(container.environment.items())
+    }
+
+
+def _env_file_digest(container: DesiredContainer) -> dict[str, str]:
+    if not container.env_from_file:
+        return {}
+    values = {key: container.environment[key] for key in container.env_from_file}
+    return {"env_file_digest": "sha256:" + json_hash(values)}
 
 
 def volume_labels(volume: DesiredVolume) -> dict[str, str]:
@@ -123,5 +151,10 @@ def anonymous_volume_name(project: str, container: str, target: str) -> str:
     ).hexdigest()
 
 
-def anonymous_volume_labels(project: str, container: str, target: str) -> dict[str, str]:
-    return {PROJECT: project, ANONYMOUS_FOR: f"{container}:{target}"}
+def anonymous_volume_labels(
+    project: str, container: str, target: str, *, from_image: bool = False
+) -> dict[str, str]:
+    labels = {PROJECT: project, ANONYMOUS_FOR: f"{container}:{target}"}
+    if from_image:
+        labels[IMAGE_VOLUME] = "true"
+    return labels

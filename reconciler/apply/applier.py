@@ -11,12 +11,13 @@ no container is ever removed with its volumes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import assert_never
 
 from reconciler import labels
+from reconciler.apply.dependencies import wait_for_dependencies
 from reconciler.apply.safety_steps import run_safety_step
 from reconciler.apply.scheduler import run_actions
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate, ensure_image
@@ -25,7 +26,6 @@ from reconciler.model import (
     AnonymousVolume,
     DesiredContainer,
     DesiredVolume,
-    Mount,
     MountKind,
     RunState,
 )
@@ -88,6 +88,8 @@ class ApplyOptions:
     parallelism: int = 1
     saved_plan: bool = False
     """The plan was saved: its options cannot change, so a refusal says to make it again."""
+    present_images: tuple[str, ...] = ()
+    """Images known to be on the engine (pulled just before): not checked again."""
 
 
 def refuse_data_loss(plan: Plan, options: ApplyOptions) -> None:
@@ -114,7 +116,7 @@ def apply_plan(
     """
     refuse_data_loss(plan, options)
     listener = listener or ApplyListener()
-    ensure_images(plan, engine, listener)
+    ensure_images(plan, engine, listener, options.present_images)
     scheduled = run_actions(
         plan.actions,
         partial(_run, engine=engine),
@@ -150,9 +152,11 @@ def _run(action: Action, engine: Engine) -> ActionResult:
     return ActionResult(action, time.monotonic() - started)
 
 
-def ensure_images(plan: Plan, engine: Engine, listener: ApplyListener) -> None:
+def ensure_images(
+    plan: Plan, engine: Engine, listener: ApplyListener, present: Collection[str] = ()
+) -> None:
     """Pull missing images before anything changes, so a bad image name touches nothing."""
-    images = sorted({image for a in plan.actions if (image := _image_of(a))})
+    images = sorted({image for a in plan.actions if (image := _image_of(a))} - set(present))
     for image in images:
         ensure_image(engine, image, partial(listener.on_pull, image))
 
@@ -186,7 +190,8 @@ def execute(action: Action, engine: Engine) -> None:
             if was_running:
                 engine.stop_container(old_id, action.stop_timeout)
             engine.remove_container(old_id)
-        case StartContainer(name=name):
+        case StartContainer(name=name, waits_for=dependencies):
+            wait_for_dependencies(engine, name, dependencies)
             engine.start_container(name)
         case StopContainer(name=name, stop_timeout=timeout):
             engine.stop_container(name, timeout)
@@ -208,13 +213,7 @@ def container_request(
 ) -> ContainerCreate:
     names = {a.target: a.name for a in anonymous}
     mounts = tuple(
-        Mount(
-            target=m.target,
-            kind=MountKind.VOLUME,
-            source=names[m.target],
-            read_only=m.read_only,
-            nocopy=m.nocopy,
-        )
+        replace(m, kind=MountKind.VOLUME, source=names[m.target])
         if m.kind is MountKind.ANONYMOUS
         else m
         for m in container.mounts
@@ -234,6 +233,7 @@ def container_request(
         publish_all=container.publish_all,
         stop_signal=container.stop_signal,
         stop_timeout=container.stop_timeout,
+        options=container.options,
     )
 
 
@@ -248,13 +248,17 @@ def _create_and_start(
                     driver="local",
                     driver_opts={},
                     labels=labels.anonymous_volume_labels(
-                        container.project, container.name, volume.target
+                        container.project,
+                        container.name,
+                        volume.target,
+                        from_image=volume.from_image,
                     ),
                 )
             )
     container_id = engine.create_container(container_request(container, anonymous))
     if container.state is RunState.RUNNING:
         try:
+            wait_for_dependencies(engine, container.name, container.options.depends_on)
             engine.start_container(container_id)
         except VolplanError:
             engine.remove_container(container_id)

@@ -37,6 +37,7 @@ from reconciler.cli.options import (
 from reconciler.engine.adapter import resolve_host
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
+from reconciler.model import PullPolicy
 from reconciler.pipeline import Planned, enforce_policy, load, load_and_read
 from reconciler.pipeline import plan as make_plan
 from reconciler.policy.selection import load_policy
@@ -53,18 +54,38 @@ class PlanFormat(StrEnum):
     JSON = "json"
 
 
-@reconcile.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
+@reconcile.command(
+    epilog="Examples: volplan validate specs/ --policy ops/volplan.policy.yaml ; "
+    "TAG=1.2 volplan validate specs/ --show-interpolated"
+)
 def validate(
-    directory: SpecDir, *, policy: PolicyOption = None, allow_empty: AllowEmptyOption = False
+    directory: SpecDir,
+    *,
+    policy: PolicyOption = None,
+    allow_empty: AllowEmptyOption = False,
+    show_interpolated: Annotated[
+        bool,
+        typer.Option(
+            "--show-interpolated",
+            help="Print the specs as YAML with their ${VARIABLES} replaced (once they pass "
+            "the policy); the summary then goes to stderr.",
+        ),
+    ] = False,
 ) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
     enforced = load_policy(policy, spec_dir=directory)
-    desired = load(directory, policy=enforced, endpoint=resolve_host(None)).desired
+    specs = load(directory, policy=enforced, endpoint=resolve_host(None))
+    desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
+    if show_interpolated:
+        from reconciler.render.interpolated import render_interpolated
+        from reconciler.spec.loader import interpolated_documents
+
+        write_stdout(render_interpolated(interpolated_documents(list(specs.sources))))
     projects = counted(len(desired.projects), "project")
     if desired.projects:
         projects += f": {', '.join(desired.projects)}"
-    out.print(
+    (err if show_interpolated else out).print(
         f"{directory}: valid ({counted(len(desired.volumes), 'volume')}, "
         f"{counted(len(desired.containers), 'container')}, {projects})",
         markup=False,
@@ -133,7 +154,8 @@ def plan(
 
 @reconcile.command(
     epilog="Examples: volplan apply specs/ ; volplan apply specs/ --yes ; "
-    "volplan apply specs/ --dry-run ; volplan apply plan.json"
+    "volplan apply specs/ --dry-run ; volplan apply specs/ --pull always ; "
+    "volplan apply plan.json"
 )
 def apply(
     target: Annotated[
@@ -165,6 +187,14 @@ def apply(
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
     policy: PolicyOption = None,
+    pull: Annotated[
+        PullPolicy | None,
+        typer.Option(
+            "--pull",
+            help="Pull images always, when missing, or never, for every container (default: "
+            "each container's pull:, else missing). Images are pulled before the plan is made.",
+        ),
+    ] = None,
     parallelism: Annotated[
         int | None,
         typer.Option(
@@ -206,7 +236,13 @@ def apply(
         on_result=lambda result: show(err, render_result(result)),
     )
     report = apply_locked(
-        chosen, engine, prompts, listener, lock_timeout=lock_timeout, parallelism=parallelism
+        chosen,
+        engine,
+        prompts,
+        listener,
+        lock_timeout=lock_timeout,
+        parallelism=parallelism,
+        pull=pull,
     )
     if report.done:
         out.print(f"Apply complete: {counted(len(report.done), 'action')} done.")

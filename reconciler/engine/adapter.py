@@ -23,10 +23,23 @@ from reconciler.engine.base import (
     tar_of_file,
 )
 from reconciler.engine.error_map import engine_errors, status_error
+from reconciler.engine.options_body import (
+    config_fields,
+    host_config_fields,
+    networking_config,
+)
 from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
 from reconciler.engine.records import ContainerInspect, DiskUsage
 from reconciler.errors import EngineError, EngineNotFound
-from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount, MountKind
+from reconciler.model import (
+    EngineInfo,
+    ImageConfig,
+    LiveContainer,
+    LiveImage,
+    LiveVolume,
+    Mount,
+    MountKind,
+)
 
 if TYPE_CHECKING:
     import docker
@@ -147,8 +160,18 @@ class DockerEngine:
         answer = self.reads.get_json(f"inspecting container {ref}", "/containers/{}/json", ref)
         return records.parse_container_inspect(answer)
 
+    def list_images(self) -> list[LiveImage]:
+        return records.parse_image_list(self.reads.get_json("listing images", "/images/json"))
+
+    def inspect_image(self, ref: str) -> ImageConfig:
+        answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
+        return records.parse_image_inspect(answer)
+
     def disk_usage(self) -> DiskUsage:
         return records.parse_disk_usage(self.reads.get_json("reading disk usage", "/system/df"))
+
+    def list_networks(self) -> list[str]:
+        return records.parse_network_names(self.reads.get_json("listing networks", "/networks"))
 
     def create_volume(self, request: VolumeCreate) -> None:
         with engine_errors(f"creating volume {request.name}"):
@@ -165,25 +188,40 @@ class DockerEngine:
 
     def create_container(self, request: ContainerCreate) -> str:
         host_config = self.client.create_host_config(
-            mounts=[_sdk_mount(m) for m in request.mounts if not m.create_host_path] or None,
-            binds=[_bind_string(m) for m in request.mounts if m.create_host_path] or None,
+            mounts=[_sdk_mount(m) for m in request.mounts if not _as_bind_string(m)] or None,
+            binds=[_bind_string(m) for m in request.mounts if _as_bind_string(m)] or None,
             volumes_from=list(request.volumes_from) or None,
             network_mode=request.network_mode,
             restart_policy=_restart_policy(request.restart),
             publish_all_ports=request.publish_all,
         )
-        with engine_errors(f"creating container {request.name}"):
-            answer = self.client.create_container(
+        host_config.update(host_config_fields(request.options))
+        doing = f"creating container {request.name}"
+        client: Any = self.client  # the raw-config calls below are untyped in docker-py
+        with engine_errors(doing):
+            config = client.create_container_config(
                 image=request.image,
                 command=list(request.command) if request.command is not None else None,
-                name=request.name,
                 environment=dict(request.environment) or None,
                 labels=dict(request.labels),
                 host_config=host_config,
                 stop_signal=request.stop_signal,
                 stop_timeout=request.stop_timeout,
+                networking_config=networking_config(request.options),
             )
-        return str(answer["Id"])
+            config.update(config_fields(request.options))
+            answer = client.create_container_from_config(config, request.name)
+        container_id = str(answer["Id"])
+        try:
+            for network in request.options.networks[1:]:
+                with engine_errors(f"{doing}: connecting it to network {network.name}"):
+                    self.client.connect_container_to_network(
+                        container_id, network.name, aliases=list(network.aliases) or None
+                    )
+        except EngineError:
+            self.remove_container(container_id)
+            raise
+        return container_id
 
     def start_container(self, ref: str) -> None:
         with engine_errors(f"starting container {ref}"):
@@ -290,11 +328,20 @@ def _sdk_mount(mount: Mount) -> SdkMount:
     )
 
 
+def _as_bind_string(mount: Mount) -> bool:
+    """Legacy ``Binds`` form: the one way API 1.41 creates a missing host directory or
+    relabels content for SELinux (``z``/``Z``), which ``Mounts`` cannot say."""
+    return mount.create_host_path or mount.selinux is not None
+
+
 def _bind_string(mount: Mount) -> str:
-    """Legacy ``Binds`` form: the one way API 1.41 creates a missing host directory."""
     options = ["ro" if mount.read_only else "rw"]
     if mount.propagation:
         options.append(mount.propagation)
+    if mount.nocopy:
+        options.append("nocopy")
+    if mount.selinux:
+        options.append(mount.selinux)
     return f"{mount.source}:{mount.target}:{','.join(options)}"
 
 

@@ -19,8 +19,9 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from reconciler.container_options import ContainerOptions
 from reconciler.engine.records import ContainerInspect, DiskUsage
-from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount
+from reconciler.model import EngineInfo, ImageConfig, LiveContainer, LiveImage, LiveVolume, Mount
 
 DEFAULT_HELPER_IMAGE = "volplan-helper:empty"
 """Image of the never-started helper containers that move volume content and hold locks.
@@ -65,6 +66,7 @@ class ContainerCreate:
     publish_all: bool = False
     stop_signal: str | None = None
     stop_timeout: int | None = None
+    options: ContainerOptions = field(default_factory=ContainerOptions)
 
 
 class Engine(Protocol):
@@ -74,12 +76,24 @@ class Engine(Protocol):
 
     def list_containers(self) -> list[LiveContainer]: ...
 
+    def list_images(self) -> list[LiveImage]:
+        """``GET /images/json``: every image's ID with the tags and digests that name it."""
+        ...
+
+    def inspect_image(self, ref: str) -> ImageConfig:
+        """``GET /images/{ref}/json``: the image's config (Volumes, StopSignal…)."""
+        ...
+
     def inspect_container(self, ref: str) -> ContainerInspect:
         """``GET /containers/{ref}/json``: HostConfig (VolumesFrom…) the list call lacks."""
         ...
 
     def disk_usage(self) -> DiskUsage:
         """``GET /system/df``: the only place the engine reports volume sizes; can be slow."""
+        ...
+
+    def list_networks(self) -> list[str]:
+        """``GET /networks``: the names; read only when a spec names a network."""
         ...
 
     def create_volume(self, request: VolumeCreate) -> None: ...
@@ -126,7 +140,10 @@ READS = frozenset(
         "list_volumes",
         "list_containers",
         "inspect_container",
+        "list_images",
+        "inspect_image",
         "disk_usage",
+        "list_networks",
         "image_present",
         "get_archive",
     }

@@ -12,17 +12,33 @@ no-op, and unknown references are 404s.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import posixpath
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine import records
 from reconciler.engine.base import READS, ContainerCreate, VolumeCreate, tar_of_file
+from reconciler.engine.options_body import (
+    config_fields,
+    endpoint_config,
+    host_config_fields,
+    networking_config,
+)
 from reconciler.engine.records import ContainerInspect, DiskUsage, RawObject
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
-from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount, MountKind
+from reconciler.model import (
+    EngineInfo,
+    ImageConfig,
+    LiveContainer,
+    LiveImage,
+    LiveVolume,
+    Mount,
+    MountKind,
+)
 
 FAKE_INFO = EngineInfo(
     endpoint="fake://engine",
@@ -37,6 +53,12 @@ FAKE_INFO = EngineInfo(
 @dataclass
 class FakeEngine:
     images: set[str] = field(default_factory=lambda: {"busybox"})
+    """References of the images the engine holds."""
+    image_configs: dict[str, RawObject] = field(default_factory=dict)
+    """An image's Config (``{"Volumes": {"/data": {}}}``…) by reference; default: empty."""
+    image_ids: dict[str, str] = field(default_factory=dict)
+    """An image's ID by reference; default: derived from the reference and its config.
+    Setting another ID for a reference is a tag that moved to a new image."""
     pullable: set[str] = field(default_factory=set)
     volumes: dict[str, RawObject] = field(default_factory=dict)
     containers: dict[str, RawObject] = field(default_factory=dict)
@@ -46,6 +68,14 @@ class FakeEngine:
     """HostConfig.VolumesFrom by container ID: only inspect shows it, not the list."""
     files: dict[str, dict[str, bytes]] = field(default_factory=dict)
     """Files written by ``put_file``, by container ID and path."""
+    networks: set[str] = field(default_factory=lambda: {"bridge", "host", "none"})
+    created: dict[str, RawObject] = field(default_factory=dict)
+    """The create request's body by container ID, as the Engine API receives it, and the
+    networks connected afterwards under ``"Connected"``."""
+    health: dict[str, str] = field(default_factory=dict)
+    """``State.Health.Status`` by container name, for those created with a healthcheck
+    (default: healthy); ``exit_codes`` likewise for ``State.ExitCode``."""
+    exit_codes: dict[str, int] = field(default_factory=dict)
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -72,6 +102,37 @@ class FakeEngine:
         self._record("list_containers", mutating=False)
         return records.parse_container_list(list(self.containers.values()))
 
+    def list_images(self) -> list[LiveImage]:
+        self._record("list_images", mutating=False)
+        by_id: dict[str, list[str]] = {}
+        for reference in sorted(self.images):
+            by_id.setdefault(self.image_id(reference), []).append(reference)
+        return records.parse_image_list(
+            [
+                {"Id": image_id, "RepoTags": tags, "RepoDigests": None}
+                for image_id, tags in by_id.items()
+            ]
+        )
+
+    def inspect_image(self, ref: str) -> ImageConfig:
+        self._record("inspect_image", ref, mutating=False)
+        reference = next((r for r in sorted(self.images) if ref in {r, self.image_id(r)}), None)
+        if reference is None:
+            raise EngineNotFound(f"inspecting image {ref}: no such image")
+        return records.parse_image_inspect(
+            {
+                "Id": self.image_id(reference),
+                "RepoTags": [reference],
+                "Config": dict(self.image_configs.get(reference, {})),
+            }
+        )
+
+    def image_id(self, reference: str) -> str:
+        """As in Docker, a digest of the config: another config is another image."""
+        config = json.dumps([reference, self.image_configs.get(reference, {})], sort_keys=True)
+        derived = "sha256:" + hashlib.sha256(config.encode()).hexdigest()
+        return self.image_ids.get(reference, derived)
+
     def inspect_container(self, ref: str) -> ContainerInspect:
         self._record("inspect_container", ref, mutating=False)
         container = self._get(ref, "inspecting")
@@ -82,8 +143,19 @@ class FakeEngine:
                 "Config": {"Image": container["Image"], "Labels": dict(container["Labels"])},
                 "HostConfig": {"VolumesFrom": self.volumes_from.get(container["Id"]) or None},
                 "Mounts": [dict(m) for m in container["Mounts"]],
+                "State": self._state(container),
             }
         )
+
+    def _state(self, container: RawObject) -> RawObject:
+        name = container["Names"][0].lstrip("/")
+        check = self.created.get(container["Id"], {}).get("Healthcheck")
+        has_check = check is not None and check.get("Test") != ["NONE"]
+        return {
+            "Status": container["State"],
+            "ExitCode": self.exit_codes.get(name, 0),
+            "Health": {"Status": self.health.get(name, "healthy")} if has_check else None,
+        }
 
     def disk_usage(self) -> DiskUsage:
         """Sizes are unknown (-1), as the engine reports for volumes it cannot measure."""
@@ -97,6 +169,10 @@ class FakeEngine:
             }
         )
 
+    def list_networks(self) -> list[str]:
+        self._record("list_networks", mutating=False)
+        return records.parse_network_names([{"Name": name} for name in self.networks])
+
     def _users(self, volume: str) -> int:
         return sum(_uses(c, volume) for c in self.containers.values())
 
@@ -107,14 +183,9 @@ class FakeEngine:
             if existing["Driver"] != request.driver:
                 raise EngineConflict(f"creating volume {request.name}: volume name must be unique")
             return
-        self.volumes[request.name] = {
-            "Name": request.name,
-            "Driver": request.driver,
-            "Options": dict(request.driver_opts) or None,
-            "Labels": dict(request.labels) or None,
-            "Mountpoint": f"/var/lib/docker/volumes/{request.name}/_data",
-            "Scope": "local",
-        }
+        self.volumes[request.name] = _volume(
+            request.name, request.driver, request.driver_opts, request.labels
+        )
 
     def remove_volume(self, name: str) -> None:
         self._record("remove_volume", name)
@@ -131,20 +202,43 @@ class FakeEngine:
             raise EngineConflict(f"creating container {request.name}: name already in use")
         if request.image not in self.images:
             raise EngineNotFound(f"creating container {request.name}: no such image")
+        body = self._request_body(request)
         mounts = self._inherited(request.volumes_from)
         for mount in request.mounts:
             mounts[mount.target] = self._mount_point(mount)
         container_id = f"{next(self._ids):064x}"
+        for declared in self.image_configs.get(request.image, {}).get("Volumes") or {}:
+            target = posixpath.normpath(declared)  # the daemon cleans the path too
+            if target not in mounts:  # the engine makes a volume of its own, as Docker does
+                name = hashlib.sha256(f"{container_id}{target}".encode()).hexdigest()
+                self.volumes[name] = _volume(name)
+                mounts[target] = self._mount_point(Mount(target, MountKind.VOLUME, name))
         self.containers[container_id] = {
             "Id": container_id,
             "Names": [f"/{request.name}"],
             "Image": request.image,
+            "ImageID": self.image_id(request.image),
             "State": "created",
             "Labels": dict(request.labels),
             "Mounts": list(mounts.values()),
         }
         self.volumes_from[container_id] = list(request.volumes_from)
+        self.created[container_id] = body
         return container_id
+
+    def _request_body(self, request: ContainerCreate) -> RawObject:
+        """The option fields of the create request, and the networks joined after it."""
+        missing = [n.name for n in request.options.networks if n.name not in self.networks]
+        if missing:
+            raise EngineNotFound(
+                f"creating container {request.name}: network {missing[0]} not found"
+            )
+        return {
+            **config_fields(request.options),
+            "HostConfig": host_config_fields(request.options),
+            "NetworkingConfig": networking_config(request.options),
+            "Connected": {n.name: endpoint_config(n.aliases) for n in request.options.networks[1:]},
+        }
 
     def start_container(self, ref: str) -> None:
         self._record("start_container", ref)
@@ -250,6 +344,22 @@ class FakeEngine:
             "RW": not mount.read_only,
             "Propagation": "",
         }
+
+
+def _volume(
+    name: str,
+    driver: str = "local",
+    options: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> RawObject:
+    return {
+        "Name": name,
+        "Driver": driver,
+        "Options": dict(options or {}) or None,
+        "Labels": dict(labels or {}) or None,
+        "Mountpoint": f"/var/lib/docker/volumes/{name}/_data",
+        "Scope": "local",
+    }
 
 
 def _uses(container: RawObject, volume: str) -> bool:

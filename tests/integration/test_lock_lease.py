@@ -58,7 +58,7 @@ def _assert_converged(engine: Engine, run_cli: RunCli, specs: Path) -> None:
 def test_an_apply_from_another_machine_waits_while_the_holder_lives(
     clean_engine: Engine, run_cli: RunCli, tmp_path: Path
 ) -> None:
-    _converged_with_data(clean_engine, run_cli, tmp_path, stop=4)
+    _converged_with_data(clean_engine, run_cli, tmp_path, stop=25)  # time for the waiter to start
     holder = start_cli(
         clean_engine.host, *APPLY, cwd=tmp_path, prefix=(*OTHER_MACHINE, *AS_OTHER_HOST)
     )
