@@ -18,6 +18,7 @@ VolplanError
 │   └── EngineTimeout      no answer in time
 ├── CopyMismatch       a copied volume differs from its source; nothing was removed
 ├── BackupError        a backup or restore cannot proceed (bad target or file, target not empty)
+├── DependencyError    a container's depends_on did not reach its condition in time
 └── ApplyError         an action failed half-way; carries what was and was not done
 """
 
@@ -140,6 +141,10 @@ class CopyMismatch(VolplanError):
 
 class BackupError(VolplanError):
     """A backup or restore cannot proceed: unknown target, unreadable file, non-empty target."""
+
+
+class DependencyError(VolplanError):
+    """A dependency failed, or did not reach its ``depends_on`` condition in time."""
 
 
 class ApplyError(VolplanError, Generic[ReportT]):

@@ -63,12 +63,16 @@ def volume_config(volume: DesiredVolume) -> dict[str, Any]:
 def container_config(container: DesiredContainer) -> dict[str, Any]:
     """The fields that, when changed, mean the container must be recreated.
 
-    The run state is left out on purpose: starting or stopping happens in place.
+    The run state is left out on purpose: starting or stopping happens in place. Values
+    from an env file are recorded as ``(from env_file NAME)`` and by one digest, so a
+    change is seen while the label, and every plan or report made from it, shows none.
     """
     return {
         "image": container.image,
         "command": list(container.command) if container.command is not None else None,
-        "environment": dict(sorted(container.environment.items())),
+        "environment": shown_environment(container),
+        **_env_file_digest(container),
+        **container.options.config(),
         "labels": dict(sorted(container.labels.items())),
         "network_mode": container.network_mode,
         "restart": container.restart,
@@ -89,6 +93,22 @@ def container_config(container: DesiredContainer) -> dict[str, Any]:
             f"{vf.container}:{'ro' if vf.read_only else 'rw'}" for vf in container.volumes_from
         ],
     }
+
+
+def shown_environment(container: DesiredContainer) -> dict[str, str]:
+    """The environment as plans show it: a value from an env file replaced by its origin."""
+    hidden = container.env_from_file
+    return {
+        key: f"(from env_file {hidden[key]})" if key in hidden else value
+        for key, value in sorted(container.environment.items())
+    }
+
+
+def _env_file_digest(container: DesiredContainer) -> dict[str, str]:
+    if not container.env_from_file:
+        return {}
+    values = {key: container.environment[key] for key in container.env_from_file}
+    return {"env_file_digest": "sha256:" + json_hash(values)}
 
 
 def volume_labels(volume: DesiredVolume) -> dict[str, str]:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from reconciler.container_options import ContainerOptions
 from reconciler.errors import Position
 
 
@@ -21,6 +22,23 @@ class MountKind(StrEnum):
 class RunState(StrEnum):
     CREATED = "created"
     RUNNING = "running"
+
+
+class Origin(StrEnum):
+    """Where an interpolated variable's value came from."""
+
+    ENVIRONMENT = "environment"
+    DOTENV = ".env"
+    UNSET = "unset"
+
+
+@dataclass(frozen=True)
+class VariableUse:
+    """One variable a spec value read, where it stands, and where its value came from."""
+
+    name: str
+    position: Position
+    origin: Origin
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,10 @@ class DesiredContainer:
     publish_all: bool = False
     stop_signal: str | None = None
     stop_timeout: int | None = None
+    options: ContainerOptions = field(default_factory=ContainerOptions)
+    env_from_file: Mapping[str, str] = field(default_factory=dict)
+    """Environment keys whose value came from an ``env_file``, and that file's name: plans
+    and reports show ``(from env_file NAME)`` for them, never the value."""
     field_origins: Mapping[str, Position] = field(default_factory=dict)
     """Positions of individual fields (``image``, ``mounts[/data]``…) for plan lines."""
 
@@ -92,6 +114,11 @@ class DesiredState:
     containers: Mapping[str, DesiredContainer]
     helper_image: str | None = None
     """The specs' default image for helper containers (copies, backups), if they name one."""
+    variables: tuple[VariableUse, ...] = ()
+    """Every variable the specs interpolated, for the policy and the spec cache."""
+    files_read: tuple[str, ...] = ()
+    """Files besides the specs whose content is in this state (``.env``, ``env_file``), read
+    or looked for: the spec cache checks them again before reusing the state."""
 
     @cached_property
     def projects(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from reconciler.gc_paused import gc_paused
 from reconciler.identity import Address
 from reconciler.live.background import Background
 from reconciler.live.fingerprint import live_fingerprints, spec_digest
+from reconciler.live.networks import check_networks
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
@@ -88,12 +89,18 @@ def load_and_read(
     A spec error is raised first, as if the engine had not been asked: only when the specs
     load does an engine error (from ``connect`` or the reads) come out.
     """
-    live = Background(lambda: read_live_state(connect()), name="volplan-read-live")
+    live = Background(lambda: _connect_and_read(connect), name="volplan-read-live")
     specs = load(directory)
-    observed = live.result()
+    engine, observed = live.result()
     if policy is not None:
         enforce_policy(specs.desired, policy, observed.engine.endpoint)
+    check_networks(specs.desired, engine)
     return specs, observed
+
+
+def _connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]:
+    engine = connect()
+    return engine, read_live_state(engine)
 
 
 def _desired_state(sources: Sequence[SpecSource]) -> DesiredState:
@@ -116,6 +123,8 @@ def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = N
     The plan is made against the live state as it will be once an interrupted run's
     leftovers are cleared (recovery.py), then the data-safety rewrites are applied.
     """
+    if not isinstance(live, LiveState):
+        check_networks(specs.desired, live)
     observed = live if isinstance(live, LiveState) else read_live_state(live)
     options = options or PlanOptions()
     desired = specs.desired

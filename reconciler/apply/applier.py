@@ -17,6 +17,7 @@ from functools import partial
 from typing import assert_never
 
 from reconciler import labels
+from reconciler.apply.dependencies import wait_for_dependencies
 from reconciler.apply.safety_steps import run_safety_step
 from reconciler.apply.scheduler import run_actions
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate, ensure_image
@@ -186,7 +187,8 @@ def execute(action: Action, engine: Engine) -> None:
             if was_running:
                 engine.stop_container(old_id, action.stop_timeout)
             engine.remove_container(old_id)
-        case StartContainer(name=name):
+        case StartContainer(name=name, waits_for=dependencies):
+            wait_for_dependencies(engine, name, dependencies)
             engine.start_container(name)
         case StopContainer(name=name, stop_timeout=timeout):
             engine.stop_container(name, timeout)
@@ -234,6 +236,7 @@ def container_request(
         publish_all=container.publish_all,
         stop_signal=container.stop_signal,
         stop_timeout=container.stop_timeout,
+        options=container.options,
     )
 
 
@@ -255,6 +258,7 @@ def _create_and_start(
     container_id = engine.create_container(container_request(container, anonymous))
     if container.state is RunState.RUNNING:
         try:
+            wait_for_dependencies(engine, container.name, container.options.depends_on)
             engine.start_container(container_id)
         except VolplanError:
             engine.remove_container(container_id)

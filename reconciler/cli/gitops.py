@@ -20,6 +20,7 @@ import typer
 from reconciler.cli.options import (
     AllowEmptyOption,
     HostOption,
+    PolicyOption,
     SpecDir,
     connect,
     out,
@@ -91,15 +92,23 @@ def drift(
         ),
     ] = False,
     allow_empty: AllowEmptyOption = False,
+    policy: PolicyOption = None,
 ) -> None:
-    """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
+    """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error.
+
+    The specs pass the policy first: a report posted on a merge request must not carry
+    what a spec under review should not read (a refused variable, a host file).
+    """
     from reconciler.cli.output_file import write_output
     from reconciler.diff.differ import diff_states
     from reconciler.diff.drift import build_drift_report
     from reconciler.pipeline import load_and_read
+    from reconciler.policy.selection import load_policy
     from reconciler.render.drift_text import render_drift, render_drift_summary
 
-    specs, live = load_and_read(directory, lambda: connect(host))
+    specs, live = load_and_read(
+        directory, lambda: connect(host), policy=load_policy(policy, spec_dir=directory)
+    )
     desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
     diff = diff_states(desired, live)

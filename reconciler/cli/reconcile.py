@@ -53,18 +53,38 @@ class PlanFormat(StrEnum):
     JSON = "json"
 
 
-@reconcile.command(epilog="Example: volplan validate specs/ --policy ops/volplan.policy.yaml")
+@reconcile.command(
+    epilog="Examples: volplan validate specs/ --policy ops/volplan.policy.yaml ; "
+    "TAG=1.2 volplan validate specs/ --show-interpolated"
+)
 def validate(
-    directory: SpecDir, *, policy: PolicyOption = None, allow_empty: AllowEmptyOption = False
+    directory: SpecDir,
+    *,
+    policy: PolicyOption = None,
+    allow_empty: AllowEmptyOption = False,
+    show_interpolated: Annotated[
+        bool,
+        typer.Option(
+            "--show-interpolated",
+            help="Print the specs as YAML with their ${VARIABLES} replaced (once they pass "
+            "the policy); the summary then goes to stderr.",
+        ),
+    ] = False,
 ) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
     enforced = load_policy(policy, spec_dir=directory)
-    desired = load(directory, policy=enforced, endpoint=resolve_host(None)).desired
+    specs = load(directory, policy=enforced, endpoint=resolve_host(None))
+    desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
+    if show_interpolated:
+        from reconciler.render.interpolated import render_interpolated
+        from reconciler.spec.loader import interpolated_documents
+
+        write_stdout(render_interpolated(interpolated_documents(list(specs.sources))))
     projects = counted(len(desired.projects), "project")
     if desired.projects:
         projects += f": {', '.join(desired.projects)}"
-    out.print(
+    (err if show_interpolated else out).print(
         f"{directory}: valid ({counted(len(desired.volumes), 'volume')}, "
         f"{counted(len(desired.containers), 'container')}, {projects})",
         markup=False,

@@ -23,6 +23,11 @@ from reconciler.engine.base import (
     tar_of_file,
 )
 from reconciler.engine.error_map import engine_errors, status_error
+from reconciler.engine.options_body import (
+    config_fields,
+    host_config_fields,
+    networking_config,
+)
 from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
 from reconciler.engine.records import ContainerInspect, DiskUsage
 from reconciler.errors import EngineError, EngineNotFound
@@ -150,6 +155,9 @@ class DockerEngine:
     def disk_usage(self) -> DiskUsage:
         return records.parse_disk_usage(self.reads.get_json("reading disk usage", "/system/df"))
 
+    def list_networks(self) -> list[str]:
+        return records.parse_network_names(self.reads.get_json("listing networks", "/networks"))
+
     def create_volume(self, request: VolumeCreate) -> None:
         with engine_errors(f"creating volume {request.name}"):
             self.client.create_volume(
@@ -172,18 +180,33 @@ class DockerEngine:
             restart_policy=_restart_policy(request.restart),
             publish_all_ports=request.publish_all,
         )
-        with engine_errors(f"creating container {request.name}"):
-            answer = self.client.create_container(
+        host_config.update(host_config_fields(request.options))
+        doing = f"creating container {request.name}"
+        client: Any = self.client  # the raw-config calls below are untyped in docker-py
+        with engine_errors(doing):
+            config = client.create_container_config(
                 image=request.image,
                 command=list(request.command) if request.command is not None else None,
-                name=request.name,
                 environment=dict(request.environment) or None,
                 labels=dict(request.labels),
                 host_config=host_config,
                 stop_signal=request.stop_signal,
                 stop_timeout=request.stop_timeout,
+                networking_config=networking_config(request.options),
             )
-        return str(answer["Id"])
+            config.update(config_fields(request.options))
+            answer = client.create_container_from_config(config, request.name)
+        container_id = str(answer["Id"])
+        try:
+            for network in request.options.networks[1:]:
+                with engine_errors(f"{doing}: connecting it to network {network.name}"):
+                    self.client.connect_container_to_network(
+                        container_id, network.name, aliases=list(network.aliases) or None
+                    )
+        except EngineError:
+            self.remove_container(container_id)
+            raise
+        return container_id
 
     def start_container(self, ref: str) -> None:
         with engine_errors(f"starting container {ref}"):

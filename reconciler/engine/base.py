@@ -19,6 +19,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from reconciler.container_options import ContainerOptions
 from reconciler.engine.records import ContainerInspect, DiskUsage
 from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount
 
@@ -65,6 +66,7 @@ class ContainerCreate:
     publish_all: bool = False
     stop_signal: str | None = None
     stop_timeout: int | None = None
+    options: ContainerOptions = field(default_factory=ContainerOptions)
 
 
 class Engine(Protocol):
@@ -80,6 +82,10 @@ class Engine(Protocol):
 
     def disk_usage(self) -> DiskUsage:
         """``GET /system/df``: the only place the engine reports volume sizes; can be slow."""
+        ...
+
+    def list_networks(self) -> list[str]:
+        """``GET /networks``: the names; read only when a spec names a network."""
         ...
 
     def create_volume(self, request: VolumeCreate) -> None: ...
@@ -127,6 +133,7 @@ READS = frozenset(
         "list_containers",
         "inspect_container",
         "disk_usage",
+        "list_networks",
         "image_present",
         "get_archive",
     }

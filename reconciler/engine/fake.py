@@ -20,6 +20,12 @@ from typing import Any
 
 from reconciler.engine import records
 from reconciler.engine.base import READS, ContainerCreate, VolumeCreate, tar_of_file
+from reconciler.engine.options_body import (
+    config_fields,
+    endpoint_config,
+    host_config_fields,
+    networking_config,
+)
 from reconciler.engine.records import ContainerInspect, DiskUsage, RawObject
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount, MountKind
@@ -46,6 +52,14 @@ class FakeEngine:
     """HostConfig.VolumesFrom by container ID: only inspect shows it, not the list."""
     files: dict[str, dict[str, bytes]] = field(default_factory=dict)
     """Files written by ``put_file``, by container ID and path."""
+    networks: set[str] = field(default_factory=lambda: {"bridge", "host", "none"})
+    created: dict[str, RawObject] = field(default_factory=dict)
+    """The create request's body by container ID, as the Engine API receives it, and the
+    networks connected afterwards under ``"Connected"``."""
+    health: dict[str, str] = field(default_factory=dict)
+    """``State.Health.Status`` by container name, for those created with a healthcheck
+    (default: healthy); ``exit_codes`` likewise for ``State.ExitCode``."""
+    exit_codes: dict[str, int] = field(default_factory=dict)
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -82,8 +96,19 @@ class FakeEngine:
                 "Config": {"Image": container["Image"], "Labels": dict(container["Labels"])},
                 "HostConfig": {"VolumesFrom": self.volumes_from.get(container["Id"]) or None},
                 "Mounts": [dict(m) for m in container["Mounts"]],
+                "State": self._state(container),
             }
         )
+
+    def _state(self, container: RawObject) -> RawObject:
+        name = container["Names"][0].lstrip("/")
+        check = self.created.get(container["Id"], {}).get("Healthcheck")
+        has_check = check is not None and check.get("Test") != ["NONE"]
+        return {
+            "Status": container["State"],
+            "ExitCode": self.exit_codes.get(name, 0),
+            "Health": {"Status": self.health.get(name, "healthy")} if has_check else None,
+        }
 
     def disk_usage(self) -> DiskUsage:
         """Sizes are unknown (-1), as the engine reports for volumes it cannot measure."""
@@ -96,6 +121,10 @@ class FakeEngine:
                 ]
             }
         )
+
+    def list_networks(self) -> list[str]:
+        self._record("list_networks", mutating=False)
+        return records.parse_network_names([{"Name": name} for name in self.networks])
 
     def _users(self, volume: str) -> int:
         return sum(_uses(c, volume) for c in self.containers.values())
@@ -131,6 +160,7 @@ class FakeEngine:
             raise EngineConflict(f"creating container {request.name}: name already in use")
         if request.image not in self.images:
             raise EngineNotFound(f"creating container {request.name}: no such image")
+        body = self._request_body(request)
         mounts = self._inherited(request.volumes_from)
         for mount in request.mounts:
             mounts[mount.target] = self._mount_point(mount)
@@ -144,7 +174,22 @@ class FakeEngine:
             "Mounts": list(mounts.values()),
         }
         self.volumes_from[container_id] = list(request.volumes_from)
+        self.created[container_id] = body
         return container_id
+
+    def _request_body(self, request: ContainerCreate) -> RawObject:
+        """The option fields of the create request, and the networks joined after it."""
+        missing = [n.name for n in request.options.networks if n.name not in self.networks]
+        if missing:
+            raise EngineNotFound(
+                f"creating container {request.name}: network {missing[0]} not found"
+            )
+        return {
+            **config_fields(request.options),
+            "HostConfig": host_config_fields(request.options),
+            "NetworkingConfig": networking_config(request.options),
+            "Connected": {n.name: endpoint_config(n.aliases) for n in request.options.networks[1:]},
+        }
 
     def start_container(self, ref: str) -> None:
         self._record("start_container", ref)

@@ -34,6 +34,12 @@ class ContainerInspect:
     """``Config.Labels``."""
     volumes_from: tuple[str, ...]
     """``HostConfig.VolumesFrom`` entries, ``name`` or ``name:mode`` as created."""
+    status: str = ""
+    """``State.Status``: created, running, exited…"""
+    health: str | None = None
+    """``State.Health.Status`` (starting, healthy, unhealthy); None without a healthcheck."""
+    exit_code: int = 0
+    """``State.ExitCode``, meaningful once the container has exited."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,15 @@ def parse_container_inspect(raw: RawObject) -> ContainerInspect:
         name=str(raw.get("Name", "")).lstrip("/"),
         labels=dict((raw.get("Config") or {}).get("Labels") or {}),
         volumes_from=tuple((raw.get("HostConfig") or {}).get("VolumesFrom") or ()),
+        status=str((raw.get("State") or {}).get("Status") or ""),
+        health=((raw.get("State") or {}).get("Health") or {}).get("Status"),
+        exit_code=int((raw.get("State") or {}).get("ExitCode") or 0),
     )
+
+
+def parse_network_names(answer: list[RawObject]) -> list[str]:
+    """``GET /networks``: the names only, all a spec can attach to."""
+    return sorted(str(raw.get("Name") or "") for raw in answer)
 
 
 def parse_disk_usage(raw: RawObject) -> DiskUsage:

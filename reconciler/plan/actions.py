@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reconciler.container_options import Dependency
 from reconciler.errors import Position
 from reconciler.identity import VERBS, ActionKey, ActionKind, Address
 from reconciler.model import AnonymousVolume, Change, DesiredContainer, DesiredVolume
@@ -136,6 +137,8 @@ class RemoveContainer(_Action):
 @dataclass(frozen=True, kw_only=True)
 class StartContainer(_Action):
     name: str
+    waits_for: tuple[Dependency, ...] = ()
+    """The container's ``depends_on``: the applier starts it once they are in their state."""
 
 
 @dataclass(frozen=True, kw_only=True)

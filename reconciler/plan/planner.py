@@ -13,6 +13,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from reconciler.container_options import Dependency
 from reconciler.diff.differ import Diff, ResourceDiff, Status
 from reconciler.errors import PlanError
 from reconciler.fieldpath import format_path
@@ -165,12 +166,13 @@ def _container_action(
 ) -> Action | None:
     anonymous = resolve_anonymous(container, live)
     origin, changes = container.origin, diff.changes
+    waits = _waits(container)
     if freed_volume is not None or diff.status is Status.MISSING:
         reason = (
             diff.reason
             if freed_volume is None
             else f"created again after being removed to free volume {freed_volume}"
-        )
+        ) + waits
         return CreateContainer(
             container=container, anonymous=anonymous, reason=reason, origin=origin, changes=changes
         )
@@ -181,14 +183,18 @@ def _container_action(
             old_id=old.id,
             was_running=old.running,
             anonymous=anonymous,
-            reason=diff.reason,
+            reason=diff.reason + waits,
             origin=origin,
             changes=changes,
         )
     if diff.status is Status.STATE:
         if container.state is RunState.RUNNING:
             return StartContainer(
-                name=container.name, reason=diff.reason, origin=origin, changes=changes
+                name=container.name,
+                waits_for=container.options.depends_on,
+                reason=diff.reason + waits,
+                origin=origin,
+                changes=changes,
             )
         return StopContainer(
             name=container.name,
@@ -200,12 +206,26 @@ def _container_action(
     return None
 
 
+def _waits(container: DesiredContainer) -> str:
+    """What the plan line says a container waits for (its ``depends_on``), if anything."""
+    if container.state is not RunState.RUNNING or not container.options.depends_on:
+        return ""
+    waited = ", ".join(
+        f"{d.container} is {d.condition.state}" for d in container.options.depends_on
+    )
+    return f"; starts once {waited}"
+
+
 def dependency_order(containers: Mapping[str, DesiredContainer]) -> list[str]:
-    """Containers after their ``volumes_from`` sources; ties broken by name (Kahn's algorithm).
+    """Containers after their ``volumes_from`` sources and their ``depends_on``; ties broken
+    by name (Kahn's algorithm).
 
     The loader has already refused cycles, so every container is placed.
     """
-    waiting_on = {name: {vf.container for vf in c.volumes_from} for name, c in containers.items()}
+    waiting_on = {
+        name: {vf.container for vf in c.volumes_from} | {d.container for d in c.options.depends_on}
+        for name, c in containers.items()
+    }
     ready = [name for name, sources in waiting_on.items() if not sources]
     heapq.heapify(ready)
     ordered: list[str] = []
@@ -241,6 +261,16 @@ def _with_requirements(holders: list[tuple[str, str]], actions: list[Action]) ->
 
 
 _MADE = frozenset({ActionKind.CREATE, ActionKind.REPLACE})
+_STARTED = frozenset({ActionKind.CREATE, ActionKind.RECREATE, ActionKind.START})
+
+
+def _awaited(
+    dependencies: tuple[Dependency, ...],
+) -> Iterable[tuple[Address, frozenset[ActionKind]]]:
+    """A container waits for whatever the plan does to start its ``depends_on``."""
+    return ((Address.container(d.container), _STARTED) for d in dependencies)
+
+
 _REMADE = frozenset({ActionKind.CREATE, ActionKind.RECREATE})
 
 
@@ -266,5 +296,8 @@ def _dependencies(
                     yield Address.volume(mount.source), _MADE
             for source in desired.volumes_from:
                 yield Address.container(source.container), _REMADE
+            yield from _awaited(desired.options.depends_on)
+        case StartContainer(waits_for=dependencies):
+            yield from _awaited(dependencies)
         case _:
             return

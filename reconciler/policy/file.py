@@ -13,6 +13,11 @@ Which file, if any, is chosen in selection.py.
     required_labels:
       volumes: [team]
       containers: [team]
+    containers:
+      cap_add: [NET_BIND_SERVICE]  # capabilities specs may add (built-in: none)
+    variables:
+      allow: [APP_*, TAG]          # environment variables specs may read (built-in: all);
+                                   # the .env next to the specs is always allowed
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from reconciler.container_options import capability_name
 from reconciler.errors import Position, Problem, SpecError
 from reconciler.policy.rules import DEFAULT_POLICY, LOCAL_DRIVER_OPTIONS, Policy, Rule
 from reconciler.spec.files import read_source
@@ -60,11 +66,21 @@ class RequiredLabels(_Section):
     containers: list[StrictStr] = []
 
 
+class Containers(_Section):
+    cap_add: list[StrictStr] = []
+
+
+class Variables(_Section):
+    allow: list[StrictStr] | None = None
+
+
 class PolicyDocument(_Section):
     version: Literal[1]
     host_paths: HostPaths = HostPaths()
     volumes: Volumes = Volumes()
     required_labels: RequiredLabels = RequiredLabels()
+    containers: Containers = Containers()
+    variables: Variables = Variables()
 
 
 def read_policy(path: Path) -> Policy:
@@ -104,6 +120,8 @@ def _policy(document: PolicyDocument, origin: str) -> Policy:
         },
         required_volume_labels=tuple(document.required_labels.volumes),
         required_container_labels=tuple(document.required_labels.containers),
+        capabilities=frozenset(map(capability_name, document.containers.cap_add)),
+        variables=tuple(allowed) if (allowed := document.variables.allow) is not None else None,
         source=origin,
     )
 

@@ -23,36 +23,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 
 from reconciler.errors import Position, Problem
-from reconciler.model import DesiredContainer, DesiredState, DesiredVolume, MountKind
+from reconciler.model import (
+    DesiredContainer,
+    DesiredState,
+    DesiredVolume,
+    MountKind,
+    Origin,
+    VariableUse,
+)
 from reconciler.policy.hostpaths import Parts, PathPattern, Resolve, split
 from reconciler.spec.mount_syntax import normalise_host_path
+from reconciler.spec.system_paths import DEFAULT_DENY
 
 BUILT_IN = "the built-in policy"
 
-DEFAULT_DENY = (
-    "/etc",
-    "/root",
-    "/home/*/.ssh",
-    "/boot",
-    "/proc",
-    "/sys",
-    "/dev",
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/var/lib/docker",
-    "/var/lib/containerd",
-    "/var/run/docker.sock",
-    "/run/docker.sock",
-    "/var/run/containerd",
-    "/run/containerd",
-)
-"""CIS Docker Benchmark 5.5's system directories, the engine's state and its sockets."""
 
 LOCAL_DRIVER_OPTIONS = frozenset({"type", "o", "device"})
 _BIND_FLAGS = frozenset({"bind", "rbind"})
@@ -85,6 +72,11 @@ class Policy:
     """Option names allowed per driver; a driver missing here may take any option."""
     required_volume_labels: tuple[str, ...] = ()
     required_container_labels: tuple[str, ...] = ()
+    capabilities: frozenset[str] = frozenset()
+    """Capabilities a spec may ``cap_add``; none by default, as each weakens isolation."""
+    variables: tuple[str, ...] | None = None
+    """Name patterns of the environment variables specs may read; None: all (as Compose).
+    Values from the ``.env`` next to the specs are always allowed."""
     source: str = BUILT_IN
 
     def denying(self, path: str, why: str) -> Policy:
@@ -130,6 +122,8 @@ def check_policy(
             f"containers.{container.name}",
             policy,
         )
+        problems += _capability_problems(container, policy)
+    problems += _variable_problems(desired.variables, policy)
     return sorted(problems, key=lambda problem: (problem.position, problem.path))
 
 
@@ -156,6 +150,14 @@ def host_binds(desired: DesiredState) -> Iterator[HostBind]:
                     f"containers.{container.name}.{address}",
                 )
         yield from _inherited_binds(container, desired.containers)
+        for index, path in enumerate(container.options.env_file):
+            yield HostBind(
+                path,
+                True,
+                container.origin_of("env_file"),
+                f"containers.{container.name}.env_file[{index}]",
+                what="env_file",
+            )
 
 
 def volume_device_bind(volume: DesiredVolume) -> tuple[str, bool] | None:
@@ -304,6 +306,41 @@ def _volume_problems(volume: DesiredVolume, policy: Policy) -> list[Problem]:
     return problems + _missing_labels(
         volume.labels, policy.required_volume_labels, volume.origin, address, policy
     )
+
+
+def _capability_problems(container: DesiredContainer, policy: Policy) -> list[Problem]:
+    allowed = policy.capabilities
+    return [
+        Problem(
+            container.origin_of("cap_add"),
+            f"containers.{container.name}.cap_add",
+            f"capability {name} weakens the container's isolation and is not allowed by "
+            f"{policy.source} (allow it under containers.cap_add in a policy file)",
+            "capability-not-allowed",
+        )
+        for name in container.options.cap_add
+        if name not in allowed and "ALL" not in allowed
+    ]
+
+
+def _variable_problems(uses: tuple[VariableUse, ...], policy: Policy) -> list[Problem]:
+    """References to environment variables the policy does not list; ``.env`` values pass."""
+    patterns = policy.variables
+    if patterns is None:
+        return []
+    refused: dict[tuple[Position, str], Problem] = {}
+    for use in uses:
+        if use.origin is Origin.DOTENV or any(fnmatchcase(use.name, p) for p in patterns):
+            continue
+        refused[(use.position, use.name)] = Problem(
+            use.position,
+            "",
+            f"variable {use.name} is not allowed by {policy.source} (allowed: "
+            f"{', '.join(patterns) or 'none'}, and the .env next to the specs); a spec "
+            "must not read the environment of the job that plans it",
+            "variable-not-allowed",
+        )
+    return list(refused.values())
 
 
 def _missing_labels(

@@ -1,13 +1,17 @@
-"""A cache of validated specs, so that unchanged spec files are not parsed and validated again.
+r"""A cache of validated specs, so that unchanged spec files are not parsed and validated again.
 
 A scheduled drift check, or a plan per merge request on a long-lived runner, loads the
 same files again and again, and parsing and validating them (with pydantic and
 ruamel.yaml imported for it) is most of a small check's time. ``build_desired_state`` is a
-pure function of the spec files' names, folders and bytes, so its result is kept under a
-key made of those and of the code that computed it (volplan's own files, the versions of
-the libraries that parse and validate, the Python version), and reused only on an exact
-match. Nothing but the loader's output is kept: the policy, the engine and the plan are
-checked afresh on every run.
+function of the spec files' names, folders and bytes, of the variables they interpolate
+and of the files they read besides (the ``.env`` next to them, their ``env_file``\s). Its
+result is kept under a key made of the spec files and of the code that computed it
+(volplan's own files, the versions of the libraries that parse and validate, the Python
+version), with a digest of those inputs as the loader found them: which variables and
+files a spec reads is only known once it is loaded, so the entry records them, and a hit
+needs an exact key and the same digest of the variables' current values (set or unset)
+and the files' current content (present or absent). Nothing but the loader's output is
+kept: the policy, the engine and the plan are checked afresh on every run.
 
 An entry is a pickle, written by volplan and only from specs that validated. Since
 unpickling runs code, the cache folder must be the user's own: one owned by another user,
@@ -36,7 +40,7 @@ from reconciler import __version__
 from reconciler.model import DesiredState
 from reconciler.spec.files import SpecSource
 
-FORMAT = b"volplan-spec-cache-1"
+FORMAT = b"volplan-spec-cache-2"
 LIBRARIES = ("pydantic", "pydantic_core", "ruamel.yaml")
 """What parses and validates besides volplan: an upgrade of any of them is a new key."""
 MAX_AGE_SECONDS = 30 * 24 * 3600
@@ -61,8 +65,10 @@ def lookup(sources: Sequence[SpecSource]) -> DesiredState | None:
         return None
     entry = folder / _slot(sources)
     try:
-        key, desired = pickle.loads(entry.read_bytes())
+        key, inputs, desired = pickle.loads(entry.read_bytes())
         if key != _key(sources) or not isinstance(desired, DesiredState):
+            return None
+        if inputs != inputs_digest(desired):
             return None
         os.utime(entry)
     except Exception:  # a damaged, foreign-version or vanished entry is a miss
@@ -79,7 +85,8 @@ def store(sources: Sequence[SpecSource], desired: DesiredState) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(folder):
             return
-        _write_atomically(folder / _slot(sources), pickle.dumps((_key(sources), desired)))
+        entry = (_key(sources), inputs_digest(desired), desired)
+        _write_atomically(folder / _slot(sources), pickle.dumps(entry))
         _remove_stale(folder)
     except (OSError, pickle.PicklingError):
         return
@@ -99,6 +106,25 @@ def _key(sources: Sequence[SpecSource]) -> bytes:
     for source in sources:
         digest.update(f"{source.folder}\0{source.display_name}\0{len(source.raw)}\0".encode())
         digest.update(source.raw)
+    return digest.digest()
+
+
+def inputs_digest(desired: DesiredState) -> bytes:
+    """The current values of what ``desired`` was interpolated from and read besides its
+    specs: each variable's value in the environment (or its absence) and each file's bytes
+    (or its absence). Values are hashed, never stored."""
+    digest = hashlib.sha256()
+    for name in sorted({use.name for use in desired.variables}):
+        value = os.environ.get(name)
+        digest.update(f"{name}\0{'-' if value is None else '=' + value}\0".encode())
+    for path in desired.files_read:
+        try:
+            content = b"=" + Path(path).read_bytes()
+        except FileNotFoundError:
+            content = b"-"
+        except OSError:
+            content = b"!"
+        digest.update(f"{path}\0{len(content)}\0".encode() + content)
     return digest.digest()
 
 

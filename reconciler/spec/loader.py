@@ -9,12 +9,23 @@ aside are not reported as undeclared (it is declared, only wrongly).
 
 from __future__ import annotations
 
+import os
 import posixpath
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.container_options import (
+    Condition,
+    ContainerOptions,
+    Dependency,
+    Healthcheck,
+    NetworkAttachment,
+    Ulimit,
+    capability_name,
+)
 from reconciler.errors import Position, Problem, SpecError
 from reconciler.gc_paused import gc_paused
 from reconciler.model import (
@@ -28,25 +39,101 @@ from reconciler.model import (
 )
 from reconciler.spec.files import SpecSource
 from reconciler.spec.mount_syntax import is_relative_path, normalise_host_path
+from reconciler.spec.ports import parse_port
 from reconciler.spec.positions import problems_from_validation
-from reconciler.spec.schema import ContainerSpec, MountSpec, SpecDocument, VolumeSpec
+from reconciler.spec.schema import (
+    ContainerSpec,
+    HealthcheckSpec,
+    MountSpec,
+    SpecDocument,
+    UlimitSpec,
+    VolumeSpec,
+)
+from reconciler.spec.system_paths import is_system_path
 from reconciler.spec.topology import check_topology
+from reconciler.spec.variables import (
+    DOTENV_NAME,
+    DotenvError,
+    Variables,
+    read_env_file,
+    shown_path,
+)
 from reconciler.spec.yaml_source import Document, parse_documents
 
 
-def build_desired_state(sources: list[SpecSource]) -> DesiredState:
-    """The stage itself, uncached; callers go through ``pipeline.load``, which caches it."""
+def build_desired_state(
+    sources: list[SpecSource], environment: Mapping[str, str] | None = None
+) -> DesiredState:
+    """The stage itself, uncached; callers go through ``pipeline.load``, which caches it.
+
+    Values are interpolated from ``environment`` (default: this process's) and from the
+    ``.env`` in each spec file's folder."""
     with gc_paused():
-        return _build(sources)
+        return _build(sources, _Inputs(os.environ if environment is None else environment))
 
 
-def _build(sources: list[SpecSource]) -> DesiredState:
+def interpolated_documents(
+    sources: list[SpecSource], environment: Mapping[str, str] | None = None
+) -> list[tuple[str, list[Any]]]:
+    """Each file's documents as plain data after interpolation, for ``--show-interpolated``."""
+    inputs = _Inputs(os.environ if environment is None else environment)
+    problems: list[Problem] = []
+    shown = []
+    for source in sources:
+        variables = inputs.variables(source.folder, problems)
+        documents = parse_documents(source.display_name, source.raw, variables)
+        shown.append((source.display_name, [document.data for document in documents]))
+    if problems:
+        raise SpecError(problems)
+    return shown
+
+
+@dataclass
+class _Inputs:
+    """What the specs read besides their own bytes, recorded for the cache and the policy."""
+
+    environment: Mapping[str, str]
+    dotenv: dict[str, Variables] = field(default_factory=dict)
+    files_read: dict[str, None] = field(default_factory=dict)
+
+    def variables(self, folder: str, problems: list[Problem]) -> Variables:
+        """The variables of specs in ``folder``: the environment, then the folder's ``.env``."""
+        if folder not in self.dotenv:
+            path = os.path.join(folder, DOTENV_NAME)
+            self.dotenv[folder] = Variables(self.environment, self.read(path, None, problems))
+        return self.dotenv[folder]
+
+    def read(
+        self, path: str, required_at: Position | None, problems: list[Problem]
+    ) -> dict[str, str]:
+        """A dotenv file's values ({} when absent, a problem if ``required_at``). Problems
+        name the file and line only, never a value: the file may hold secrets."""
+        self.files_read[path] = None
+        position = required_at or Position(shown_path(path), 1, 1)
+        try:
+            values = read_env_file(path)
+            if values is None and required_at is not None:
+                problems.append(
+                    Problem(position, "", f"env_file {shown_path(path)} does not exist", "env-file")
+                )
+            return values or {}
+        except DotenvError as exc:
+            where = Position(shown_path(path), exc.line, 1)
+            problems.append(Problem(where, "", str(exc).partition(": ")[2], "env-file"))
+        except OSError as exc:
+            problems.append(
+                Problem(position, "", f"cannot read {shown_path(path)}: {exc.strerror}", "env-file")
+            )
+        return {}
+
+
+def _build(sources: list[SpecSource], inputs: _Inputs) -> DesiredState:
     problems: list[Problem] = []
     volumes: dict[str, DesiredVolume] = {}
     containers: dict[str, DesiredContainer] = {}
     helper_images: dict[str, Position] = {}
     unparsed = _Unparsed()
-    for source, document, spec in _validated_documents(sources, problems, unparsed):
+    for source, document, spec in _validated_documents(sources, inputs, problems, unparsed):
         if spec.helper_image is not None:
             helper_images.setdefault(spec.helper_image, document.position_of(("helper_image",)))
         for name, volume in spec.volumes.items():
@@ -54,6 +141,7 @@ def _build(sources: list[SpecSource]) -> DesiredState:
             _add_unique(volumes, desired_volume, "volume", problems)
         for name, container in spec.containers.items():
             desired = _desired_container(source, document, spec.project, name, container)
+            desired = _with_env_files(desired, source.folder, inputs, problems)
             _add_unique(containers, desired, "container", problems)
     problems += check_topology(
         volumes,
@@ -65,7 +153,11 @@ def _build(sources: list[SpecSource]) -> DesiredState:
     if problems:
         raise SpecError(problems)
     return DesiredState(
-        volumes=volumes, containers=containers, helper_image=next(iter(helper_images), None)
+        volumes=volumes,
+        containers=containers,
+        helper_image=next(iter(helper_images), None),
+        variables=tuple(use for v in inputs.dotenv.values() for use in v.uses),
+        files_read=tuple(inputs.files_read),
     )
 
 
@@ -95,12 +187,13 @@ class _Unparsed:
 
 
 def _validated_documents(
-    sources: list[SpecSource], problems: list[Problem], unparsed: _Unparsed
+    sources: list[SpecSource], inputs: _Inputs, problems: list[Problem], unparsed: _Unparsed
 ) -> list[tuple[SpecSource, Document, SpecDocument]]:
     validated = []
     for source in sources:
+        variables = inputs.variables(source.folder, problems)
         try:
-            documents = parse_documents(source.display_name, source.raw)
+            documents = parse_documents(source.display_name, source.raw, variables)
         except SpecError as exc:
             problems += exc.problems
             continue
@@ -202,8 +295,98 @@ def _desired_container(
         publish_all=spec.publish_all,
         stop_signal=spec.stop_signal,
         stop_timeout=spec.stop_timeout,
+        options=_options(source.folder, spec),
         field_origins=origins,
     )
+
+
+def _options(folder: str, spec: ContainerSpec) -> ContainerOptions:
+    return ContainerOptions(
+        entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
+        user=spec.user,
+        working_dir=posixpath.normpath(spec.working_dir) if spec.working_dir else None,
+        hostname=spec.hostname,
+        init=spec.init,
+        read_only=spec.read_only,
+        shm_size=spec.shm_size,
+        tmpfs=dict(sorted(spec.tmpfs.items())),
+        cap_add=tuple(capability_name(c) for c in spec.cap_add),
+        cap_drop=tuple(capability_name(c) for c in spec.cap_drop),
+        ulimits=tuple(_ulimit(name, value) for name, value in sorted(spec.ulimits.items())),
+        mem_limit=spec.mem_limit,
+        cpus=spec.cpus,
+        pids_limit=spec.pids_limit,
+        healthcheck=_healthcheck(spec.healthcheck) if spec.healthcheck else None,
+        env_file=tuple(normalise_host_path(posixpath.join(folder, p)) for p in spec.env_file),
+        ports=tuple(sorted({b for entry in spec.ports for b in parse_port(entry)})),
+        networks=tuple(
+            NetworkAttachment(name, tuple(network.aliases) if network else ())
+            for name, network in sorted(spec.networks.items())
+        ),
+        depends_on=tuple(
+            Dependency(name, Condition(dependency.condition))
+            for name, dependency in sorted(spec.depends_on.items())
+        ),
+    )
+
+
+def _ulimit(name: str, value: UlimitSpec | int) -> Ulimit:
+    if isinstance(value, int):
+        return Ulimit(name, value, value)
+    return Ulimit(name, value.soft, value.hard)
+
+
+def _healthcheck(spec: HealthcheckSpec) -> Healthcheck:
+    if spec.disable:
+        return Healthcheck(test=("NONE",))
+    test = spec.test
+    return Healthcheck(
+        test=("CMD-SHELL", test) if isinstance(test, str) else tuple(test) if test else None,
+        interval=spec.interval,
+        timeout=spec.timeout,
+        retries=spec.retries,
+        start_period=spec.start_period,
+    )
+
+
+def _with_env_files(
+    container: DesiredContainer, folder: str, inputs: _Inputs, problems: list[Problem]
+) -> DesiredContainer:
+    """The container with its env files' values under its own ``environment`` (which wins,
+    as in Compose; a later file wins over an earlier one)."""
+    if not container.options.env_file:
+        return container
+    from_files: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    position = container.origin_of("env_file")
+    for index, path in enumerate(container.options.env_file):
+        if is_system_path(path) or is_system_path(os.path.realpath(path)):
+            problems.append(
+                Problem(
+                    position,
+                    f"containers.{container.name}.env_file[{index}]",
+                    f"env_file {path} is denied by the built-in policy: volplan never reads a file "
+                    "under a system path (/etc, /root, ~/.ssh, /proc…) into a container's "
+                    "environment",
+                    "host-path-denied",
+                )
+            )
+            continue
+        values = inputs.read(path, position, problems)
+        from_files.update(values)
+        origin.update(dict.fromkeys(values, _relative_to(path, folder)))
+    own = container.environment
+    return replace(
+        container,
+        environment={**from_files, **own},
+        env_from_file={key: name for key, name in origin.items() if key not in own},
+    )
+
+
+def _relative_to(path: str, folder: str) -> str:
+    """``path`` as the spec would write it: the same wherever volplan runs."""
+    relative = posixpath.relpath(path, folder)
+    return path if relative.startswith("..") else relative
 
 
 def _mount(folder: str, spec: MountSpec) -> Mount:

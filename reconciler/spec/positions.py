@@ -16,7 +16,13 @@ from pydantic_core import ErrorDetails
 
 from reconciler.errors import Problem
 from reconciler.fieldpath import format_path
-from reconciler.spec.schema import ContainerSpec, MountSpec, SpecDocument, VolumeSpec
+from reconciler.spec.schema import (
+    ContainerSpec,
+    HealthcheckSpec,
+    MountSpec,
+    SpecDocument,
+    VolumeSpec,
+)
 from reconciler.spec.yaml_source import Document, Path
 
 _RULES = {
@@ -129,4 +135,6 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
         return ContainerSpec
     if keys[0] == "containers" and len(keys) == 4 and keys[2] == "mounts":
         return MountSpec
+    if keys[0] == "containers" and len(keys) == 3 and keys[2] == "healthcheck":
+        return HealthcheckSpec
     return None

@@ -10,6 +10,7 @@ import shlex
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,6 +28,8 @@ from reconciler.spec.mount_syntax import (
     is_host_path,
     short_mount_to_fields,
 )
+from reconciler.spec.ports import check_port
+from reconciler.spec.units import parse_bytes, parse_duration
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 StrictStr = Annotated[str, Field(strict=True)]
@@ -152,6 +155,98 @@ class VolumeSpec(_Model):
         return self
 
 
+def _one_or_many(value: Any) -> Any:
+    """Compose takes a single string where a list of strings is expected."""
+    return [value] if isinstance(value, str) else value
+
+
+def _tmpfs_mapping(value: Any) -> Any:
+    """``PATH[:OPTIONS]`` strings (Compose's form) -> {path: options}."""
+    value = _one_or_many(value)
+    if not isinstance(value, list):
+        return value
+    mounts: dict[str, str] = {}
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError(f"tmpfs entries are 'PATH[:OPTIONS]' strings, got {item!r}")
+        path, _, options = item.partition(":")
+        if not path.startswith("/"):
+            raise ValueError(f"tmpfs path {path!r} must be absolute")
+        mounts[posixpath.normpath(path)] = options
+    return mounts
+
+
+def _size(value: Any) -> Any:
+    return parse_bytes(value) if isinstance(value, int | str) and value is not True else value
+
+
+def _cpus(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"cpus {value!r} is not a number") from None
+    return value
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"write {value} with a unit, such as {value}s (a Compose duration)")
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Bytes = Annotated[int, BeforeValidator(_size), Field(ge=0)]
+Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0)]
+"""Nanoseconds, written as Compose writes durations: ``30s``, ``1m30s``."""
+_CAPABILITY = r"^(?i:(CAP_)?[A-Z_]+)$"
+
+
+class HealthcheckSpec(_Model):
+    """Compose's healthcheck; ``test`` as a string runs in a shell (``CMD-SHELL``)."""
+
+    test: list[StrictStr] | StrictStr | None = None
+    interval: Duration | None = None
+    timeout: Duration | None = None
+    retries: Annotated[int, Field(ge=0)] | None = None
+    start_period: Duration | None = None
+    disable: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HealthcheckSpec:
+        if self.disable and self.model_fields_set - {"disable"}:
+            raise ValueError("a disabled healthcheck takes no other key")
+        if isinstance(self.test, list) and (
+            not self.test or self.test[0] not in {"NONE", "CMD", "CMD-SHELL"}
+        ):
+            raise ValueError("a test list starts with NONE, CMD or CMD-SHELL")
+        return self
+
+
+class UlimitSpec(_Model):
+    soft: Annotated[int, Field(ge=-1)]
+    hard: Annotated[int, Field(ge=-1)]
+
+
+class NetworkSpec(_Model):
+    aliases: list[StrictStr] = []
+
+
+class DependencySpec(_Model):
+    condition: Literal["service_started", "service_healthy", "service_completed_successfully"] = (
+        "service_started"
+    )
+
+
+def _dependencies_mapping(value: Any) -> Any:
+    """Compose's list of names -> the mapping form; a name alone waits for its start."""
+    return {name: {} for name in value} if isinstance(value, list) else value
+
+
+def _networks_mapping(value: Any) -> Any:
+    """Compose's list of names -> the mapping form, {name: None}."""
+    return dict.fromkeys(value) if isinstance(value, list) else value
+
+
 class ContainerSpec(_Model):
     image: Annotated[str, StringConstraints(min_length=1), Field(strict=True)]
     command: Annotated[list[StrictStr] | None, BeforeValidator(_split_command)] = None
@@ -168,8 +263,43 @@ class ContainerSpec(_Model):
     publish_all: bool = False
     stop_signal: StrictStr | None = None
     stop_timeout: Annotated[int, Field(ge=0)] | None = None
+    entrypoint: Annotated[list[StrictStr] | None, BeforeValidator(_split_command)] = None
+    user: StrictStr | None = None
+    working_dir: StrictStr | None = None
+    hostname: StrictStr | None = None
+    init: bool | None = None
+    read_only: bool = False
+    shm_size: Bytes | None = None
+    tmpfs: Annotated[dict[StrictStr, StrictStr], BeforeValidator(_tmpfs_mapping)] = {}
+    cap_add: list[Annotated[str, StringConstraints(pattern=_CAPABILITY)]] = []
+    cap_drop: list[Annotated[str, StringConstraints(pattern=_CAPABILITY)]] = []
+    ulimits: dict[Name, UlimitSpec | Annotated[int, Field(ge=-1)]] = {}
+    mem_limit: Bytes | None = None
+    cpus: Annotated[float, BeforeValidator(_cpus), Field(gt=0)] | None = None
+    pids_limit: Annotated[int, Field(ge=-1)] | None = None
+    healthcheck: HealthcheckSpec | None = None
+    env_file: Annotated[list[StrictStr], BeforeValidator(_one_or_many)] = []
+    ports: list[Annotated[StrictStr | int, AfterValidator(check_port)]] = []
+    networks: Annotated[dict[Name, NetworkSpec | None], BeforeValidator(_networks_mapping)] = {}
+    depends_on: Annotated[dict[Name, DependencySpec], BeforeValidator(_dependencies_mapping)] = {}
 
     _labels = field_validator("labels")(_check_labels)
+
+    @field_validator("working_dir")
+    @classmethod
+    def _absolute_working_dir(cls, path: str | None) -> str | None:
+        if path is not None and not path.startswith("/"):
+            raise ValueError(f"working_dir {path!r} must be absolute")
+        return path
+
+    @model_validator(mode="after")
+    def _network_choice(self) -> ContainerSpec:
+        if self.networks and self.network_mode is not None:
+            raise ValueError("networks and network_mode cannot both be set (as in Compose)")
+        clash = sorted(set(self.tmpfs) & {m.target for m in self.mounts})
+        if clash:
+            raise ValueError(f"tmpfs and a mount at the same path: {', '.join(clash)}")
+        return self
 
     @field_validator("volumes_from")
     @classmethod

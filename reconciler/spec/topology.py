@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 
 from reconciler.errors import Problem
-from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind
+from reconciler.model import DesiredContainer, DesiredVolume, Mount, MountKind, RunState
 
 
 def check_topology(
@@ -21,6 +21,7 @@ def check_topology(
     reference to one of them is not "undeclared"."""
     problems = list(_undeclared_volumes(volumes, containers, unparsed_volumes))
     problems += _unknown_sources(containers, unparsed_containers)
+    problems += check_dependencies(containers, unparsed_containers)
     cyclic = _cyclic_containers(containers)
     problems += (_cycle_problem(containers[name]) for name in sorted(cyclic))
     problems += (
@@ -71,11 +72,63 @@ def _unknown_sources(
                 )
 
 
+def check_dependencies(
+    containers: Mapping[str, DesiredContainer], unparsed: AbstractSet[str] = frozenset()
+) -> Iterable[Problem]:
+    """``depends_on`` names declared containers that will start, without a cycle."""
+    for container in containers.values():
+        for dependency in container.options.depends_on:
+            path = f"containers.{container.name}.depends_on.{dependency.container}"
+            where = container.origin_of("depends_on")
+            target = containers.get(dependency.container)
+            if target is None and dependency.container in unparsed:
+                continue
+            if target is None:
+                yield Problem(
+                    where,
+                    path,
+                    f"container {dependency.container!r} is not declared under 'containers:'"
+                    f"{_did_you_mean(dependency.container, containers)}",
+                    "undeclared-container",
+                )
+            elif target.state is RunState.CREATED:
+                yield Problem(
+                    where,
+                    path,
+                    f"container {dependency.container!r} is never started (state: created), "
+                    f"so it never reaches {dependency.condition.value}",
+                    "invalid-dependency",
+                )
+    for name in sorted(_cyclic(containers, _dependencies)):
+        yield Problem(
+            containers[name].origin_of("depends_on"),
+            f"containers.{name}.depends_on",
+            f"container {name!r} waits for itself through a depends_on cycle",
+            "depends-on-cycle",
+        )
+
+
+def _dependencies(container: DesiredContainer) -> list[str]:
+    return [dependency.container for dependency in container.options.depends_on]
+
+
+def _sources(container: DesiredContainer) -> list[str]:
+    return [source.container for source in container.volumes_from]
+
+
 def _cyclic_containers(containers: Mapping[str, DesiredContainer]) -> set[str]:
     """Names of containers that sit on a ``volumes_from`` cycle."""
+    return _cyclic(containers, _sources)
+
+
+def _cyclic(
+    containers: Mapping[str, DesiredContainer],
+    edges: Callable[[DesiredContainer], list[str]],
+) -> set[str]:
+    """Names of containers that sit on a cycle of ``edges``."""
     cyclic: set[str] = set()
     for start in containers:
-        stack = [vf.container for vf in containers[start].volumes_from]
+        stack = edges(containers[start])
         seen: set[str] = set()
         while stack:
             name = stack.pop()
@@ -85,7 +138,7 @@ def _cyclic_containers(containers: Mapping[str, DesiredContainer]) -> set[str]:
             if name in seen or name not in containers:
                 continue
             seen.add(name)
-            stack.extend(vf.container for vf in containers[name].volumes_from)
+            stack.extend(edges(containers[name]))
     return cyclic
 
 

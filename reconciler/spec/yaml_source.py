@@ -37,7 +37,10 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import BaseResolver, VersionedResolver
 
 from reconciler.errors import Position, Problem, SpecError
+from reconciler.fieldpath import format_path
 from reconciler.spec.files import MAX_FILE_BYTES
+from reconciler.spec.interpolation import InvalidTemplate, MissingRequired, substitute
+from reconciler.spec.variables import Variables
 
 Path = tuple[str | int, ...]
 
@@ -75,12 +78,17 @@ class Document:
         return Position(self.file, 1, 1)
 
 
-def parse_documents(file: str, raw: bytes) -> list[Document]:
-    """Parse every document of one file, or raise ``SpecError`` with the first problem."""
+def parse_documents(file: str, raw: bytes, variables: Variables | None = None) -> list[Document]:
+    """Parse every document of one file, or raise ``SpecError`` with the first problem.
+
+    With ``variables``, scalar values (not keys) are interpolated as Compose does, before
+    their type is read: ``stop_timeout: ${TIMEOUT:-10}`` is the integer 10, while a quoted
+    scalar stays a string.
+    """
     text = _decode(file, raw)
     yaml = YAML(typ="safe")
     yaml.Resolver = _Yaml12Resolver
-    builder = _Builder(file, text, yaml.resolver, yaml.constructor)
+    builder = _Builder(file, text, yaml.resolver, yaml.constructor, variables)
     try:
         return builder.documents(yaml.parse(text))
     except MarkedYAMLError as exc:
@@ -186,9 +194,15 @@ class _Builder:
     """Turns parser events into plain values, recording positions and enforcing limits."""
 
     def __init__(
-        self, file: str, text: str, resolver: BaseResolver, constructor: BaseConstructor
+        self,
+        file: str,
+        text: str,
+        resolver: BaseResolver,
+        constructor: BaseConstructor,
+        variables: Variables | None = None,
     ) -> None:
         self.file = file
+        self.variables = variables
         self.text = text
         self.resolver = resolver
         self.resolvable = _first_characters(resolver)
@@ -228,7 +242,7 @@ class _Builder:
         path = self._child_path(top)
         self.values[path] = self._position(event)
         if isinstance(event, ScalarEvent):
-            self._attach(top, self._scalar(event))
+            self._attach(top, self._scalar(self._interpolated(event, path)))
             return
         assert isinstance(event, CollectionStartEvent)
         opened = _Open(path, {} if isinstance(event, MappingStartEvent) else [])
@@ -306,6 +320,39 @@ class _Builder:
                 f"number too long to read ({len(event.value)} characters)",
                 "yaml-scalar",
             ) from None
+
+    def _interpolated(self, event: ScalarEvent, path: Path) -> ScalarEvent:
+        """The event with its text interpolated, errors placed at the scalar."""
+        variables = self.variables
+        if variables is None or "$" not in event.value:
+            return event
+        position = self._position(event)
+        try:
+            value = substitute(event.value, lambda name: variables.lookup(name, position))
+        except MissingRequired as exc:
+            raise SpecError(
+                [Problem(position, format_path(path), str(exc), "missing-variable")]
+            ) from None
+        except InvalidTemplate as exc:
+            raise SpecError(
+                [
+                    Problem(
+                        position,
+                        format_path(path),
+                        f"invalid interpolation {str(exc)!r}: write a literal $ as $$",
+                        "invalid-interpolation",
+                    )
+                ]
+            ) from None
+        return ScalarEvent(
+            event.anchor,
+            event.tag,
+            event.implicit,
+            value,
+            start_mark=event.start_mark,
+            end_mark=event.end_mark,
+            style=event.style,
+        )
 
     def _implied_tag(self, value: str, implicit: tuple[bool, bool]) -> str:
         # Most scalars (names, paths, keys) start with a character no implicit type can start

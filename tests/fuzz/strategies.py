@@ -90,8 +90,19 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def as_yaml(spec: dict[str, Any], indent: int | None) -> str:
-    """JSON is YAML 1.2; with an indent it is block-shaped enough to cover positions."""
-    return json.dumps(spec, indent=indent, ensure_ascii=False) + "\n"
+    """JSON is YAML 1.2; with an indent it is block-shaped enough to cover positions. Values
+    are interpolated (``${VAR}``), so a literal ``$`` in one is written ``$$``."""
+    return json.dumps(_literal(spec), indent=indent, ensure_ascii=False) + "\n"
+
+
+def _literal(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, list):
+        return [_literal(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _literal(item) for key, item in value.items()}
+    return value
 
 
 @st.composite

@@ -133,7 +133,7 @@ def test_saved_plan_refuses_changed_specs_and_bad_files(
     write_specs(tmp_path, SHOP.replace("sleep 300", "sleep 301"))
     refused(good, "stale plan: the specs changed since")
     write_specs(tmp_path, SHOP.replace("project: shop", "project: other"))
-    refused(good, "is a plan for project(s) shop, but specs holds project(s) other")
+    refused(good, "is a plan for project shop, but specs holds project other")
 
     assert clean_engine.volume_names() == set()
     assert clean_engine.container_names() == set()

@@ -8,7 +8,7 @@ from pathlib import Path
 from support.cli import RunCli
 from support.engine import Engine
 
-from reconciler.policy.rules import DEFAULT_DENY
+from reconciler.spec.system_paths import DEFAULT_DENY
 
 HOSTNAME_FILE = "/etc/hostname"
 

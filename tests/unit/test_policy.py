@@ -9,9 +9,10 @@ import pytest
 from reconciler.errors import RefusedError, SpecError
 from reconciler.policy.file import read_policy
 from reconciler.policy.hostpaths import PathPattern
-from reconciler.policy.rules import DEFAULT_DENY, DEFAULT_POLICY, Policy, Rule, check_policy
+from reconciler.policy.rules import DEFAULT_POLICY, Policy, Rule, check_policy
 from reconciler.policy.selection import load_policy
 from reconciler.spec.mount_syntax import normalise_host_path
+from reconciler.spec.system_paths import DEFAULT_DENY
 from specs import desired_from
 
 HEAD = "version: 1\nproject: web\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.errors import SpecError
 from reconciler.pipeline import load
 from reconciler.spec import cache
 from reconciler.spec.files import SpecSource
@@ -135,3 +136,72 @@ def test_a_hit_loads_neither_the_yaml_parser_nor_pydantic(tmp_path: Path) -> Non
     assert runs[0].stdout.splitlines()[-1] == "pydantic,ruamel.yaml,reconciler.spec.loader"
     assert runs[1].stdout.splitlines()[-1] == ""
     assert runs[0].stdout.splitlines()[0] == runs[1].stdout.splitlines()[0]
+
+
+INTERPOLATED = b"""
+version: 1
+project: shop
+containers:
+  app: {image: "busybox:${TAG:-latest}", env_file: app.env, labels: {site: "${SITE}"}}
+"""
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "set TAG",  # a variable that was unset, and defaulted
+        "change SITE",  # a variable's value in the environment
+        "unset SITE",
+        "change .env",  # the .env next to the specs, read by ${SITE} when unset
+        "remove .env",
+        "change env_file",  # a container's env_file, whose values are in the state
+    ],
+)
+def test_an_entry_holds_only_while_its_variables_and_files_do(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / ".env").write_text("SITE=eu\n")
+    (specs / "app.env").write_text("A=1\n")
+    monkeypatch.delenv("TAG", raising=False)
+    if ".env" not in change:  # else ${SITE} comes from .env
+        monkeypatch.setenv("SITE", "us")
+    sources = [SpecSource("shop.yaml", str(specs), INTERPOLATED)]
+    first = load(sources).desired
+    assert cache.lookup(sources) == first
+
+    match change:
+        case "set TAG":
+            monkeypatch.setenv("TAG", "1.37")
+        case "change SITE":
+            monkeypatch.setenv("SITE", "ap")
+        case "unset SITE":
+            monkeypatch.delenv("SITE")
+        case "change .env":
+            (specs / ".env").write_text("SITE=ap\n")
+        case "remove .env":
+            (specs / ".env").unlink()
+        case "change env_file":
+            (specs / "app.env").write_text("A=2\n")
+
+    assert cache.lookup(sources) is None
+    assert load(sources).desired == build_desired_state(sources) != first
+    assert cache.lookup(sources) == build_desired_state(sources)
+
+
+def test_an_entry_holds_no_value_of_the_environment(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry keeps a digest of the variables a spec read, not their values (the
+    interpolated state itself holds only what the spec put where)."""
+    monkeypatch.setenv("SITE", "s3cr3t-in-env")
+    monkeypatch.setenv("UNRELATED_TOKEN", "t0ken")
+    sources = [SpecSource("shop.yaml", str(tmp_path), INTERPOLATED.replace(b"env_file", b"x"))]
+    with pytest.raises(SpecError):
+        load(sources)  # unknown key x: nothing is stored
+    assert list(folder.glob("*.pickle")) == []
+    ok = [SpecSource("shop.yaml", str(tmp_path), INTERPOLATED.replace(b" env_file: app.env,", b""))]
+    load(ok)
+    (entry,) = folder.glob("*.pickle")
+    assert b"t0ken" not in entry.read_bytes()
