@@ -37,7 +37,10 @@ FLOOR_SDK = (sys.executable, str(HERE / "floor_sdk.py"))
 CHECK_RATIO = 1.5
 APPLY_RATIO = 0.7
 VALIDATE_RATIO = 1.5
-MAX_CHECK_REQUESTS = 4
+MAX_CHECK_REQUESTS = 5
+"""Version, info, and the volume, container and image lists, at every size."""
+COLD_IMAGE_INSPECTS = 1
+"""With no cache, a check also inspects each distinct image: the topology uses one."""
 MAX_RSS_MB = 150
 
 
@@ -176,7 +179,8 @@ def check(bench: Bench, topo: Topology, directory: Path, command: str, *, cold: 
     if not cold:
         bench.notes.append(f"`volplan {command}` at N = {topo.volumes}: {_routes(ours.requests)}")
     fast = ours.seconds <= CHECK_RATIO * floor.seconds
-    few = ours.count <= MAX_CHECK_REQUESTS
+    most = MAX_CHECK_REQUESTS + (COLD_IMAGE_INSPECTS if cold else 0)
+    few = ours.count <= most
     small = ours.peak_rss_mb is not None and ours.peak_rss_mb < MAX_RSS_MB
     return Row(
         f"{command}, no changes{', specs not cached' if cold else ''}",
@@ -188,7 +192,7 @@ def check(bench: Bench, topo: Topology, directory: Path, command: str, *, cold: 
         floor.count,
         cli.count,
         ours.peak_rss_mb,
-        f"ratio <= {CHECK_RATIO}, <= {MAX_CHECK_REQUESTS} requests, < {MAX_RSS_MB} MB",
+        f"ratio <= {CHECK_RATIO}, <= {most} requests, < {MAX_RSS_MB} MB",
         fast and few and small,
     )
 

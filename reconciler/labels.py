@@ -20,6 +20,9 @@ PROJECT = PREFIX + "project"
 CONFIG_HASH = PREFIX + "config-hash"
 CONFIG = PREFIX + "config"
 ANONYMOUS_FOR = PREFIX + "anonymous-for"
+"""On an anonymous volume volplan made: ``container:target``, the mount it serves."""
+IMAGE_VOLUME = PREFIX + "image-volume"
+"""On an anonymous volume made for a path the image declares (``VOLUME``), not the spec."""
 PROTECT = PREFIX + "protect"
 RECREATE_SUFFIX = "_volplan-old"
 """The old container's name while its replacement is made; a leftover marks a cut-off run."""
@@ -63,9 +66,11 @@ def volume_config(volume: DesiredVolume) -> dict[str, Any]:
 def container_config(container: DesiredContainer) -> dict[str, Any]:
     """The fields that, when changed, mean the container must be recreated.
 
-    The run state is left out on purpose: starting or stopping happens in place. Values
-    from an env file are recorded as ``(from env_file NAME)`` and by one digest, so a
-    change is seen while the label, and every plan or report made from it, shows none.
+    The run state is left out on purpose: starting or stopping happens in place. So are
+    the image's volumes (``from_image`` mounts): they follow from the image, and the mounts
+    the container really has are compared with them (differ.py). Values from an env file
+    are recorded as ``(from env_file NAME)`` and by one digest, so a change is seen while
+    the label, and every plan or report made from it, shows none.
     """
     return {
         "image": container.image,
@@ -86,8 +91,11 @@ def container_config(container: DesiredContainer) -> dict[str, Any]:
                 "read_only": m.read_only,
                 "propagation": m.propagation,
                 "nocopy": m.nocopy,
+                # only when set, so the config (and its hash) of every other mount stays
+                **({"selinux": m.selinux} if m.selinux else {}),
             }
             for m in sorted(container.mounts, key=lambda m: m.target)
+            if not m.from_image
         },
         "volumes_from": [
             f"{vf.container}:{'ro' if vf.read_only else 'rw'}" for vf in container.volumes_from
@@ -143,5 +151,10 @@ def anonymous_volume_name(project: str, container: str, target: str) -> str:
     ).hexdigest()
 
 
-def anonymous_volume_labels(project: str, container: str, target: str) -> dict[str, str]:
-    return {PROJECT: project, ANONYMOUS_FOR: f"{container}:{target}"}
+def anonymous_volume_labels(
+    project: str, container: str, target: str, *, from_image: bool = False
+) -> dict[str, str]:
+    labels = {PROJECT: project, ANONYMOUS_FOR: f"{container}:{target}"}
+    if from_image:
+        labels[IMAGE_VOLUME] = "true"
+    return labels

@@ -41,6 +41,17 @@ class VariableUse:
     origin: Origin
 
 
+class PullPolicy(StrEnum):
+    """When apply pulls a container's image: Compose's ``pull_policy`` values."""
+
+    MISSING = "missing"
+    """Only when the engine has no image of that reference (the default)."""
+    ALWAYS = "always"
+    """Before every apply, so a moved tag is rolled out."""
+    NEVER = "never"
+    """Not at all: an image the engine lacks is an error, before anything changes."""
+
+
 @dataclass(frozen=True)
 class Mount:
     """One desired mount; ``source`` is a volume name, an absolute host path, or None."""
@@ -52,6 +63,10 @@ class Mount:
     propagation: str | None = None
     nocopy: bool = False
     create_host_path: bool = False
+    selinux: str | None = None
+    """``z`` (shared) or ``Z`` (private): SELinux relabelling, as ``docker run -v`` takes it."""
+    from_image: bool = False
+    """An anonymous volume the image declares (``VOLUME``) at a path the spec leaves free."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +108,13 @@ class DesiredContainer:
     env_from_file: Mapping[str, str] = field(default_factory=dict)
     """Environment keys whose value came from an ``env_file``, and that file's name: plans
     and reports show ``(from env_file NAME)`` for them, never the value."""
+    pull: PullPolicy = PullPolicy.MISSING
+    """Not part of the recorded config: how an image is fetched never changes a container."""
     field_origins: Mapping[str, Position] = field(default_factory=dict)
     """Positions of individual fields (``image``, ``mounts[/data]``…) for plan lines."""
+    image_id: str | None = None
+    """The ID ``image`` names on the engine now, filled in from its image list (None: the
+    engine has no such image); never part of the recorded config."""
 
     def origin_of(self, field_path: str) -> Position:
         """The most precise position known for a field path such as ``mounts[/data].read_only``."""
@@ -148,6 +168,8 @@ class AnonymousVolume:
     target: str
     name: str
     exists: bool
+    from_image: bool = False
+    """The path is the image's ``VOLUME``, not one the spec mounts."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +209,28 @@ class LiveVolume:
 
 
 @dataclass(frozen=True)
+class ImageConfig:
+    """The parts of an image's config (``docker image inspect`` → Config) volplan acts on.
+
+    An image's config never changes for its ID, which is what lets it be cached by ID.
+    """
+
+    id: str
+    volumes: tuple[str, ...] = ()
+    """Paths the image declares with ``VOLUME``, normalised and sorted."""
+    stop_signal: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveImage:
+    """An image as ``/images/json`` lists it: its ID and the references that name it."""
+
+    id: str
+    repo_tags: tuple[str, ...] = ()
+    repo_digests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LiveContainer:
     id: str
     name: str
@@ -194,6 +238,8 @@ class LiveContainer:
     status: str
     labels: Mapping[str, str]
     mounts: tuple[LiveMount, ...]
+    image_id: str = ""
+    """The ID of the image the container was created from (``ImageID`` in the list)."""
 
     @property
     def running(self) -> bool:
@@ -210,6 +256,11 @@ class LiveState:
     engine: EngineInfo
     volumes: Mapping[str, LiveVolume]
     containers: Mapping[str, LiveContainer]
+    images: Mapping[str, LiveImage] | None = None
+    """Every image on the engine, by ID; None when not read (a live state recorded without
+    the image list): then nothing is said about images, neither moved nor missing."""
+    image_configs: Mapping[str, ImageConfig] = field(default_factory=dict)
+    """The configs of the images the specs use, by ID (read or cached after the specs load)."""
 
     def containers_using_volume(self, name: str) -> tuple[LiveContainer, ...]:
         return tuple(c for c in self.containers.values() if any(m.name == name for m in c.mounts))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler.diff.differ import Diff, diff_states
@@ -19,11 +19,14 @@ from reconciler.gc_paused import gc_paused
 from reconciler.identity import Address
 from reconciler.live.background import Background
 from reconciler.live.fingerprint import live_fingerprints, spec_digest
+from reconciler.live.image_volumes import with_image_volumes
+from reconciler.live.images import read_image_configs, with_image_ids
 from reconciler.live.networks import check_networks
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
 from reconciler.plan.data_safety import helper_image, make_safe
+from reconciler.plan.image_notes import pull_notes, released_volume_notes
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.preflight import check_bind_sources
 from reconciler.plan.recovery import plan_recovery
@@ -84,7 +87,8 @@ def load_and_read(
     directory: Path, connect: Callable[[], Engine], *, policy: Policy | None = None
 ) -> tuple[Specs, LiveState]:
     """``load``, while the engine is read (see background.py); the policy is checked for
-    the engine that answered.
+    the engine that answered. The specs come completed by what their images say
+    (``with_images``).
 
     A spec error is raised first, as if the engine had not been asked: only when the specs
     load does an engine error (from ``connect`` or the reads) come out.
@@ -95,7 +99,25 @@ def load_and_read(
     if policy is not None:
         enforce_policy(specs.desired, policy, observed.engine.endpoint)
     check_networks(specs.desired, engine)
-    return specs, observed
+    return with_images(engine, specs, observed)
+
+
+def read_with_images(engine: Engine, specs: Specs) -> tuple[Specs, LiveState]:
+    """The engine read now, and the specs completed by what their images say."""
+    return with_images(engine, specs, read_live_state(engine))
+
+
+def with_images(engine: Engine, specs: Specs, live: LiveState) -> tuple[Specs, LiveState]:
+    """The configs of the specs' images read into ``live`` (or taken from their cache,
+    live/image_cache.py), and the specs completed with what they imply (``_completed``)."""
+    live = read_image_configs(engine, live, specs.desired)
+    return Specs(specs.sources, _completed(specs.desired, live)), live
+
+
+def _completed(desired: DesiredState, live: LiveState) -> DesiredState:
+    """``desired`` with the image ID each reference names on the engine and the paths its
+    image declares as volumes (image_volumes.py). Idempotent."""
+    return with_image_volumes(with_image_ids(desired, live), live)
 
 
 def _connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]:
@@ -125,15 +147,20 @@ def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = N
     """
     if not isinstance(live, LiveState):
         check_networks(specs.desired, live)
-    observed = live if isinstance(live, LiveState) else read_live_state(live)
+        specs, live = read_with_images(live, specs)
+    observed = live
     options = options or PlanOptions()
-    desired = specs.desired
+    desired = _completed(specs.desired, observed)
     recovery = plan_recovery(observed)
     after = recovery.live
     image = helper_image(options, desired.helper_image)
     with gc_paused():
         diff = diff_states(desired, after)
         made = make_safe(make_plan(desired, after, diff, options), after, recovery, options, image)
+    notes = released_volume_notes(made, desired, after)
+    if after.images is not None:  # None: recorded without the image list, nothing to say
+        notes += pull_notes(desired)
+    made = replace(made, notes=(*made.notes, *notes))
     if after.engine.is_local:
         check_bind_sources(made)
     return Planned(desired, observed, after, diff, made, specs.sources, options)

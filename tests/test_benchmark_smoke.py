@@ -42,4 +42,4 @@ def test_the_benchmark_runs_and_writes_its_table(clean_engine: Engine, tmp_path:
         assert f"| {workload}" in table
     assert "| plan, no changes | 50 |" in table
     assert "| plan, no changes, specs not cached | 50 |" in table
-    assert "4 / 3 / 4" in table  # requests: volplan / SDK floor / docker CLI
+    assert "5 / 3 / 4" in table  # requests: volplan / SDK floor / docker CLI

@@ -23,7 +23,8 @@ CHECKS = {"plan": "No changes", "drift": "No drift"}
 """Commands that check a converged project, and what each says when all is in sync."""
 
 SMALL, LARGER = 5, 40
-MAX_CHECK_REQUESTS = 4
+MAX_CHECK_REQUESTS = 5
+"""Version, info, and the volume, container and image lists; image configs are cached."""
 ENGINE_LOCK = Counter({"POST /containers/create": 1, "DELETE /containers/{}": 1})
 """apply takes the engine lock by creating a container and releases it by removing it."""
 RECREATE_ONE = Counter(
@@ -67,6 +68,24 @@ def test_a_converged_check_makes_the_same_few_requests_at_every_size(
     assert counts[SMALL].total() <= MAX_CHECK_REQUESTS
     assert counts[SMALL]["GET /containers/json"] == 1
     assert counts[SMALL]["GET /volumes"] == 1
+    assert counts[SMALL]["GET /images/json"] == 1
+    assert counts[SMALL]["GET /images/{}/json"] == 0
+
+
+def test_a_cold_check_adds_one_image_inspect_per_distinct_image(
+    proxy: CountingProxy, clean_engine: Engine, tmp_path: Path
+) -> None:
+    run = cli_runner(proxy.host)
+    converge(run, clean_engine, tmp_path, SMALL)
+    assert run("plan", str(tmp_path)).exit_code == 0
+    proxy.take()
+    assert run("plan", str(tmp_path)).exit_code == 0
+    warm = summarise(proxy.take())
+
+    result = run("plan", str(tmp_path), env={"VOLPLAN_NO_CACHE": "1"})
+
+    assert result.exit_code == 0, result.stderr
+    assert summarise(proxy.take()) == warm + Counter({"GET /images/{}/json": 1})
 
 
 def test_flipping_one_mount_costs_the_reads_plus_one_recreate(

@@ -11,8 +11,8 @@ no container is ever removed with its volumes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import assert_never
 
@@ -26,7 +26,6 @@ from reconciler.model import (
     AnonymousVolume,
     DesiredContainer,
     DesiredVolume,
-    Mount,
     MountKind,
     RunState,
 )
@@ -89,6 +88,8 @@ class ApplyOptions:
     parallelism: int = 1
     saved_plan: bool = False
     """The plan was saved: its options cannot change, so a refusal says to make it again."""
+    present_images: tuple[str, ...] = ()
+    """Images known to be on the engine (pulled just before): not checked again."""
 
 
 def refuse_data_loss(plan: Plan, options: ApplyOptions) -> None:
@@ -115,7 +116,7 @@ def apply_plan(
     """
     refuse_data_loss(plan, options)
     listener = listener or ApplyListener()
-    ensure_images(plan, engine, listener)
+    ensure_images(plan, engine, listener, options.present_images)
     scheduled = run_actions(
         plan.actions,
         partial(_run, engine=engine),
@@ -151,9 +152,11 @@ def _run(action: Action, engine: Engine) -> ActionResult:
     return ActionResult(action, time.monotonic() - started)
 
 
-def ensure_images(plan: Plan, engine: Engine, listener: ApplyListener) -> None:
+def ensure_images(
+    plan: Plan, engine: Engine, listener: ApplyListener, present: Collection[str] = ()
+) -> None:
     """Pull missing images before anything changes, so a bad image name touches nothing."""
-    images = sorted({image for a in plan.actions if (image := _image_of(a))})
+    images = sorted({image for a in plan.actions if (image := _image_of(a))} - set(present))
     for image in images:
         ensure_image(engine, image, partial(listener.on_pull, image))
 
@@ -210,13 +213,7 @@ def container_request(
 ) -> ContainerCreate:
     names = {a.target: a.name for a in anonymous}
     mounts = tuple(
-        Mount(
-            target=m.target,
-            kind=MountKind.VOLUME,
-            source=names[m.target],
-            read_only=m.read_only,
-            nocopy=m.nocopy,
-        )
+        replace(m, kind=MountKind.VOLUME, source=names[m.target])
         if m.kind is MountKind.ANONYMOUS
         else m
         for m in container.mounts
@@ -251,7 +248,10 @@ def _create_and_start(
                     driver="local",
                     driver_opts={},
                     labels=labels.anonymous_volume_labels(
-                        container.project, container.name, volume.target
+                        container.project,
+                        container.name,
+                        volume.target,
+                        from_image=volume.from_image,
                     ),
                 )
             )

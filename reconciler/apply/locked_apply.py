@@ -23,6 +23,8 @@ from reconciler.apply.lock import LockHolder, engine_lock
 from reconciler.apply.scheduler import default_parallelism
 from reconciler.engine.base import Engine
 from reconciler.errors import RefusedError
+from reconciler.live.pulls import pull_images
+from reconciler.model import PullPolicy
 from reconciler.pipeline import Planned
 
 
@@ -44,8 +46,14 @@ def apply_locked(
     *,
     lock_timeout: float = 0,
     parallelism: int | None = None,
+    pull: PullPolicy | None = None,
 ) -> ApplyReport:
-    """Plan, refuse, confirm and apply under the lock; an empty report when nothing is to do."""
+    """Plan, refuse, confirm and apply under the lock; an empty report when nothing is to do.
+
+    The specs' images are pulled first, as their ``pull`` policies (or ``pull``) say, so
+    the plan is made against the images the containers will be created from; a saved plan
+    is applied against the images it was made on.
+    """
     with engine_lock(
         engine,
         target.desired.projects,
@@ -54,6 +62,9 @@ def apply_locked(
         timeout=lock_timeout,
         on_wait=prompts.on_lock_wait,
     ):
+        present: tuple[str, ...] = ()
+        if target.saved is None:
+            present = pull_images(engine, target.desired, pull, listener.on_pull)
         planned = target.plan(engine)
         prompts.show_plan(planned)
         if not planned.plan.actions:
@@ -62,6 +73,7 @@ def apply_locked(
             allow_data_loss=target.options.allow_data_loss,
             parallelism=parallelism or default_parallelism(planned.observed.engine),
             saved_plan=target.saved is not None,
+            present_images=present,
         )
         refuse_data_loss(planned.plan, options)
         if prompts.confirm is not None and not prompts.confirm(planned):

@@ -24,9 +24,8 @@ from reconciler.engine.base import Engine
 from reconciler.errors import PlanFileError, SpecError, StalePlanError
 from reconciler.identity import Address
 from reconciler.live.fingerprint import changed_addresses, live_fingerprints, spec_digest
-from reconciler.live.reader import read_live_state
 from reconciler.model import LiveState
-from reconciler.pipeline import Planned, Specs, load, plan
+from reconciler.pipeline import Planned, Specs, load, plan, read_with_images
 from reconciler.plan.document import plan_document
 from reconciler.plan.saved_plan import SAVED_ONLY_KEYS, SavedPlan
 from reconciler.spec.files import SpecSource, read_spec_dir
@@ -47,7 +46,7 @@ def replan_saved(saved: SavedPlan, specs: Specs, engine: Engine) -> Planned:
     """The saved plan (whose ``embedded_specs`` are ``specs``) recomputed now, if it still
     holds; else ``StalePlanError``."""
     _check_spec_dir(saved)
-    live = read_live_state(engine)
+    specs, live = read_with_images(engine, specs)
     _check_engine(saved, live)
     _check_live_state(saved, live_fingerprints(specs.desired, live))
     planned = plan(specs, live, saved.options)

@@ -37,6 +37,7 @@ from reconciler.cli.options import (
 from reconciler.engine.adapter import resolve_host
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
+from reconciler.model import PullPolicy
 from reconciler.pipeline import Planned, enforce_policy, load, load_and_read
 from reconciler.pipeline import plan as make_plan
 from reconciler.policy.selection import load_policy
@@ -153,7 +154,8 @@ def plan(
 
 @reconcile.command(
     epilog="Examples: volplan apply specs/ ; volplan apply specs/ --yes ; "
-    "volplan apply specs/ --dry-run ; volplan apply plan.json"
+    "volplan apply specs/ --dry-run ; volplan apply specs/ --pull always ; "
+    "volplan apply plan.json"
 )
 def apply(
     target: Annotated[
@@ -185,6 +187,14 @@ def apply(
     backup_dir: BackupDirOption = None,
     helper_image: HelperImageOption = None,
     policy: PolicyOption = None,
+    pull: Annotated[
+        PullPolicy | None,
+        typer.Option(
+            "--pull",
+            help="Pull images always, when missing, or never, for every container (default: "
+            "each container's pull:, else missing). Images are pulled before the plan is made.",
+        ),
+    ] = None,
     parallelism: Annotated[
         int | None,
         typer.Option(
@@ -226,7 +236,13 @@ def apply(
         on_result=lambda result: show(err, render_result(result)),
     )
     report = apply_locked(
-        chosen, engine, prompts, listener, lock_timeout=lock_timeout, parallelism=parallelism
+        chosen,
+        engine,
+        prompts,
+        listener,
+        lock_timeout=lock_timeout,
+        parallelism=parallelism,
+        pull=pull,
     )
     if report.done:
         out.print(f"Apply complete: {counted(len(report.done), 'action')} done.")

@@ -147,6 +147,15 @@ def diff_container(
     changes = _merge(
         field_changes(recorded_config(live), labels.container_config(desired)), mount_changes
     )
+    moved = image_change(desired, live, changes)
+    if moved and not changes:
+        return result(
+            Status.CHANGED,
+            f"the image {desired.image} names is another one now; containers are recreated "
+            "to change",
+            moved + state_change,
+        )
+    changes += moved
     if changes:
         return result(
             Status.CHANGED,
@@ -160,6 +169,20 @@ def diff_container(
             state_change,
         )
     return result(Status.IN_SYNC, "container matches the spec")
+
+
+def image_change(
+    desired: DesiredContainer, live: LiveContainer, changes: tuple[Change, ...]
+) -> tuple[Change, ...]:
+    """The image behind an unchanged reference moved (a pull or a build retagged it).
+
+    Unknown on either side (no such image on the engine yet, or a container listed without
+    its image ID) is no change: the plan cannot tell, and a pull is shown on its own.
+    """
+    moved = desired.image_id and live.image_id and desired.image_id != live.image_id
+    if not moved or any(c.path == ("image",) for c in changes):
+        return ()
+    return (Change(("image",), live.image_id, f"{desired.image_id} ({desired.image})"),)
 
 
 _UNCOMPARED = (

@@ -31,7 +31,15 @@ from reconciler.engine.options_body import (
 from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
 from reconciler.engine.records import ContainerInspect, DiskUsage
 from reconciler.errors import EngineError, EngineNotFound
-from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount, MountKind
+from reconciler.model import (
+    EngineInfo,
+    ImageConfig,
+    LiveContainer,
+    LiveImage,
+    LiveVolume,
+    Mount,
+    MountKind,
+)
 
 if TYPE_CHECKING:
     import docker
@@ -152,6 +160,13 @@ class DockerEngine:
         answer = self.reads.get_json(f"inspecting container {ref}", "/containers/{}/json", ref)
         return records.parse_container_inspect(answer)
 
+    def list_images(self) -> list[LiveImage]:
+        return records.parse_image_list(self.reads.get_json("listing images", "/images/json"))
+
+    def inspect_image(self, ref: str) -> ImageConfig:
+        answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
+        return records.parse_image_inspect(answer)
+
     def disk_usage(self) -> DiskUsage:
         return records.parse_disk_usage(self.reads.get_json("reading disk usage", "/system/df"))
 
@@ -173,8 +188,8 @@ class DockerEngine:
 
     def create_container(self, request: ContainerCreate) -> str:
         host_config = self.client.create_host_config(
-            mounts=[_sdk_mount(m) for m in request.mounts if not m.create_host_path] or None,
-            binds=[_bind_string(m) for m in request.mounts if m.create_host_path] or None,
+            mounts=[_sdk_mount(m) for m in request.mounts if not _as_bind_string(m)] or None,
+            binds=[_bind_string(m) for m in request.mounts if _as_bind_string(m)] or None,
             volumes_from=list(request.volumes_from) or None,
             network_mode=request.network_mode,
             restart_policy=_restart_policy(request.restart),
@@ -313,11 +328,20 @@ def _sdk_mount(mount: Mount) -> SdkMount:
     )
 
 
+def _as_bind_string(mount: Mount) -> bool:
+    """Legacy ``Binds`` form: the one way API 1.41 creates a missing host directory or
+    relabels content for SELinux (``z``/``Z``), which ``Mounts`` cannot say."""
+    return mount.create_host_path or mount.selinux is not None
+
+
 def _bind_string(mount: Mount) -> str:
-    """Legacy ``Binds`` form: the one way API 1.41 creates a missing host directory."""
     options = ["ro" if mount.read_only else "rw"]
     if mount.propagation:
         options.append(mount.propagation)
+    if mount.nocopy:
+        options.append("nocopy")
+    if mount.selinux:
+        options.append(mount.selinux)
     return f"{mount.source}:{mount.target}:{','.join(options)}"
 
 

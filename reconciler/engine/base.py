@@ -21,7 +21,7 @@ from typing import Protocol
 
 from reconciler.container_options import ContainerOptions
 from reconciler.engine.records import ContainerInspect, DiskUsage
-from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount
+from reconciler.model import EngineInfo, ImageConfig, LiveContainer, LiveImage, LiveVolume, Mount
 
 DEFAULT_HELPER_IMAGE = "volplan-helper:empty"
 """Image of the never-started helper containers that move volume content and hold locks.
@@ -75,6 +75,14 @@ class Engine(Protocol):
     def list_volumes(self) -> list[LiveVolume]: ...
 
     def list_containers(self) -> list[LiveContainer]: ...
+
+    def list_images(self) -> list[LiveImage]:
+        """``GET /images/json``: every image's ID with the tags and digests that name it."""
+        ...
+
+    def inspect_image(self, ref: str) -> ImageConfig:
+        """``GET /images/{ref}/json``: the image's config (Volumes, StopSignal…)."""
+        ...
 
     def inspect_container(self, ref: str) -> ContainerInspect:
         """``GET /containers/{ref}/json``: HostConfig (VolumesFrom…) the list call lacks."""
@@ -132,6 +140,8 @@ READS = frozenset(
         "list_volumes",
         "list_containers",
         "inspect_container",
+        "list_images",
+        "inspect_image",
         "disk_usage",
         "list_networks",
         "image_present",

@@ -12,9 +12,11 @@ no-op, and unknown references are 404s.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import posixpath
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +30,15 @@ from reconciler.engine.options_body import (
 )
 from reconciler.engine.records import ContainerInspect, DiskUsage, RawObject
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
-from reconciler.model import EngineInfo, LiveContainer, LiveVolume, Mount, MountKind
+from reconciler.model import (
+    EngineInfo,
+    ImageConfig,
+    LiveContainer,
+    LiveImage,
+    LiveVolume,
+    Mount,
+    MountKind,
+)
 
 FAKE_INFO = EngineInfo(
     endpoint="fake://engine",
@@ -43,6 +53,12 @@ FAKE_INFO = EngineInfo(
 @dataclass
 class FakeEngine:
     images: set[str] = field(default_factory=lambda: {"busybox"})
+    """References of the images the engine holds."""
+    image_configs: dict[str, RawObject] = field(default_factory=dict)
+    """An image's Config (``{"Volumes": {"/data": {}}}``…) by reference; default: empty."""
+    image_ids: dict[str, str] = field(default_factory=dict)
+    """An image's ID by reference; default: derived from the reference and its config.
+    Setting another ID for a reference is a tag that moved to a new image."""
     pullable: set[str] = field(default_factory=set)
     volumes: dict[str, RawObject] = field(default_factory=dict)
     containers: dict[str, RawObject] = field(default_factory=dict)
@@ -85,6 +101,37 @@ class FakeEngine:
     def list_containers(self) -> list[LiveContainer]:
         self._record("list_containers", mutating=False)
         return records.parse_container_list(list(self.containers.values()))
+
+    def list_images(self) -> list[LiveImage]:
+        self._record("list_images", mutating=False)
+        by_id: dict[str, list[str]] = {}
+        for reference in sorted(self.images):
+            by_id.setdefault(self.image_id(reference), []).append(reference)
+        return records.parse_image_list(
+            [
+                {"Id": image_id, "RepoTags": tags, "RepoDigests": None}
+                for image_id, tags in by_id.items()
+            ]
+        )
+
+    def inspect_image(self, ref: str) -> ImageConfig:
+        self._record("inspect_image", ref, mutating=False)
+        reference = next((r for r in sorted(self.images) if ref in {r, self.image_id(r)}), None)
+        if reference is None:
+            raise EngineNotFound(f"inspecting image {ref}: no such image")
+        return records.parse_image_inspect(
+            {
+                "Id": self.image_id(reference),
+                "RepoTags": [reference],
+                "Config": dict(self.image_configs.get(reference, {})),
+            }
+        )
+
+    def image_id(self, reference: str) -> str:
+        """As in Docker, a digest of the config: another config is another image."""
+        config = json.dumps([reference, self.image_configs.get(reference, {})], sort_keys=True)
+        derived = "sha256:" + hashlib.sha256(config.encode()).hexdigest()
+        return self.image_ids.get(reference, derived)
 
     def inspect_container(self, ref: str) -> ContainerInspect:
         self._record("inspect_container", ref, mutating=False)
@@ -136,14 +183,9 @@ class FakeEngine:
             if existing["Driver"] != request.driver:
                 raise EngineConflict(f"creating volume {request.name}: volume name must be unique")
             return
-        self.volumes[request.name] = {
-            "Name": request.name,
-            "Driver": request.driver,
-            "Options": dict(request.driver_opts) or None,
-            "Labels": dict(request.labels) or None,
-            "Mountpoint": f"/var/lib/docker/volumes/{request.name}/_data",
-            "Scope": "local",
-        }
+        self.volumes[request.name] = _volume(
+            request.name, request.driver, request.driver_opts, request.labels
+        )
 
     def remove_volume(self, name: str) -> None:
         self._record("remove_volume", name)
@@ -165,10 +207,17 @@ class FakeEngine:
         for mount in request.mounts:
             mounts[mount.target] = self._mount_point(mount)
         container_id = f"{next(self._ids):064x}"
+        for declared in self.image_configs.get(request.image, {}).get("Volumes") or {}:
+            target = posixpath.normpath(declared)  # the daemon cleans the path too
+            if target not in mounts:  # the engine makes a volume of its own, as Docker does
+                name = hashlib.sha256(f"{container_id}{target}".encode()).hexdigest()
+                self.volumes[name] = _volume(name)
+                mounts[target] = self._mount_point(Mount(target, MountKind.VOLUME, name))
         self.containers[container_id] = {
             "Id": container_id,
             "Names": [f"/{request.name}"],
             "Image": request.image,
+            "ImageID": self.image_id(request.image),
             "State": "created",
             "Labels": dict(request.labels),
             "Mounts": list(mounts.values()),
@@ -295,6 +344,22 @@ class FakeEngine:
             "RW": not mount.read_only,
             "Propagation": "",
         }
+
+
+def _volume(
+    name: str,
+    driver: str = "local",
+    options: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> RawObject:
+    return {
+        "Name": name,
+        "Driver": driver,
+        "Options": dict(options or {}) or None,
+        "Labels": dict(labels or {}) or None,
+        "Mountpoint": f"/var/lib/docker/volumes/{name}/_data",
+        "Scope": "local",
+    }
 
 
 def _uses(container: RawObject, volume: str) -> bool:

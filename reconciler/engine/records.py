@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model import EngineInfo, LiveContainer, LiveMount, LiveVolume
+from reconciler.model import (
+    EngineInfo,
+    ImageConfig,
+    LiveContainer,
+    LiveImage,
+    LiveMount,
+    LiveVolume,
+)
 
 RawObject = dict[str, Any]
 """One JSON object as the engine sent it (or as the fake engine stores it)."""
@@ -92,6 +99,7 @@ def parse_container(raw: RawObject) -> LiveContainer:
         id=raw["Id"],
         name=names[0].lstrip("/"),
         image=raw.get("Image") or "",
+        image_id=raw.get("ImageID") or "",
         status=raw.get("State") or "",
         labels=dict(raw.get("Labels") or {}),
         mounts=tuple(sorted((parse_mount(m) for m in raw.get("Mounts") or []), key=_target)),
@@ -111,6 +119,29 @@ def parse_mount(raw: RawObject) -> LiveMount:
 
 def _target(mount: LiveMount) -> str:
     return mount.target
+
+
+def parse_image_list(answer: list[RawObject]) -> list[LiveImage]:
+    """``GET /images/json``: IDs and the tags and digests naming them (either may be null)."""
+    return [
+        LiveImage(
+            id=raw["Id"],
+            repo_tags=tuple(raw.get("RepoTags") or ()),
+            repo_digests=tuple(raw.get("RepoDigests") or ()),
+        )
+        for raw in answer
+    ]
+
+
+def parse_image_inspect(raw: RawObject) -> ImageConfig:
+    """``GET /images/{ref}/json``: what volplan uses of ``Config``. Volume paths are cleaned
+    as the daemon cleans them when it creates a container's volumes."""
+    config = raw.get("Config") or {}
+    return ImageConfig(
+        id=raw["Id"],
+        volumes=tuple(sorted({posixpath.normpath(p) for p in config.get("Volumes") or {}})),
+        stop_signal=config.get("StopSignal") or None,
+    )
 
 
 def parse_container_inspect(raw: RawObject) -> ContainerInspect:

@@ -39,7 +39,9 @@ def resolve_anonymous(container: DesiredContainer, live: LiveState) -> tuple[Ano
             name = existing.name
         else:
             name = labels.anonymous_volume_name(container.project, container.name, mount.target)
-        resolved.append(AnonymousVolume(mount.target, name, name in live.volumes))
+        resolved.append(
+            AnonymousVolume(mount.target, name, name in live.volumes, from_image=mount.from_image)
+        )
     return tuple(resolved)
 
 

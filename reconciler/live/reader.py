@@ -1,20 +1,20 @@
 """Stage 2, the live reader: the engine's answers -> ``LiveState``.
 
-Three list calls (info, volumes, containers) describe the whole engine, however many
-resources it holds; no per-resource inspect. The engine layer parses the answers into
-typed records (``engine/records.py``); ``normalise`` is pure and assembles them, so it is
-tested without an engine.
+Four list calls (info, volumes, containers, images) describe the whole engine, however
+many resources it holds; no per-resource inspect (image configs are read by images.py).
+The engine layer parses the answers into typed records (``engine/records.py``);
+``normalise`` is pure and assembles them, so it is tested without an engine.
 """
 
 from __future__ import annotations
 
 from reconciler.engine.base import Engine
 from reconciler.live.background import Background
-from reconciler.model import EngineInfo, LiveContainer, LiveState, LiveVolume
+from reconciler.model import EngineInfo, LiveContainer, LiveImage, LiveState, LiveVolume
 
 
 def read_live_state(engine: Engine) -> LiveState:
-    """The three calls go out at once, so a plan waits for the slowest, not for their sum.
+    """The four calls go out at once, so a plan waits for the slowest, not for their sum.
 
     On plain threads (``Background``), not an executor: ``concurrent.futures`` imports
     ``logging``, which would be a tenth of a check's start-up spent on nothing it uses.
@@ -22,18 +22,28 @@ def read_live_state(engine: Engine) -> LiveState:
     info = Background(engine.info, name="volplan-list-info")
     volumes = Background(engine.list_volumes, name="volplan-list-volumes")
     containers = Background(engine.list_containers, name="volplan-list-containers")
-    return normalise(info.result(), volumes.result(), containers.result())
+    images = Background(engine.list_images, name="volplan-list-images")
+    return normalise(info.result(), volumes.result(), containers.result(), images.result())
 
 
 def normalise(
-    engine: EngineInfo, volumes: list[LiveVolume], containers: list[LiveContainer]
+    engine: EngineInfo,
+    volumes: list[LiveVolume],
+    containers: list[LiveContainer],
+    images: list[LiveImage] | None = None,
 ) -> LiveState:
-    """Key the list answers by name, in name order, so every later stage is deterministic."""
+    """Key the list answers by name (images by ID), in that order, so every later stage is
+    deterministic. ``images`` is None for a live state recorded without the image list."""
     return LiveState(
         engine=engine,
         volumes={v.name: v for v in sorted(volumes, key=_name)},
         containers={c.name: c for c in sorted(containers, key=_name)},
+        images=None if images is None else {i.id: i for i in sorted(images, key=_id)},
     )
+
+
+def _id(image: LiveImage) -> str:
+    return image.id
 
 
 def _name(resource: LiveVolume | LiveContainer) -> str:

@@ -37,6 +37,8 @@ class VolumeNode:
     project: str | None
     protected: bool
     users: tuple[Use, ...]
+    image_volume: bool = False
+    """An anonymous volume volplan made for a path the container's image declares."""
 
     @property
     def anonymous(self) -> bool:
@@ -193,6 +195,7 @@ def _volume(
         project=volume.labels.get(labels.PROJECT),
         protected=volume.labels.get(labels.PROTECT) == "true",
         users=users,
+        image_volume=volume.labels.get(labels.IMAGE_VOLUME) == "true",
     )
 
 

@@ -59,6 +59,7 @@ def status_document(topology: Topology) -> dict[str, Any]:
                 "project": v.project,
                 "protected": v.protected,
                 "anonymous_of": v.owner,
+                "image_volume": v.image_volume,
                 "users": [_use(u) for u in v.users],
             }
             for v in topology.volumes

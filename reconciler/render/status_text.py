@@ -50,23 +50,29 @@ def _volume(volume: VolumeNode) -> Text:
     line.append(f"    at {volume.mountpoint}\n", style="dim")
     if not volume.users:
         line.append("    used by no container (dangling)\n", style="yellow")
-    line.append_text(_uses(volume.users))
+    line.append_text(_uses(volume.users, image_volume=volume.image_volume))
     return line
 
 
-def _uses(uses: tuple[Use, ...]) -> Text:
+def _uses(uses: tuple[Use, ...], *, image_volume: bool = False) -> Text:
     text = Text()
     for use in uses:
-        via = f", via volumes_from {use.via}" if use.via else ""
-        text.append(f"    {use.container}:{use.target} ({'ro' if use.read_only else 'rw'}{via})\n")
+        flags = ["ro" if use.read_only else "rw"]
+        if use.via:
+            flags.append(f"via volumes_from {use.via}")
+        if image_volume:
+            flags.append("image volume")
+        text.append(f"    {use.container}:{use.target} ({', '.join(flags)})\n")
     return text
 
 
 def _title(volume: VolumeNode) -> str:
-    """An anonymous volume by whose it is, ``dbstore:/dbdata (anonymous a029b488b459)``."""
+    """An anonymous volume by whose it is, ``dbstore:/dbdata (anonymous a029b488b459)``, or
+    ``db:/var/lib/postgresql/data (image volume 804afbae8066)`` for an image's ``VOLUME``."""
     if not volume.anonymous:
         return volume.name
-    return f"{volume.owner or 'unmounted'} (anonymous {_short(volume.name)})"
+    kind = "image volume" if volume.image_volume else "anonymous"
+    return f"{volume.owner or 'unmounted'} ({kind} {_short(volume.name)})"
 
 
 def _short(name: str) -> str:

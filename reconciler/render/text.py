@@ -15,7 +15,14 @@ from rich.text import Text
 from reconciler.fieldpath import format_path
 from reconciler.identity import VERBS
 from reconciler.model import EngineInfo
-from reconciler.plan.actions import Action, Plan, Safety, describe
+from reconciler.plan.actions import (
+    Action,
+    CreateContainer,
+    Plan,
+    RecreateContainer,
+    Safety,
+    describe,
+)
 from reconciler.render.words import counted
 
 _STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red"}
@@ -55,7 +62,22 @@ def render_action(action: Action) -> Text:
             f"      {format_path(change.path)}: {show_value(change.before)} -> "
             f"{show_value(change.after)}\n"
         )
+    line.append(_image_volumes(action), style="dim")
     return line
+
+
+def _image_volumes(action: Action) -> str:
+    """The volumes a container gets for the paths its image declares, and whether each is
+    made now or kept (with its data) from the container being replaced."""
+    if not isinstance(action, CreateContainer | RecreateContainer):
+        return ""
+    name = action.container.name
+    return "".join(
+        f"      {name}:{volume.target} (image volume): "
+        + (f"keeps volume {volume.name[:12]}\n" if volume.exists else "new volume\n")
+        for volume in action.anonymous
+        if volume.from_image
+    )
 
 
 def render_summary(plan: Plan, *, allow_data_loss: bool = False) -> Text:

@@ -61,7 +61,7 @@ def cache_dir() -> Path | None:
 def lookup(sources: Sequence[SpecSource]) -> DesiredState | None:
     """The desired state cached for exactly these sources and this code, else None."""
     folder = cache_dir()
-    if folder is None or not _trusted(folder):
+    if folder is None or not trusted_folder(folder):
         return None
     entry = folder / _slot(sources)
     try:
@@ -83,10 +83,10 @@ def store(sources: Sequence[SpecSource], desired: DesiredState) -> None:
         return
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _trusted(folder):
+        if not trusted_folder(folder):
             return
         entry = (_key(sources), inputs_digest(desired), desired)
-        _write_atomically(folder / _slot(sources), pickle.dumps(entry))
+        write_atomically(folder / _slot(sources), pickle.dumps(entry))
         _remove_stale(folder)
     except (OSError, pickle.PicklingError):
         return
@@ -149,7 +149,7 @@ def _stamp(path: str) -> str:
     return f"{path}:{status.st_size}:{status.st_mtime_ns}"
 
 
-def _trusted(folder: Path) -> bool:
+def trusted_folder(folder: Path) -> bool:
     """Owned by this user and writable by no one else, as pickles must be."""
     try:
         status = folder.stat()
@@ -159,7 +159,7 @@ def _trusted(folder: Path) -> bool:
     return stat.S_ISDIR(status.st_mode) and status.st_uid == os.geteuid() and not shared
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(prefix=".entry-", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:

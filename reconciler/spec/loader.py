@@ -34,6 +34,7 @@ from reconciler.model import (
     DesiredVolume,
     Mount,
     MountKind,
+    PullPolicy,
     RunState,
     VolumesFrom,
 )
@@ -296,6 +297,7 @@ def _desired_container(
         stop_signal=spec.stop_signal,
         stop_timeout=spec.stop_timeout,
         options=_options(source.folder, spec),
+        pull=PullPolicy(spec.pull),
         field_origins=origins,
     )
 
@@ -405,6 +407,7 @@ def _mount(folder: str, spec: MountSpec) -> Mount:
         propagation=spec.propagation,
         nocopy=spec.nocopy,
         create_host_path=spec.create_host_path,
+        selinux=spec.selinux,
     )
 
 

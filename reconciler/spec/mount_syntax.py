@@ -14,6 +14,8 @@ NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$"
 NAME_RE = re.compile(NAME_PATTERN)
 PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
 ACCESS_FLAGS = ("ro", "rw")
+SELINUX_FLAGS = ("z", "Z")
+"""SELinux relabelling; the engine accepts them (and does nothing) where SELinux is off."""
 
 
 def is_host_path(source: str) -> bool:
@@ -58,7 +60,8 @@ def short_mount_to_fields(text: str) -> dict[str, Any]:
 
 
 def _are_flags(text: str) -> bool:
-    return all(flag in (*ACCESS_FLAGS, *PROPAGATIONS, "nocopy") for flag in text.split(","))
+    known = (*ACCESS_FLAGS, *SELINUX_FLAGS, *PROPAGATIONS, "nocopy")
+    return all(flag in known for flag in text.split(","))
 
 
 def _flag_fields(flags: list[str], mount_type: str) -> dict[str, Any]:
@@ -66,6 +69,8 @@ def _flag_fields(flags: list[str], mount_type: str) -> dict[str, Any]:
     for flag in flags:
         if flag in ACCESS_FLAGS:
             _set_once(fields, "read_only", flag == "ro", flag)
+        elif flag in SELINUX_FLAGS:
+            _set_once(fields, "selinux", flag, flag)
         elif flag in PROPAGATIONS:
             if mount_type != "bind":
                 raise ValueError(f"propagation flag {flag!r} applies to bind mounts only")
@@ -75,7 +80,7 @@ def _flag_fields(flags: list[str], mount_type: str) -> dict[str, Any]:
                 raise ValueError("flag 'nocopy' applies to volumes only")
             _set_once(fields, "nocopy", True, flag)
         else:
-            known = ", ".join((*ACCESS_FLAGS, "nocopy", *PROPAGATIONS))
+            known = ", ".join((*ACCESS_FLAGS, *SELINUX_FLAGS, "nocopy", *PROPAGATIONS))
             raise ValueError(f"unknown mount flag {flag!r} (known: {known})")
     return fields
 

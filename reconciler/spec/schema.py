@@ -72,6 +72,7 @@ class MountSpec(_Model):
     propagation: Propagation | None = None
     nocopy: bool = False
     create_host_path: bool = False
+    selinux: Literal["z", "Z"] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -83,7 +84,11 @@ class MountSpec(_Model):
     def _absolute_target(cls, target: str) -> str:
         if not target.startswith("/"):
             raise ValueError(f"container path {target!r} must be absolute")
-        return posixpath.normpath(target).replace("//", "/")
+        normalised = posixpath.normpath(target).replace("//", "/")
+        if normalised == "/":
+            # Docker's linuxValidateNotRoot: "invalid specification: destination can't be '/'"
+            raise ValueError(f"container path {target!r} is '/'; nothing can be mounted over it")
+        return normalised
 
     @model_validator(mode="after")
     def _consistent(self) -> MountSpec:
@@ -106,12 +111,22 @@ class MountSpec(_Model):
             # Such a bind goes to the engine as a "SOURCE:TARGET:MODE" string (HostConfig.Binds),
             # where a colon in a value would shift the fields.
             raise ValueError("with create_host_path, source and target cannot contain ':'")
+        self._check_binds_form()
+
+    def _check_binds_form(self) -> None:
+        """A mount with ``selinux`` goes to the engine in the ``Binds`` string form too (the
+        ``Mounts`` form has no relabel option), where a colon would shift the fields."""
+        if self.selinux and ":" in (self.source or "") + self.target:
+            raise ValueError("with selinux, source and target cannot contain ':'")
 
     def _check_volume(self) -> None:
         if self.propagation is not None:
             raise ValueError("'propagation' applies to bind mounts only")
         if self.create_host_path:
             raise ValueError("'create_host_path' applies to bind mounts only")
+        if self.selinux and self.source is None:
+            raise ValueError("'selinux' applies to bind mounts and named volumes only")
+        self._check_binds_form()
         if self.source is not None and not NAME_RE.match(self.source):
             hint = f"; for a host directory write './{self.source}'" if "/" in self.source else ""
             raise ValueError(
@@ -282,6 +297,7 @@ class ContainerSpec(_Model):
     ports: list[Annotated[StrictStr | int, AfterValidator(check_port)]] = []
     networks: Annotated[dict[Name, NetworkSpec | None], BeforeValidator(_networks_mapping)] = {}
     depends_on: Annotated[dict[Name, DependencySpec], BeforeValidator(_dependencies_mapping)] = {}
+    pull: Literal["missing", "always", "never"] = "missing"
 
     _labels = field_validator("labels")(_check_labels)
 

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.engine import Engine
 from support.examples import EXAMPLES, REPO
+from support.images import build_all
 
 
 @pytest.fixture
@@ -21,3 +23,9 @@ def example_copy(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def test_images(engine: Engine) -> None:
+    """The images configured like real ones (examples/images), built once per engine."""
+    build_all(engine)

@@ -12,7 +12,8 @@ from support.examples import EXAMPLES, REPO, edit
 
 from reconciler import labels
 
-ALL_TOPOLOGIES = [*sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()), "specs"]
+ALL_TOPOLOGIES = [*sorted({p.parent.name for p in EXAMPLES.glob("*/*.yaml")}), "specs"]
+"""Every example folder that holds specs (examples/images holds Dockerfiles), and specs/."""
 
 
 def apply(run_cli: RunCli, folder: Path, *extra: str) -> str:
@@ -32,6 +33,7 @@ def container_ids(engine: Engine) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", ALL_TOPOLOGIES)
+@pytest.mark.usefixtures("test_images")
 def test_every_example_applies_and_a_second_plan_is_empty(
     name: str, clean_engine: Engine, run_cli: RunCli, example_copy: Callable[[str], Path]
 ) -> None:

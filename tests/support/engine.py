@@ -65,6 +65,10 @@ class Engine:
         result: dict[str, Any] = self.client.inspect_container(name)
         return result
 
+    def image_id(self, reference: str) -> str:
+        image: dict[str, Any] = self.client.inspect_image(reference)  # type: ignore[no-untyped-call]
+        return str(image["Id"])
+
     def inspect_volume(self, name: str) -> dict[str, Any]:
         result: dict[str, Any] = self.client.inspect_volume(name)
         return result

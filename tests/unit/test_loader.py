@@ -208,9 +208,22 @@ INVALID = {
             'mounts: ["data:/data"], or written as a "- data:/data" list [yaml-syntax]'
         ],
     ),
+    "a target of / after normalisation": (
+        "version: 1\nproject: web\ncontainers:\n  web:\n    image: bb\n"
+        "    mounts: ['/', 'v1:/..:ro', {source: /srv, target: //}]\nvolumes: {v1: {}}\n",
+        [
+            f"spec0.yaml:6:{column}: error: containers.web.{path}: container path "
+            f"{target!r} is '/'; nothing can be mounted over it [invalid-value]"
+            for path, column, target in (
+                ("mounts[0]", 14, "/"),
+                ("mounts[1]", 19, "/.."),
+                ("mounts[2].target", 55, "//"),
+            )
+        ],
+    ),
     "mode flags in the wrong place": (
         "version: 1\nproject: web\nvolumes: {v1: {}}\ncontainers:\n  web:\n    image: bb\n"
-        "    mounts: ['v1:/a:rshared', '/x:/b:nocopy', 'v1:/c:ro,rw', 'v1:/d:z']\n",
+        "    mounts: ['v1:/a:rshared', '/x:/b:nocopy', 'v1:/c:ro,rw', 'v1:/d:zz']\n",
         [
             "spec0.yaml:7:14: error: containers.web.mounts[0]: propagation flag 'rshared' applies "
             "to bind mounts only [invalid-value]",
@@ -218,8 +231,8 @@ INVALID = {
             "only [invalid-value]",
             "spec0.yaml:7:47: error: containers.web.mounts[2]: flag 'rw' conflicts with an "
             "earlier flag [invalid-value]",
-            "spec0.yaml:7:62: error: containers.web.mounts[3]: unknown mount flag 'z' (known: ro, "
-            "rw, nocopy, private, rprivate, shared, rshared, slave, rslave) [invalid-value]",
+            "spec0.yaml:7:62: error: containers.web.mounts[3]: unknown mount flag 'zz' (known: ro, "
+            "rw, z, Z, nocopy, private, rprivate, shared, rshared, slave, rslave) [invalid-value]",
         ],
     ),
     "bad names": (

@@ -82,7 +82,12 @@ def test_a_second_plan_is_empty_and_a_second_apply_makes_no_mutating_call() -> N
 
     assert second.actions == ()
     assert engine.mutations == []
-    assert engine.calls == [("info", ""), ("list_volumes", ""), ("list_containers", "")]
+    assert sorted(engine.calls) == [
+        ("info", ""),
+        ("list_containers", ""),
+        ("list_images", ""),
+        ("list_volumes", ""),
+    ]
 
 
 def test_everything_created_carries_project_and_config_hash() -> None:
