@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class ResourceKind(StrEnum):
@@ -20,8 +21,10 @@ class ResourceKind(StrEnum):
     CONTAINER = "container"
 
 
-@dataclass(frozen=True, order=True)
-class Address:
+class Address(NamedTuple):
+    """A resource: its kind and name. (Addresses and keys are tuples because a plan hashes
+    them in bulk, every key every action requires; a tuple hashes and compares in C.)"""
+
     kind: ResourceKind
     name: str
 
@@ -86,8 +89,7 @@ VERBS: Mapping[ActionKind, Verb] = {
 """A recreate makes the new container before it removes the old one: create-before-delete."""
 
 
-@dataclass(frozen=True)
-class ActionKey:
+class ActionKey(NamedTuple):
     """Names one action of a plan: what it does, to which resource. Keys are listed in
     the order of their text (``sorted(keys, key=str)``), as plans have always shown them."""
 
