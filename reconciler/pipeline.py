@@ -151,12 +151,19 @@ def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = N
     observed = live
     options = options or PlanOptions()
     desired = _completed(specs.desired, observed)
-    recovery = plan_recovery(observed)
+    recovery = plan_recovery(observed, desired.projects)
     after = recovery.live
     image = helper_image(options, desired.helper_image)
     with gc_paused():
         diff = diff_states(desired, after)
-        made = make_safe(make_plan(desired, after, diff, options), after, recovery, options, image)
+        made = make_safe(
+            make_plan(desired, after, diff, options),
+            after,
+            recovery,
+            options,
+            image=image,
+            declared=desired.volumes.keys(),
+        )
     notes = released_volume_notes(made, desired, after)
     if after.images is not None:  # None: recorded without the image list, nothing to say
         notes += pull_notes(desired)

@@ -7,6 +7,7 @@ interrupted ones; backups go before every replacement or removal of a volume (wi
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE
@@ -30,10 +31,19 @@ def helper_image(options: PlanOptions, spec_default: str | None) -> str:
 
 
 def make_safe(
-    plan: Plan, live: LiveState, recovery: Recovery, options: PlanOptions, image: str
+    plan: Plan,
+    live: LiveState,
+    recovery: Recovery,
+    options: PlanOptions,
+    *,
+    image: str,
+    declared: AbstractSet[str],
 ) -> Plan:
+    """``declared``: the volumes the specs declare (only their migrations are resumed)."""
     plan = plan_migrations(
-        plan, live, MigrationOptions(migrate=options.migrate, helper_image=image)
+        plan,
+        live,
+        MigrationOptions(migrate=options.migrate, helper_image=image, declared=declared),
     )
     if options.backup_dir is not None:
         plan = plan_backups(plan, options.backup_dir, image)

@@ -9,21 +9,25 @@ Every step can be cut short by a crash, so the state is read back from the engin
 The temporary volume ``NAME_volplan-migrate`` records the config hash NAME had when the copy
 began. If NAME still has that hash, NAME holds the data and the temporary copy may be
 partial: it is made again. Otherwise NAME was already replaced (or is gone), the temporary
-volume holds the only full copy, and the migration resumes from copying it back.
+volume holds the only full copy, and the migration resumes from copying it back. Only
+migrations of volumes the specs declare are resumed: another project's (whose own run may
+still be copying under its lock) is left to that project, and the plan says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from reconciler import labels
-from reconciler.identity import ActionKey
+from reconciler.identity import ActionKey, Address
 from reconciler.model import LiveState, LiveVolume, MountKind
 from reconciler.plan.actions import (
     Action,
     CopyVolume,
     CreateContainer,
     CreateVolume,
+    Note,
     Plan,
     RecreateContainer,
     RemoveTemporaryVolume,
@@ -36,6 +40,8 @@ from reconciler.plan.actions import (
 class MigrationOptions:
     migrate: bool
     helper_image: str
+    declared: AbstractSet[str] = frozenset()
+    """The volumes the specs declare: only their interrupted migrations are resumed."""
 
 
 def temporary_name(volume: str) -> str:
@@ -44,11 +50,13 @@ def temporary_name(volume: str) -> str:
 
 def plan_migrations(plan: Plan, live: LiveState, options: MigrationOptions) -> Plan:
     """Turn replacements into migrations (with --migrate) and resume interrupted ones."""
-    leftovers = {
+    found = {
         v.labels[labels.MIGRATION_OF]: v
         for v in live.volumes.values()
         if labels.MIGRATION_OF in v.labels
     }
+    leftovers = {name: v for name, v in found.items() if name in options.declared}
+    kept = [_foreign_leftover(v) for name, v in sorted(found.items()) if name not in leftovers]
     steps = _Steps(live, leftovers, options)
     handled: set[str] = set()
     actions: list[Action] = []
@@ -63,7 +71,18 @@ def plan_migrations(plan: Plan, live: LiveState, options: MigrationOptions) -> P
             case _:
                 actions.append(action)
     resumed = [a for name in sorted(leftovers.keys() - handled) for a in steps.leftover(name)]
-    return replace(plan, actions=_wait_for_copies((*resumed, *actions)))
+    return replace(
+        plan, actions=_wait_for_copies((*resumed, *actions)), notes=(*plan.notes, *kept)
+    )
+
+
+def _foreign_leftover(temporary: LiveVolume) -> Note:
+    migrated = temporary.labels[labels.MIGRATION_OF]
+    return Note(
+        Address.volume(temporary.name),
+        f"kept: it holds a copy from an interrupted migration of volume {migrated}, which these "
+        "specs do not declare; the run that owns that volume resumes it",
+    )
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,16 @@
 A run killed half-way (SIGKILL, a lost engine) can leave two kinds of containers behind:
 an old container renamed ``NAME_volplan-old`` by a recreate that never finished, and
 helper containers of a copy or backup. Both are recognised by name and label, cleared
-first, and the rest of the plan is made against the live state as it will be then.
+first, and the rest of the plan is made against the live state as it will be then. Only
+the specs' projects' recreates are cleared: another project's run may still be in the
+middle of one, under its own lock. Helper containers carry no project; any run clears them
+(removing one that another run still streams from fails, and loses nothing).
 (A migration's temporary volume is handled by migration.py, next to the migration.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from reconciler import labels
@@ -32,14 +36,14 @@ class Recovery:
         )
 
 
-def plan_recovery(live: LiveState) -> Recovery:
+def plan_recovery(live: LiveState, projects: Collection[str]) -> Recovery:
     containers = dict(live.containers)
     actions: list[Action] = []
     for leftover in sorted(live.containers.values(), key=lambda c: c.name):
         if labels.HELPER in leftover.labels:
             actions.append(_remove_helper(leftover))
             del containers[leftover.name]
-        elif _is_recreate_leftover(leftover):
+        elif _is_recreate_leftover(leftover, projects):
             name = leftover.name.removesuffix(labels.RECREATE_SUFFIX)
             roll_back = name not in live.containers
             actions.append(_finish_recreate(name, leftover, roll_back=roll_back))
@@ -49,8 +53,11 @@ def plan_recovery(live: LiveState) -> Recovery:
     return Recovery(tuple(actions), replace(live, containers=dict(sorted(containers.items()))))
 
 
-def _is_recreate_leftover(container: LiveContainer) -> bool:
-    return container.name.endswith(labels.RECREATE_SUFFIX) and labels.PROJECT in container.labels
+def _is_recreate_leftover(container: LiveContainer, projects: Collection[str]) -> bool:
+    return (
+        container.name.endswith(labels.RECREATE_SUFFIX)
+        and container.labels.get(labels.PROJECT) in projects
+    )
 
 
 def _remove_helper(helper: LiveContainer) -> RemoveContainer:
