@@ -20,7 +20,6 @@ from reconciler.engine.base import (
     MAX_CONCURRENT_CALLS,
     ContainerCreate,
     VolumeCreate,
-    tar_of_file,
 )
 from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.engine.options_body import (
@@ -282,6 +281,8 @@ class DockerEngine:
             self.client.put_archive(ref, path, iter(chunks))
 
     def put_file(self, ref: str, path: str, content: bytes) -> None:
+        from reconciler.engine.one_file_tar import tar_of_file
+
         directory, _, name = path.rpartition("/")
         self.put_archive(ref, directory or "/", [tar_of_file(name, content)])
 

@@ -13,8 +13,6 @@ method missing from all three is treated as the riskiest kind by each of them.
 
 from __future__ import annotations
 
-import io
-import tarfile
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -186,13 +184,3 @@ def ensure_image(engine: Engine, image: str, progress: Callable[[str], None]) ->
         engine.import_image(image, EMPTY_ARCHIVE, (f'CMD ["{HELPER_COMMAND}"]',))
     else:
         engine.pull_image(image, progress)
-
-
-def tar_of_file(name: str, content: bytes) -> bytes:
-    """A tar holding one regular file ``name`` (mode 0644, owned by root, time 0)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        member = tarfile.TarInfo(name)
-        member.size = len(content)
-        archive.addfile(member, io.BytesIO(content))
-    return buffer.getvalue()

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine import records
-from reconciler.engine.base import READS, ContainerCreate, VolumeCreate, tar_of_file
+from reconciler.engine.base import READS, ContainerCreate, VolumeCreate
+from reconciler.engine.one_file_tar import tar_of_file
 from reconciler.engine.options_body import (
     config_fields,
     endpoint_config,
