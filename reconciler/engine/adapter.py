@@ -38,6 +38,7 @@ from reconciler.model import (
     LiveVolume,
     Mount,
     MountKind,
+    TlsFiles,
 )
 
 if TYPE_CHECKING:
@@ -107,16 +108,19 @@ class DockerEngine:
         reads: Reads,
         api_version: str,
         client: docker.APIClient | None = None,
+        tls: TlsFiles | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.tls = tls
         self.api_version = api_version
         self.reads = reads
         self._client = client
         self._client_lock = threading.Lock()
 
     @classmethod
-    def connect(cls, host: str | None = None) -> DockerEngine:
-        """Connect like the docker CLI: ``--host``, else ``DOCKER_HOST`` and its TLS settings."""
+    def connect(cls, host: str | None = None, tls: TlsFiles | None = None) -> DockerEngine:
+        """Connect like the docker CLI: ``--host``, else ``DOCKER_HOST`` and its TLS settings
+        (or ``tls``, a targets file's, which replaces those of the environment)."""
         endpoint = resolve_host(host)
         doing = f"connecting to the Docker engine at {endpoint}"
         if endpoint.startswith("unix://"):
@@ -124,8 +128,8 @@ class DockerEngine:
 
             reads = UnixSocketReads(endpoint.removeprefix("unix://"), REQUEST_TIMEOUT_SECONDS)
             return cls(endpoint, reads, reads.negotiate(doing))
-        client = _sdk_client(endpoint, "auto", doing)
-        return cls(endpoint, SdkReads(client), client.api_version, client)
+        client = _sdk_client(endpoint, "auto", doing, tls)
+        return cls(endpoint, SdkReads(client), client.api_version, client, tls)
 
     @property
     def client(self) -> docker.APIClient:
@@ -136,6 +140,7 @@ class DockerEngine:
                     self.endpoint,
                     self.api_version,
                     f"connecting to the Docker engine at {self.endpoint}",
+                    self.tls,
                 )
             return self._client
 
@@ -291,10 +296,14 @@ ALL = {"all": "1"}
 """``/containers/json`` lists only running containers unless asked for all."""
 
 
-def _sdk_client(endpoint: str, version: str, doing: str) -> docker.APIClient:
+def _sdk_client(
+    endpoint: str, version: str, doing: str, tls: TlsFiles | None = None
+) -> docker.APIClient:
     import docker
 
     kwargs: dict[str, Any] = {**docker.utils.kwargs_from_env(), "base_url": endpoint}
+    if tls is not None:
+        kwargs["tls"] = _tls_config(tls, doing)
     with engine_errors(doing):
         client = docker.APIClient(
             version=version,
@@ -307,6 +316,18 @@ def _sdk_client(endpoint: str, version: str, doing: str) -> docker.APIClient:
         # the environment for proxy settings on every call (a sixth of its CPU per call).
         client.trust_env = False
     return client
+
+
+def _tls_config(tls: TlsFiles, doing: str) -> docker.tls.TLSConfig:
+    """docker-py's TLS settings: verify against ``ca`` when given (else the system's CAs)."""
+    from docker.tls import TLSConfig
+
+    with engine_errors(doing):
+        return TLSConfig(
+            client_cert=(tls.cert, tls.key) if tls.cert and tls.key else None,
+            ca_cert=tls.ca,
+            verify=tls.verify and (tls.ca or True),
+        )
 
 
 def _sdk_mount(mount: Mount) -> SdkMount:
