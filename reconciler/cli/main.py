@@ -17,6 +17,7 @@ import typer
 from reconciler import __version__
 from reconciler.cli.content import content
 from reconciler.cli.gitops import gitops
+from reconciler.cli.graph import drawing
 from reconciler.cli.options import NO_COLOR, err, out, show
 from reconciler.cli.reconcile import reconcile
 from reconciler.errors import ApplyError, SpecError, VolplanError
@@ -35,6 +36,7 @@ app = typer.Typer(
 app.add_typer(reconcile)
 app.add_typer(gitops)
 app.add_typer(content)
+app.add_typer(drawing)
 
 
 def _print_version(wanted: bool) -> None:
