@@ -40,7 +40,8 @@ def render_svg(dot_text: str) -> Drawn:
         [require_dot(), "-Tsvg"], input=dot_text, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "Warning" not in done.stderr and "Error" not in done.stderr, done.stderr
+    assert "Warning" not in done.stderr, done.stderr
+    assert "Error" not in done.stderr, done.stderr
     return read_svg(done.stdout)
 
 

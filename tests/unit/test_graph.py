@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-from specs import FOLDER, desired_from
 from support.graphviz import render_svg
 
 from reconciler.plan.actions import (
@@ -18,6 +17,7 @@ from reconciler.plan.actions import (
 )
 from reconciler.render.graph import NodeKind, desired_graph, node_id, planned_changes
 from reconciler.render.graph_syntax import FILL, render_dot, render_mermaid
+from specs import FOLDER, desired_from
 
 SHOP = """\
     version: 1
