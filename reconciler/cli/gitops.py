@@ -24,6 +24,7 @@ from reconciler.cli.options import (
     PolicyOption,
     SpecDir,
     connect,
+    note_elsewhere,
     out,
     require_projects,
     show,
@@ -113,6 +114,7 @@ def drift(
     )
     desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
+    note_elsewhere(desired, live.engine)
     diff = diff_states(desired, live)
     report = build_drift_report(desired, live, diff, include_unclaimed=include_unclaimed)
     if output is not None:

@@ -22,8 +22,9 @@ from reconciler.engine.contexts import Endpoint, resolve_endpoint
 from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import AddressError, SpecPathError
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, EngineInfo
 from reconciler.plan.planner import PlanOptions
+from reconciler.spec.placement import shown_labels
 
 NO_COLOR = bool(os.environ.get("NO_COLOR"))
 """https://no-color.org: set and not empty. Rich alone drops only the colours and still
@@ -71,11 +72,23 @@ AllowEmptyOption = Annotated[
 
 
 def require_projects(desired: DesiredState, path: Path, *, allow_empty: bool) -> None:
-    """An empty spec set is almost always a mistake (a wrong path, an empty checkout)."""
-    if not desired.projects and not allow_empty:
+    """An empty spec set is almost always a mistake (a wrong path, an empty checkout);
+    specs that are all for other engines (placement.py) are not empty."""
+    if not desired.projects and not desired.elsewhere and not allow_empty:
         raise SpecPathError(
             f"{path}: the spec files declare no project (every document is empty); "
             "pass --allow-empty if that is meant"
+        )
+
+
+def note_elsewhere(desired: DesiredState, engine: EngineInfo) -> None:
+    """Say on stderr which projects the engine's labels leave out, and that they are safe."""
+    if desired.elsewhere:
+        err.print(
+            f"not for this engine (labels: {shown_labels(engine.labels)}): project "
+            f"{', '.join(desired.elsewhere)}, by its targets: labels; not planned here, and "
+            "its resources here are left alone",
+            markup=False,
         )
 
 

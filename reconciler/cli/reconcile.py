@@ -30,6 +30,7 @@ from reconciler.cli.options import (
     connect,
     engine_endpoint,
     err,
+    note_elsewhere,
     out,
     plan_options,
     require_projects,
@@ -254,6 +255,7 @@ def apply(
 
 
 def _show_plan(planned: Planned) -> None:
+    note_elsewhere(planned.desired, planned.observed.engine)
     allowed = planned.options.allow_data_loss
     show(out, render_plan(planned.plan, planned.observed.engine, allow_data_loss=allowed))
 
