@@ -151,7 +151,7 @@ def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = N
     observed = live
     options = options or PlanOptions()
     desired = _completed(specs.desired, observed)
-    recovery = plan_recovery(observed, desired.projects)
+    recovery = plan_recovery(observed, desired.projects, desired.containers.keys())
     after = recovery.live
     image = helper_image(options, desired.helper_image)
     with gc_paused():
