@@ -33,6 +33,7 @@ from reconciler.plan.recovery import plan_recovery
 from reconciler.policy.rules import Policy, check_policy
 from reconciler.spec import cache
 from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.placement import place
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,17 @@ def read_with_images(engine: Engine, specs: Specs) -> tuple[Specs, LiveState]:
 
 
 def with_images(engine: Engine, specs: Specs, live: LiveState) -> tuple[Specs, LiveState]:
-    """The configs of the specs' images read into ``live`` (or taken from their cache,
-    live/image_cache.py), and the specs completed with what they imply (``_completed``)."""
+    """The specs meant for this engine (placement.py), the configs of their images read
+    into ``live`` (or taken from their cache, live/image_cache.py), and the specs completed
+    with what they imply (``_completed``)."""
+    specs = placed(specs, live.engine.labels)
     live = read_image_configs(engine, live, specs.desired)
     return Specs(specs.sources, _completed(specs.desired, live)), live
+
+
+def placed(specs: Specs, labels: Mapping[str, str]) -> Specs:
+    """The specs without the projects whose ``targets:`` labels ``labels`` do not match."""
+    return Specs(specs.sources, place(specs.desired, labels))
 
 
 def _completed(desired: DesiredState, live: LiveState) -> DesiredState:
