@@ -21,7 +21,7 @@ from reconciler.engine.records import parse_container_list, parse_volume_list
 from reconciler.errors import VolplanError
 from reconciler.live.reader import normalise
 from reconciler.model import EngineInfo, LiveState
-from reconciler.pipeline import Planned, load, plan
+from reconciler.pipeline import Planned, complete, load, plan
 from reconciler.plan.document import dumps, plan_document
 from reconciler.plan.planner import PlanOptions
 from reconciler.policy.rules import DEFAULT_POLICY
@@ -70,7 +70,7 @@ def plan_case(case: Case) -> Planned:
     """What ``volplan plan`` does once it has read the files and the engine."""
     live = case.live()
     specs = load(case.sources(), policy=DEFAULT_POLICY, endpoint=live.engine.endpoint)
-    return plan(specs, live, case.options)
+    return plan(complete(specs, live), live, case.options)
 
 
 def outcome(case: Case) -> dict[str, str]:
