@@ -33,6 +33,7 @@ from reconciler.plan.recovery import plan_recovery
 from reconciler.policy.rules import Policy, check_policy
 from reconciler.spec import cache
 from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.placement import place
 
 
 @dataclass(frozen=True)
@@ -112,20 +113,28 @@ def read_with_images(engine: Engine, specs: Specs) -> tuple[Specs, LiveState]:
 
 def with_images(engine: Engine, specs: Specs, live: LiveState) -> tuple[Specs, LiveState]:
     """The configs of the specs' images read into ``live`` (or taken from their cache,
-    live/image_cache.py), and the specs completed with what they imply (``complete``)."""
+    live/image_cache.py), and the specs completed for this engine (``complete``)."""
     live = read_image_configs(engine, live, specs.desired)
     return complete(specs, live), live
 
 
 def complete(specs: Specs, live: LiveState) -> Specs:
-    """``specs`` with the image ID each reference names on the engine and the paths its
-    image declares as volumes (image_volumes.py), from the image configs ``live`` holds.
+    """``specs`` for the engine ``live`` was read from: without the projects whose
+    ``targets:`` labels it does not match (placement.py), with the image ID each reference
+    names there and the paths its image declares as volumes (image_volumes.py), from the
+    image configs ``live`` holds.
 
     The one place specs are completed; ``plan`` takes them so and does not do it again.
     Idempotent, so specs completed against an earlier read can be completed again.
     """
-    desired = with_image_volumes(with_image_ids(specs.desired, live), live)
+    desired = placed(specs, live.engine.labels).desired
+    desired = with_image_volumes(with_image_ids(desired, live), live)
     return Specs(specs.sources, desired, completed=True)
+
+
+def placed(specs: Specs, labels: Mapping[str, str]) -> Specs:
+    """The specs without the projects whose ``targets:`` labels ``labels`` do not match."""
+    return replace(specs, desired=place(specs.desired, labels))
 
 
 def _connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]:
