@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconciler.cli.options import HostOption, PolicyOption, connect, err, write_stdout
+from reconciler.cli.options import (
+    ContextOption,
+    HostOption,
+    PolicyOption,
+    connect,
+    engine_endpoint,
+    err,
+    write_stdout,
+)
 
 if TYPE_CHECKING:
     from reconciler.identity import Address
@@ -25,6 +33,9 @@ if TYPE_CHECKING:
     from reconciler.render.graph import Graph, NodeChange
 
 drawing = typer.Typer()
+
+Selected = tuple[str | None, str | None]
+"""The engine the options select: ``--host`` and ``--context``."""
 
 
 class GraphFormat(StrEnum):
@@ -64,6 +75,7 @@ def graph(
         ),
     ] = False,
     host: HostOption = None,
+    context: ContextOption = None,
     policy: PolicyOption = None,
 ) -> None:
     """Draw volumes, containers, host paths and volumes_from, with ro/rw on the edges and
@@ -76,17 +88,16 @@ def graph(
         raise SpecPathError("--live draws the engine: it cannot be --offline")
     enforced = load_policy(policy, spec_dir=directory) if directory is not None else None
     if live:
-        picture = _live(directory, enforced, host)
+        picture = _live(directory, enforced, (host, context))
     elif directory is None or enforced is None:
         raise SpecPathError("give a spec file or folder to draw, or --live for the engine's")
     else:
-        picture = _desired(directory, enforced, host, offline=offline)
+        picture = _desired(directory, enforced, (host, context), offline=offline)
     render = render_dot if output_format is GraphFormat.DOT else render_mermaid
     write_stdout(render(picture))
 
 
-def _desired(directory: Path, policy: Policy, host: str | None, *, offline: bool) -> Graph:
-    from reconciler.engine.adapter import resolve_host
+def _desired(directory: Path, policy: Policy, selected: Selected, *, offline: bool) -> Graph:
     from reconciler.errors import EngineUnreachable
     from reconciler.pipeline import load
     from reconciler.render.graph import desired_graph
@@ -95,36 +106,36 @@ def _desired(directory: Path, policy: Policy, host: str | None, *, offline: bool
     title = f"volplan graph {directory}"
     if not offline:
         try:
-            specs, changes = _planned(directory, policy, host)
+            specs, changes = _planned(directory, policy, selected)
         except EngineUnreachable as exc:
             err.print(f"note: {exc}; drawing the specs without a plan", markup=False)
         else:
             return desired_graph(specs.desired, changes, base=base, title=f"{title} (planned)")
-    specs = load(directory, policy=policy, endpoint=resolve_host(host))
+    specs = load(directory, policy=policy, endpoint=engine_endpoint(*selected).host)
     return desired_graph(specs.desired, base=base, title=title)
 
 
 def _planned(
-    directory: Path, policy: Policy, host: str | None
+    directory: Path, policy: Policy, selected: Selected
 ) -> tuple[Specs, dict[Address, NodeChange]]:
     """The specs as planned against the engine (completed by their images' volumes)."""
     from reconciler.pipeline import Specs, load_and_read
     from reconciler.pipeline import plan as make_plan
     from reconciler.render.graph import planned_changes
 
-    engine = connect(host)
+    engine = connect(*selected)
     planned = make_plan(*load_and_read(directory, lambda: engine, policy=policy))
     return Specs(planned.sources, planned.desired), planned_changes(planned.plan)
 
 
-def _live(directory: Path | None, policy: Policy | None, host: str | None) -> Graph:
+def _live(directory: Path | None, policy: Policy | None, selected: Selected) -> Graph:
     from reconciler.live.status import read_topology
     from reconciler.render.graph import live_graph
 
     changes: dict[Address, NodeChange] = {}
     desired = None
     if directory is not None and policy is not None:
-        specs, changes = _planned(directory, policy, host)
+        specs, changes = _planned(directory, policy, selected)
         desired = specs.desired
-    topology = read_topology(connect(host), desired)
+    topology = read_topology(connect(*selected), desired)
     return live_graph(topology, changes, title=f"volplan graph --live {topology.engine.endpoint}")
