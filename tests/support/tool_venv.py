@@ -55,7 +55,12 @@ def cached_venv(name: str, requirements: Sequence[str]) -> Path:
 
     def fill(home: Path) -> None:
         subprocess.run([sys.executable, "-m", "venv", home], check=True)
-        pip = [home / "bin" / "pip", "install", "-qq", "--disable-pip-version-check"]
+        pip: list[str | Path] = [
+            home / "bin" / "pip",
+            "install",
+            "-qq",
+            "--disable-pip-version-check",
+        ]
         run_or_give_up([*pip, *requirements], f"install {' '.join(requirements)}")
 
     return cached(name, requirements, fill)
