@@ -10,9 +10,10 @@ nothing from docker-py, requests or ``http.client`` crosses into the rest of the
 
 from __future__ import annotations
 
+import json
 import os
 import threading
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import records
@@ -27,8 +28,15 @@ from reconciler.engine.options_body import (
     host_config_fields,
     networking_config,
 )
-from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
-from reconciler.engine.records import ContainerInspect, DiskUsage
+from reconciler.engine.reads import (
+    CHUNK_BYTES,
+    Reads,
+    json_answer,
+    json_lines,
+    mapped_chunks,
+    request_path,
+)
+from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent
 from reconciler.errors import EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
@@ -171,6 +179,22 @@ class DockerEngine:
 
     def list_networks(self) -> list[str]:
         return records.parse_network_names(self.reads.get_json("listing networks", "/networks"))
+
+    def events(
+        self, since: float, until: float, filters: Mapping[str, Sequence[str]]
+    ) -> Iterator[EngineEvent]:
+        doing = "following the engine's events"
+        params = {
+            "since": f"{since:.9f}",
+            "until": f"{until:.9f}",
+            "filters": json.dumps({key: list(values) for key, values in filters.items()}),
+        }
+        stream = self.reads.get_stream(doing, "/events", params=params)
+        try:
+            for raw in json_lines(stream, doing):
+                yield records.parse_event(raw)
+        finally:
+            stream.close()
 
     def create_volume(self, request: VolumeCreate) -> None:
         with engine_errors(f"creating volume {request.name}"):
