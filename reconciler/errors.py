@@ -10,6 +10,7 @@ VolplanError
 ├── LockError          another run holds the engine lock for the project
 ├── OutputError        a report or plan file could not be written
 ├── AddressError       an engine address (--host, DOCKER_HOST) that is not one
+├── ContextError       a Docker context that cannot be used: unknown, unreadable, in conflict
 ├── EngineError        the engine failed or could not be reached
 │   ├── EngineUnreachable
 │   ├── EngineConflict     409: a name taken, a volume in use
@@ -98,6 +99,11 @@ class OutputError(VolplanError):
 
 class AddressError(VolplanError):
     """An engine address no client could use: an unknown scheme such as ``bogus://``."""
+
+
+class ContextError(VolplanError):
+    """The Docker context (``--context``, ``DOCKER_CONTEXT``, the docker config's current
+    one) names no usable endpoint: unknown, unreadable, invalid, or given with ``--host``."""
 
 
 class EngineError(VolplanError):

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconciler.cli.options import HostOption, PolicyOption, SpecDir, connect, err, require_projects
+from reconciler.cli.options import (
+    ContextOption,
+    HostOption,
+    PolicyOption,
+    SpecDir,
+    connect,
+    engine_endpoint,
+    err,
+    require_projects,
+)
 
 if TYPE_CHECKING:
     from reconciler.watch.loop import TargetWatch
@@ -32,6 +41,7 @@ def watch(
     directory: SpecDir,
     *,
     host: HostOption = None,
+    context: ContextOption = None,
     self_heal: Annotated[
         bool,
         typer.Option(
@@ -66,7 +76,6 @@ def watch(
     files change. Each drift is one line on stderr; after every sync and heal one JSON
     status line goes to stdout (kind volplan.watch.status). Exits 0 when stopped.
     """
-    from reconciler.engine.adapter import resolve_host
     from reconciler.pipeline import load
     from reconciler.policy.selection import load_policy
     from reconciler.watch.loop import TargetWatch, WatchSettings
@@ -75,14 +84,14 @@ def watch(
 
     address = ListenAddress.parse(metrics_addr) if metrics_addr is not None else None
     enforced = load_policy(policy, spec_dir=directory)
-    specs = load(directory, policy=enforced, endpoint=resolve_host(host))
+    specs = load(directory, policy=enforced, endpoint=engine_endpoint(host, context).host)
     require_projects(specs.desired, directory, allow_empty=False)
     settings = WatchSettings(directory, self_heal, interval, enforced)
     metrics = WatchMetrics()
     stop = threading.Event()
     target = TargetWatch(
         DEFAULT_TARGET,
-        lambda: connect(host),
+        lambda: connect(host, context),
         specs,
         settings,
         metrics,

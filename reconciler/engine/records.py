@@ -93,13 +93,6 @@ def parse_info(raw: RawObject, *, endpoint: str, api_version: str) -> EngineInfo
     )
 
 
-def engine_labels(entries: list[str]) -> dict[str, str]:
-    """``/info``'s ``Labels``, ``["k=v", ...]`` as ``dockerd --label k=v`` gave them; a
-    label given twice keeps its last value, a label with no ``=`` has an empty one."""
-    pairs = (entry.partition("=") for entry in entries if isinstance(entry, str))
-    return {key: value for key, _, value in pairs}
-
-
 def parse_event(raw: RawObject) -> EngineEvent:
     """One ``/events`` message (API 1.22+ shape: ``Type``, ``Action``, ``Actor``)."""
     actor = raw.get("Actor") or {}
@@ -110,6 +103,13 @@ def parse_event(raw: RawObject) -> EngineEvent:
         attributes=dict(actor.get("Attributes") or {}),
         time=int(raw.get("timeNano") or 0) / 1e9,
     )
+
+
+def engine_labels(entries: list[str]) -> dict[str, str]:
+    """``/info``'s ``Labels``, ``["k=v", ...]`` as ``dockerd --label k=v`` gave them; a
+    label given twice keeps its last value, a label with no ``=`` has an empty one."""
+    pairs = (entry.partition("=") for entry in entries if isinstance(entry, str))
+    return {key: value for key, _, value in pairs}
 
 
 def parse_volume_list(answer: RawObject) -> list[LiveVolume]:

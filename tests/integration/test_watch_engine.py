@@ -7,8 +7,8 @@ Every wait is for a status line, a log line or the engine's answer, with a deadl
 from __future__ import annotations
 
 import os
-import signal
 import select
+import signal
 import tempfile
 import textwrap
 import time
