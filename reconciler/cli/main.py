@@ -19,6 +19,7 @@ from reconciler.cli.content import content
 from reconciler.cli.gitops import gitops
 from reconciler.cli.options import NO_COLOR, err, out, show
 from reconciler.cli.reconcile import reconcile
+from reconciler.cli.swarm import swarm
 from reconciler.errors import ApplyError, SpecError, VolplanError
 from reconciler.render.text import ApplyOutcome, render_report
 from reconciler.render.words import counted
@@ -35,6 +36,7 @@ app = typer.Typer(
 app.add_typer(reconcile)
 app.add_typer(gitops)
 app.add_typer(content)
+app.add_typer(swarm)
 
 
 def _print_version(wanted: bool) -> None:
