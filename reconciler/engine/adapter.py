@@ -10,6 +10,7 @@ nothing from docker-py, requests or ``http.client`` crosses into the rest of the
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -308,10 +309,8 @@ def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClien
     and refuses an unknown or changed key (docker-py sets paramiko's ``RejectPolicy``;
     tests/integration/test_ssh_endpoint.py pins it), rather than the ssh program, whose
     answer depends on the user's ssh config and can be a prompt on the terminal."""
-    import docker
-
     with engine_errors(doing):
-        client = docker.APIClient(
+        client = _client_type()(
             base_url=endpoint.host,
             version=version,
             timeout=REQUEST_TIMEOUT_SECONDS,
@@ -324,6 +323,24 @@ def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClien
         # the environment for proxy settings on every call (a sixth of its CPU per call).
         client.trust_env = False
     return client
+
+
+@functools.cache
+def _client_type() -> type[docker.APIClient]:
+    """docker-py's client, keeping the endpoint's CA. requests lets ``REQUESTS_CA_BUNDLE``
+    or ``CURL_CA_BUNDLE`` replace a session's CA on every request (requests issue 3829),
+    so with either set a context's own CA would never be used; the proxy settings are
+    still taken from the environment, as the CLI takes them."""
+    import docker
+
+    class ContextCaClient(docker.APIClient):
+        def merge_environment_settings(
+            self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+        ) -> Any:
+            verify = self.verify if verify is None else verify
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+    return ContextCaClient
 
 
 def _tls_config(tls: TlsMaterial) -> docker.tls.TLSConfig:
