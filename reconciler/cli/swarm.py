@@ -9,22 +9,15 @@ manager, no node reporting yet).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from reconciler.cli.gitops import EXIT_DRIFT, StatusFormat
 from reconciler.cli.options import ContextOption, HostOption, connect, out, show, write_stdout
 from reconciler.errors import FleetReportError
 
-EXIT_DRIFT = 2
-
 swarm = typer.Typer()
-
-
-class FleetFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 @swarm.command(
@@ -39,8 +32,8 @@ def fleet_status(
     host: HostOption = None,
     context: ContextOption = None,
     output_format: Annotated[
-        FleetFormat, typer.Option("--format", help="text or json.")
-    ] = FleetFormat.TEXT,
+        StatusFormat, typer.Option("--format", help="text or json.")
+    ] = StatusFormat.TEXT,
 ) -> None:
     """Show each node's latest volplan watch status, from a Swarm service's logs (on a manager)."""
     from reconciler.live.fleet_reports import latest_reports
@@ -53,7 +46,7 @@ def fleet_status(
             f"service {service}: no node has reported a volplan watch status yet "
             f"(is it running volplan watch? see docker service ps {service})"
         )
-    if output_format is FleetFormat.JSON:
+    if output_format is StatusFormat.JSON:
         write_stdout(dumps(fleet_status_document(service, reports)))
     else:
         show(out, render_fleet_status(service, reports), end="")
