@@ -300,6 +300,17 @@ class DockerEngine:
             params={"path": path},
         )
 
+    def service_logs(self, service: str) -> bytes:
+        """All of it at once: without ``follow`` the engine ends the answer after the
+        last line; ``details`` adds each line's node and task."""
+        chunks = self.reads.get_stream(
+            f"reading the logs of service {service}",
+            "/services/{}/logs",
+            service,
+            params=SERVICE_LOGS,
+        )
+        return b"".join(chunks)
+
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         with engine_errors(f"writing into {path} of container {ref}"):
             self.client.put_archive(ref, path, iter(chunks))
@@ -313,6 +324,7 @@ class DockerEngine:
 
 ALL = {"all": "1"}
 """``/containers/json`` lists only running containers unless asked for all."""
+SERVICE_LOGS = {"stdout": "1", "details": "1", "timestamps": "1"}
 
 
 def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClient:
