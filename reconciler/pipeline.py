@@ -171,7 +171,7 @@ def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = N
     observed = live
     options = options or PlanOptions()
     desired = specs.desired
-    recovery = plan_recovery(observed, desired.projects)
+    recovery = plan_recovery(observed, desired.projects, desired.containers.keys())
     after = recovery.live
     image = helper_image(options, desired.helper_image)
     with gc_paused():
