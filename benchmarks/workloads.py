@@ -266,7 +266,8 @@ def flip_one_mount(bench: Bench, topo: Topology, directory: Path, check_requests
     reads = [r for r in volplan.requests if r.method in {"GET", "HEAD"}]
     lock = [r for r in volplan.requests if "name=volplan-lock-" in r.path]
     writes = [r for r in volplan.requests if r.method not in {"GET", "HEAD"}]
-    bench.notes.append(f"flip one mount, volplan at N = {topo.volumes}: {_routes(volplan.requests)}")
+    routes = _routes(volplan.requests)
+    bench.notes.append(f"flip one mount, volplan at N = {topo.volumes}: {routes}")
     bench.notes.append(f"flip one mount, SDK floor: {_routes(floor.requests)}")
     image_checks = [r for r in reads if "/images/" in r.path]
     recreate = len(writes) - 2 * len(lock)  # the engine lock is one create and one remove
