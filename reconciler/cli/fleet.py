@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from reconciler.apply.apply_target import ApplyTarget
     from reconciler.apply.locked_apply import Prompts, Ready
     from reconciler.engine.base import Engine
+    from reconciler.engine.contexts import Endpoint
     from reconciler.pipeline import Specs
     from reconciler.plan.planner import PlanOptions
     from reconciler.plan.saved_plan import SavedPlan
@@ -127,16 +128,22 @@ def failed(target: Target, error: VolplanError | str, **given: Any) -> TargetRes
 
 
 def fleet_of(
-    targets: Path | None, names: list[str] | None, parallel: int, host: str | None
+    targets: Path | None,
+    names: list[str] | None,
+    parallel: int,
+    host: str | None,
+    context: str | None,
 ) -> Fleet | None:
-    """The fleet ``--targets`` names (None without it), refused beside ``--host``."""
+    """The fleet ``--targets`` names (None without it), refused beside ``--host`` or
+    ``--context``: the targets file names the engines."""
     if targets is None:
         if names:
             raise RefusedError("--target NAME chooses among the engines of a --targets file")
         return None
-    if host is not None:
+    if host is not None or context is not None:
+        given = "--host" if host is not None else "--context"
         raise RefusedError(
-            "--host and --targets cannot be given together: the targets file names the engines"
+            f"{given} and --targets cannot be given together: the targets file names the engines"
         )
     return Fleet.read(targets, names, parallel)
 
@@ -164,13 +171,28 @@ def connect_target(target: Target) -> Engine:
     from reconciler.engine.labelled import with_labels
     from reconciler.engine.retry import RetryingEngine
 
-    if target.host is None:
-        raise AddressError(
-            f"target {target.name}: context {target.context!r}: Docker contexts are not "
-            "resolved by this volplan yet; give the target a host:"
-        )
-    engine = RetryingEngine(DockerEngine.connect(target.host, target.tls))
+    engine = RetryingEngine(DockerEngine.connect(target_endpoint(target)))
     return with_labels(with_crash_hook(engine), target.labels)
+
+
+def target_endpoint(target: Target) -> Endpoint:
+    """A ``host:`` as given, with the file's ``tls:`` if any (not the environment's, which
+    is ``DOCKER_HOST``'s); a ``context:`` resolved as the docker CLI does, the file's
+    ``tls:`` replacing the context's."""
+    from dataclasses import replace
+
+    from reconciler.engine.contexts import Endpoint, TlsMaterial, resolve_endpoint
+
+    tls = target.tls
+    material = None
+    if tls is not None:
+        ca, cert, key = (Path(p) if p is not None else None for p in (tls.ca, tls.cert, tls.key))
+        material = TlsMaterial(ca, cert, key, tls.verify)
+    if target.host is not None:
+        return Endpoint(target.host, tls=material)
+    endpoint = resolve_endpoint(context=target.context)
+    check_address(endpoint.host)
+    return endpoint if material is None else replace(endpoint, tls=material)
 
 
 class SpecsByVariables:

@@ -26,6 +26,7 @@ from reconciler.cli.fleet import (
 )
 from reconciler.cli.options import (
     AllowEmptyOption,
+    ContextOption,
     HostOption,
     PolicyOption,
     SpecDir,
@@ -77,6 +78,7 @@ def drift(
     directory: SpecDir,
     *,
     host: HostOption = None,
+    context: ContextOption = None,
     output_format: Annotated[
         ReportFormat,
         typer.Option("--format", help="text, json, markdown (a PR comment) or junit."),
@@ -119,7 +121,7 @@ def drift(
     from reconciler.policy.selection import load_policy
     from reconciler.render.drift_text import render_drift, render_drift_summary
 
-    fleet = fleet_of(targets, target_names, parallel_targets, host)
+    fleet = fleet_of(targets, target_names, parallel_targets, host, context)
     if fleet is not None:
         from reconciler.cli.fleet import fleet_drift
 
@@ -133,7 +135,7 @@ def drift(
             allow_empty=allow_empty,
         )
     specs, live = load_and_read(
-        directory, lambda: connect(host), policy=load_policy(policy, spec_dir=directory)
+        directory, lambda: connect(host, context), policy=load_policy(policy, spec_dir=directory)
     )
     desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
@@ -187,6 +189,7 @@ def status(
         ),
     ] = None,
     host: HostOption = None,
+    context: ContextOption = None,
     output_format: Annotated[
         StatusFormat, typer.Option("--format", help="text or json.")
     ] = StatusFormat.TEXT,
@@ -199,7 +202,7 @@ def status(
     from reconciler.render.status_text import render_status
 
     desired = load(directory).desired if directory is not None else None
-    topology = read_topology(connect(host), desired)
+    topology = read_topology(connect(host, context), desired)
     if output_format is StatusFormat.JSON:
         write_stdout(dumps(status_document(topology)))
     else:
@@ -212,6 +215,7 @@ def unlock(
         list[str], typer.Argument(metavar="PROJECT...", help="The projects whose lock to release.")
     ],
     host: HostOption = None,
+    context: ContextOption = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Release the lock even if its run may still be alive."),
@@ -220,7 +224,7 @@ def unlock(
     """Release a lock left by a killed apply (stale), or any lock with --force."""
     from reconciler.apply.lock import unlock as release_lock
 
-    engine = connect(host)
+    engine = connect(host, context)
     for project in projects:
         holder = release_lock(engine, project, force=force)
         if holder is None:

@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.control import strip_control_codes
 from rich.text import Text
 
-from reconciler.engine.adapter import DockerEngine, resolve_host
+from reconciler.engine.adapter import DockerEngine
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, Engine
+from reconciler.engine.contexts import Endpoint, resolve_endpoint
 from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import AddressError, SpecPathError
@@ -97,7 +98,18 @@ HostOption = Annotated[
         "--host",
         "-H",
         metavar="ADDRESS",
-        help="Engine endpoint, e.g. unix:///var/run/docker.sock (default: $DOCKER_HOST).",
+        help="Engine endpoint: unix:///var/run/docker.sock, tcp://HOST:2376, "
+        "ssh://USER@HOST[:PORT] (default: $DOCKER_HOST, else the Docker context).",
+    ),
+]
+ContextOption = Annotated[
+    str | None,
+    typer.Option(
+        "--context",
+        "-c",
+        metavar="NAME",
+        help="Docker context to use, as `docker --context NAME` (default: $DOCKER_CONTEXT, "
+        "else the docker config's current context; see `docker context ls`).",
     ),
 ]
 PruneOption = Annotated[
@@ -176,10 +188,17 @@ ENGINE_SCHEMES = ("unix", "tcp", "http", "https", "ssh", "npipe")
 """The schemes docker-py (like the docker CLI) connects over; ``HOST:PORT`` means tcp."""
 
 
-def connect(host: str | None) -> Engine:
+def engine_endpoint(host: str | None, context: str | None) -> Endpoint:
+    """The endpoint ``--host``/``--context`` and the environment select, as the CLI does."""
+    endpoint = resolve_endpoint(host, context)
+    check_address(endpoint.host)
+    return endpoint
+
+
+def connect(host: str | None, context: str | None) -> Engine:
     """The engine, with idempotent calls retried (and the fault-injection hook, in tests)."""
-    check_address(resolve_host(host))
-    return with_crash_hook(RetryingEngine(DockerEngine.connect(host)))
+    endpoint = engine_endpoint(host, context)
+    return with_crash_hook(RetryingEngine(DockerEngine.connect(endpoint)))
 
 
 def check_address(endpoint: str) -> None:

@@ -28,6 +28,7 @@ from reconciler.cli.options import (
     AllowDataLossOption,
     AllowEmptyOption,
     BackupDirOption,
+    ContextOption,
     HelperImageOption,
     HostOption,
     MigrateOption,
@@ -35,6 +36,7 @@ from reconciler.cli.options import (
     PruneOption,
     SpecDir,
     connect,
+    engine_endpoint,
     err,
     note_elsewhere,
     out,
@@ -43,7 +45,6 @@ from reconciler.cli.options import (
     show,
     write_stdout,
 )
-from reconciler.engine.adapter import resolve_host
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
 from reconciler.model import PullPolicy
@@ -83,7 +84,7 @@ def validate(
 ) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
     enforced = load_policy(policy, spec_dir=directory)
-    specs = load(directory, policy=enforced, endpoint=resolve_host(None))
+    specs = load(directory, policy=enforced, endpoint=engine_endpoint(None, None).host)
     desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
     if show_interpolated:
@@ -109,6 +110,7 @@ def plan(
     directory: SpecDir,
     *,
     host: HostOption = None,
+    context: ContextOption = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -149,7 +151,7 @@ def plan(
     """
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     enforced = load_policy(policy, spec_dir=directory)
-    fleet = fleet_of(targets, target_names, parallel_targets, host)
+    fleet = fleet_of(targets, target_names, parallel_targets, host, context)
     if fleet is not None:
         from reconciler.cli.fleet import fleet_plan
 
@@ -163,7 +165,7 @@ def plan(
             out_file=out_file,
             allow_empty=allow_empty,
         )
-    engine = connect(host)
+    engine = connect(host, context)
     planned = make_plan(*load_and_read(directory, lambda: engine, policy=enforced), options)
     require_projects(planned.desired, directory, allow_empty=allow_empty)
     if output_format is PlanFormat.JSON:
@@ -198,6 +200,7 @@ def apply(
     ],
     *,
     host: HostOption = None,
+    context: ContextOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show the plan (same as plan).")
@@ -253,7 +256,7 @@ def apply(
     from reconciler.render.text import render_result
 
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
-    fleet = fleet_of(targets, target_names, parallel_targets, host)
+    fleet = fleet_of(targets, target_names, parallel_targets, host, context)
     if fleet is not None or is_fleet_plan_file(target):
         from reconciler.cli.fleet import apply_fleet
 
@@ -268,11 +271,13 @@ def apply(
             parallelism=parallelism,
             allow_empty=allow_empty,
         )
-    engine = connect(host)
+    engine = connect(host, context)
     chosen = ApplyTarget.open(target, options)
     require_projects(chosen.desired, target, allow_empty=allow_empty)
     spec_dir = Path(chosen.saved.spec_dir) if chosen.saved is not None else target
-    enforce_policy(chosen.desired, load_policy(policy, spec_dir=spec_dir), resolve_host(host))
+    enforce_policy(
+        chosen.desired, load_policy(policy, spec_dir=spec_dir), engine_endpoint(host, context).host
+    )
     if dry_run:
         _show_plan(chosen.plan(engine))
         return

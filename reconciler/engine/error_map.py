@@ -40,7 +40,7 @@ def mapped(exc: Exception, doing: str) -> EngineError | None:
     (a volplan error already, or a bug)."""
     if isinstance(exc, EngineError):
         return None
-    return _sdk_error(exc, doing) or _stdlib_error(exc, doing)
+    return _sdk_error(exc, doing) or _ssh_error(exc, doing) or _stdlib_error(exc, doing)
 
 
 def status_error(status: int, body: bytes, doing: str) -> EngineError:
@@ -58,8 +58,24 @@ def _sdk_error(exc: Exception, doing: str) -> EngineError | None:
     if isinstance(exc, requests_exceptions.Timeout):
         return _timeout(doing)
     if isinstance(exc, (requests_exceptions.RequestException, docker_errors.DockerException)):
-        return _unreachable(doing, exc)
+        reason = _innermost_ssl_error(exc)
+        return _unreachable(doing, exc) if reason is None else _tls_refused(doing, reason)
     return None
+
+
+def _ssh_error(exc: Exception, doing: str) -> EngineError | None:
+    """paramiko's refusals on an ``ssh://`` endpoint: an unknown or changed host key
+    (docker-py's ``RejectPolicy`` against ``~/.ssh/known_hosts``), a key not accepted."""
+    paramiko: Any = sys.modules.get("paramiko")
+    if paramiko is None or not isinstance(exc, paramiko.SSHException):
+        return None
+    hint = ""
+    if isinstance(exc, paramiko.BadHostKeyException) or "known_hosts" in str(exc):
+        hint = (
+            " (host keys are checked against ~/.ssh/known_hosts: add the server's key "
+            "there once you have checked its fingerprint, e.g. by logging in with ssh)"
+        )
+    return EngineUnreachable(f"{doing}: ssh: {exc}{hint}")
 
 
 def _stdlib_error(exc: Exception, doing: str) -> EngineError | None:
@@ -70,6 +86,34 @@ def _stdlib_error(exc: Exception, doing: str) -> EngineError | None:
     http_client: Any = sys.modules.get("http.client")
     if http_client is not None and isinstance(exc, http_client.HTTPException):
         return EngineError(f"{doing}: the engine's answer is not HTTP ({exc!r})")
+    return None
+
+
+def _tls_refused(doing: str, reason: BaseException) -> EngineUnreachable:
+    """A failed TLS handshake names its cause, not "did not answer": the engine answered,
+    and one side refused the other's certificate (a wrong CA, no client certificate)."""
+    detail = getattr(reason, "verify_message", None)
+    if detail:
+        cause = f"the engine's certificate failed verification ({detail})"
+    else:
+        cause = f"the engine refused the handshake ({reason})"
+    return EngineUnreachable(
+        f"{doing}: TLS: {cause}; check the CA, client certificate and key "
+        "(the context's TLS material, or DOCKER_CERT_PATH)"
+    )
+
+
+def _innermost_ssl_error(exc: BaseException) -> BaseException | None:
+    """The ``ssl.SSLError`` under requests' and urllib3's wrappers, if there is one."""
+    ssl: Any = sys.modules.get("ssl")
+    current: Any = exc
+    for _ in range(8):
+        if current is None or (ssl is not None and isinstance(current, ssl.SSLError)):
+            return current
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException) and current.args:
+            inner = current.args[0]
+        current = inner if isinstance(inner, BaseException) else current.__cause__
     return None
 
 
