@@ -103,17 +103,17 @@ def heal_latency(bench: Bench, topo: Topology, directory: Path) -> Row:
         f"heal latency at N = {topo.volumes}: {', '.join(f'{s:.2f}' for s in sorted(heals))} s"
     )
     return Row(
-        "watch --self-heal: rm -f -> running again",
-        topo.volumes,
-        healed,
-        floor,
-        None,
-        None,
-        None,
-        None,
-        None,
-        f"< {HEAL_TARGET_S:g} s",
-        max(heals) < HEAL_TARGET_S,
+        workload="watch --self-heal: rm -f -> running again",
+        n=topo.volumes,
+        volplan_s=healed,
+        floor_s=floor,
+        cli_s=None,
+        volplan_requests=None,
+        floor_requests=None,
+        cli_requests=None,
+        volplan_rss_mb=None,
+        target=f"every heal < {HEAL_TARGET_S:g} s",
+        met=max(heals) < HEAL_TARGET_S,
     )
 
 
