@@ -35,7 +35,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     sizes = parser.add_argument_group("sizes (volumes; a tenth as many data-volume containers")
     sizes.add_argument("--sizes", default="100,1000,3000", help="plan sizes (default: %(default)s)")
     sizes.add_argument("--apply-sizes", default="1000", help="apply sizes (default: %(default)s)")
-    sizes.add_argument("--flip-size", type=int, default=1000, help="minimal-change size")
+    sizes.add_argument("--flip-size", type=int, default=500, help="one-field change size")
     sizes.add_argument("--validate-volumes", type=int, default=5000)
     sizes.add_argument("--validate-containers", type=int, default=1000)
     sizes.add_argument("--validate-files", type=int, default=50)
