@@ -17,7 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -180,17 +180,12 @@ def test_the_github_workflow_plans_comments_applies_and_checks_drift(
     assert forge.posted[0].headers["Authorization"] == f"Bearer {TOKEN}"
     assert summary.read_text() == (workspace / "report.md").read_text()
 
-    push = env | {"GITHUB_EVENT_NAME": "push"}
-    for job in ("save-plan", "apply"):
-        merged = _run_github_job(workflow, job, push, workspace)
-        assert merged.returncode == 0, merged.stdout + merged.stderr
-    _check_applied(clean_engine)
-
-    schedule = env | {"GITHUB_EVENT_NAME": "schedule"}
-    assert _run_github_job(workflow, "drift", schedule, workspace).returncode == 0
-    clean_engine.client.remove_container("app", force=True)
-    drifted = _run_github_job(workflow, "drift", schedule, workspace)
-    assert drifted.returncode == 2, drifted.stdout + drifted.stderr
+    _merge_then_drift(
+        clean_engine,
+        lambda job, event: _run_github_job(workflow, job, {**env, **event}, workspace),
+        push={"GITHUB_EVENT_NAME": "push"},
+        schedule={"GITHUB_EVENT_NAME": "schedule"},
+    )
     assert "container.app" in summary.read_text().split("## volplan drift")[-1]
 
 
@@ -227,17 +222,12 @@ def test_the_gitlab_pipeline_plans_comments_applies_and_checks_drift(
     _check_plan_and_comment(workspace, forge, "/api/v4/projects/42/merge_requests/7/notes")
     assert forge.posted[0].headers["PRIVATE-TOKEN"] == TOKEN
 
-    push = env | {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}
-    for job in ("save-plan", "apply"):
-        merged = _run_gitlab_job(pipeline, job, push, workspace)
-        assert merged.returncode == 0, merged.stdout + merged.stderr
-    _check_applied(clean_engine)
-
-    schedule = env | {"CI_PIPELINE_SOURCE": "schedule"}
-    assert _run_gitlab_job(pipeline, "drift", schedule, workspace).returncode == 0
-    clean_engine.client.remove_container("app", force=True)
-    drifted = _run_gitlab_job(pipeline, "drift", schedule, workspace)
-    assert drifted.returncode == 2, drifted.stdout + drifted.stderr
+    drifted = _merge_then_drift(
+        clean_engine,
+        lambda job, event: _run_gitlab_job(pipeline, job, {**env, **event}, workspace),
+        push={"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"},
+        schedule={"CI_PIPELINE_SOURCE": "schedule"},
+    )
     assert "container.app" in drifted.stdout
 
 
@@ -251,6 +241,22 @@ def _check_plan_and_comment(workspace: Path, forge: Forge, path: str) -> None:
     assert json.loads(forge.posted[0].body) == {"body": report}
 
 
-def _check_applied(engine: Engine) -> None:
+Job = Callable[[str, Mapping[str, str]], subprocess.CompletedProcess[str]]
+"""Runs a job of the pipeline by name, with the event's variables added."""
+
+
+def _merge_then_drift(
+    engine: Engine, run_job: Job, *, push: Mapping[str, str], schedule: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """On merge the saved plan is made and applied; the scheduled drift check then passes,
+    and fails (exit 2) once a container is removed by hand. Returns that failed check."""
+    for job in ("save-plan", "apply"):
+        merged = run_job(job, push)
+        assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "data" in engine.volume_names()
     assert engine.inspect_container("app")["State"]["Running"] is True
+    assert run_job("drift", schedule).returncode == 0
+    engine.client.remove_container("app", force=True)
+    drifted = run_job("drift", schedule)
+    assert drifted.returncode == 2, drifted.stdout + drifted.stderr
+    return drifted
