@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,10 +30,15 @@ from support.examples import REPO
 from support.swarm import (
     ImageArchive,
     Swarm,
+    SwarmNode,
     SwarmUnavailableError,
     check_tools,
     running_swarm,
 )
+
+from reconciler.engine.adapter import DockerEngine
+from reconciler.live.fleet_reports import latest_reports
+from reconciler.render.fleet_status import fleet_status_document
 
 DOCKERFILE = REPO / "examples" / "swarm" / "Dockerfile"
 AGENT_IMAGE = "volplan-agent:test"
@@ -81,50 +87,95 @@ def eventually(check: Callable[[], bool], what: str, seconds: float = 60) -> Non
         time.sleep(0.25)
 
 
-def reports(swarm: Swarm, service: str) -> dict[str, dict[str, Any]]:
-    """``fleet-status --format json``'s nodes by node ID; none while none reports."""
-    result = cli_runner(swarm.manager.host)("fleet-status", service, "--format", "json")
-    nodes = json.loads(result.stdout)["nodes"] if result.stdout else []
-    return {node["node_id"]: node for node in nodes}
-
-
-REPORTER = r"""
-import http.client, json, socket
-class Engine(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect("/var/run/volplan/docker.sock")
-engine = Engine("localhost")
-engine.request("GET", "/info")
-info = json.loads(engine.getresponse().read())
-labels = dict(label.split("=", 1) for label in info["Labels"])
-drift = {"edge-app": 2} if labels.get("role") == "edge" else {}
-print("a log line that is no status", flush=True)
-print(json.dumps({"kind": "volplan.watch.status", "version": 1, "time": "2026-12-02T00:00:00Z",
-    "target": "local", "engine": {"id": info["ID"], "name": info["Name"], "labels": labels,
-    "node_id": info["Swarm"]["NodeID"]}, "last_sync": "2026-12-02T00:00:00Z",
-    "in_sync": not drift, "drift": drift, "applies": 1, "failures": 0}), flush=True)
-import time; time.sleep(3600)
+SPEC = """\
+version: 1
+project: {project}
+{targets}
+containers:
+  {project}-app:
+    image: busybox:latest
+    command: sleep 3600
+    network_mode: none
+    stop_timeout: 1
 """
-"""A stand-in agent: one status line with its node's real engine labels and node ID."""
+SPECS = {
+    "everywhere": SPEC.format(project="sw-all", targets=""),
+    "edge": SPEC.format(project="sw-edge", targets="targets: {labels: {role: edge}}"),
+}
+"""Two spec files for every node: ``edge`` is for an engine labelled ``role=edge`` only."""
 
 
-def test_fleet_status_shows_every_nodes_latest_report(swarm: Swarm) -> None:
-    global_service(swarm, "reporter", "--entrypoint", "python3", AGENT_IMAGE, "-c", REPORTER)
-    run = cli_runner(swarm.manager.host)
-    eventually(lambda: len(reports(swarm, "reporter")) == 2, "both nodes report")
-    result = run("fleet-status", "reporter", "--format", "json")
-    assert result.exit_code == 2, result.stderr  # node 2 reports drift
-    nodes = {n["node_id"]: n for n in json.loads(result.stdout)["nodes"]}
-    assert list(nodes) == sorted(nodes)
-    core, edge = (nodes[node.node_id] for node in swarm.nodes)
-    assert (core["engine_labels"], core["in_sync"]) == ({"role": "core"}, True)
-    assert (edge["engine_labels"], edge["drift"]) == ({"role": "edge"}, {"edge-app": 2})
-    text = run("fleet-status", "reporter")
-    assert text.exit_code == 2
-    assert text.stdout.startswith("Service reporter: 2 nodes reporting, 1 drifted\n")
-    assert f"{swarm.node(2).node_id[:12]} drifted in: edge-app (2)" in text.stdout
-    swarm.manager.docker("service", "rm", "reporter")
+def running(node: SwarmNode, name: str) -> str | None:
+    """The ID of the node's running container ``name``; None if it is not running."""
+    found = node.docker("ps", "-q", "--no-trunc", "--filter", f"name=^{name}$").split()
+    return found[0] if found else None
+
+
+def agent_service(swarm: Swarm, tmp_path: Path) -> None:
+    """``volplan watch /specs --self-heal`` on every node labelled to run an agent, its
+    specs from Swarm configs."""
+    configs = []
+    for name, text in SPECS.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+        swarm.manager.docker("config", "create", f"volplan-{name}", str(tmp_path / f"{name}.yaml"))
+        configs += ["--config", f"source=volplan-{name},target=/specs/{name}.yaml"]
+    global_service(
+        swarm, "volplan-agent", "--constraint", "node.labels.volplan==agent", *configs,
+        AGENT_IMAGE, "watch", "/specs", "--self-heal", "--interval", "30",
+    )  # fmt: skip
+
+
+def test_a_global_watch_heals_each_node_with_the_specs_meant_for_it(
+    swarm: Swarm, tmp_path: Path
+) -> None:
+    core, edge = swarm.nodes
+    for node in swarm.nodes:
+        swarm.manager.docker("node", "update", "--label-add", "volplan=agent", node.node_id)
+    agent_service(swarm, tmp_path)
+    eventually(lambda: all(running(n, "sw-all-app") for n in swarm.nodes), "sw-all on both")
+    eventually(lambda: running(edge, "sw-edge-app") is not None, "sw-edge on node 2")
+    assert core.docker("ps", "-aq", "--filter", "name=sw-edge").split() == []
+
+    eventually(lambda: in_sync(swarm, "volplan-agent"), "both agents report in sync")
+    before = reports(swarm, "volplan-agent")
+
+    removed = running(edge, "sw-edge-app")
+    assert removed is not None
+    edge.docker("rm", "-f", removed)
+    eventually(lambda: running(edge, "sw-edge-app") not in (None, removed), "node 2 heals")
+    assert core.docker("ps", "-aq", "--filter", "name=sw-edge").split() == []
+    healed = {edge.node_id: before[edge.node_id]}
+    eventually(lambda: in_sync(swarm, "volplan-agent", since=healed), "node 2 reports its heal")
+
+    result = cli_runner(swarm.manager.host)("fleet-status", "volplan-agent", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    after = {n["node_id"]: n for n in json.loads(result.stdout)["nodes"]}
+    assert after[core.node_id]["engine_labels"] == {"role": "core"}
+    assert after[edge.node_id]["engine_labels"] == {"role": "edge"}
+    assert after[edge.node_id]["applies"] > before[edge.node_id]["applies"]  # its heal
+    assert after[core.node_id]["applies"] == before[core.node_id]["applies"]
+    text = cli_runner(swarm.manager.host)("fleet-status", "volplan-agent")
+    assert text.stdout.startswith("Service volplan-agent: 2 nodes reporting, 0 drifted\n")
+    swarm.manager.docker("service", "rm", "volplan-agent")
+
+
+def reports(swarm: Swarm, service: str) -> dict[str, dict[str, Any]]:
+    """What ``fleet-status --format json`` shows of each node, by node ID; read in this
+    process, as the test polls for it (the CLI itself is run once things settle)."""
+    engine = DockerEngine.connect(swarm.manager.host)
+    document = fleet_status_document(service, latest_reports(engine.service_logs(service)))
+    return {node["node_id"]: node for node in document["nodes"]}
+
+
+def in_sync(
+    swarm: Swarm, service: str, *, since: dict[str, dict[str, Any]] | None = None
+) -> bool:
+    """Every node reports, in sync, and (with ``since``) reported anew after those."""
+    now = reports(swarm, service)
+    fresh = since is None or all(
+        now[node]["reported_at"] > report["reported_at"] for node, report in since.items()
+    )
+    return len(now) == len(swarm.nodes) and all(n["in_sync"] for n in now.values()) and fresh
 
 
 def test_fleet_status_of_a_service_with_no_report_is_an_error(swarm: Swarm) -> None:

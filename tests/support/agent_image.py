@@ -4,20 +4,22 @@ No registry answers here, so ``FROM python:3.11-slim`` cannot be pulled. The tes
 the same thing from parts it can reach: a Debian rootfs made by ``debootstrap`` with
 python3, volplan's dependencies installed from the package index, and the wheel built
 from this checkout, in one tar for ``docker import``. The first two are slow (about a
-minute) and change rarely, so they are cached (``tool_venv.cached``), keyed by their inputs;
-the wheel is rebuilt on every run (a few seconds), so the image is always this checkout.
+minute) and change rarely; they are cached (``tool_venv.cached``), keyed by their inputs,
+and so is the wheel's layer, keyed by the checkout's sources: the image is always this
+checkout's, and a second run with the same sources rebuilds nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
-import zipfile
 from pathlib import Path
+from typing import Any
 
 from support.examples import REPO
 from support.tool_venv import cached, cached_venv
@@ -46,6 +48,8 @@ LAUNCHER_PATH = "usr/local/bin/volplan"
 LAYOUT = "2"
 """Part of every cache key: raised when this module changes how a cached tar is made."""
 LAYER = "layer.tar"
+WHEEL_FILES = ("pyproject.toml", "README.md")
+"""Besides the package: what the wheel's build reads."""
 
 
 class AgentImageUnavailableError(Exception):
@@ -54,19 +58,38 @@ class AgentImageUnavailableError(Exception):
 
 def build_agent_archive(folder: Path) -> Path:
     """``folder/agent.tar``: the agent image's filesystem, for ``docker import``."""
-    wheel = build_wheel(folder)
     rootfs = cached("agent-rootfs", [LAYOUT, SUITE, MIRROR, *PACKAGES, *TRIMMED], _debootstrap)
-    requirements = wheel_requirements(wheel)
+    requirements = project_requirements()
     listed = _write_lines(folder, requirements)
     deps = cached(
         "agent-deps", [LAYOUT, *requirements], lambda home: _pip_layer(home, ["-r", listed])
     )
+    volplan = cached(
+        "agent-volplan",
+        [LAYOUT, source_digest()],
+        lambda home: _pip_layer(home, ["--no-deps", str(build_wheel(folder))], launcher=True),
+    )
     archive = folder / "agent.tar"
     shutil.copyfile(rootfs / LAYER, archive)
-    _pip_layer(folder, ["--no-deps", str(wheel)], launcher=True)
-    for layer in (deps / LAYER, folder / LAYER):  # one at a time: GNU tar 1.34 appends
-        subprocess.run(["tar", "-A", "-f", archive, layer], check=True)  # only the first
+    for layer in (deps, volplan):  # one at a time: GNU tar 1.34 appends only the first
+        subprocess.run(["tar", "-A", "-f", archive, layer / LAYER], check=True)
     return archive
+
+
+def source_digest() -> str:
+    """Of everything the wheel is built from: a checkout's wheel is built once."""
+    digest = hashlib.sha256()
+    for path in sorted(_sources()):
+        digest.update(f"{path.relative_to(REPO)}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _sources() -> list[Path]:
+    package = [p for p in (REPO / "reconciler").rglob("*") if p.is_file()]
+    return [p for p in package if "__pycache__" not in p.parts] + [
+        REPO / name for name in WHEEL_FILES
+    ]
 
 
 def build_wheel(folder: Path) -> Path:
@@ -75,7 +98,7 @@ def build_wheel(folder: Path) -> Path:
     source = folder / "source"
     source.mkdir()
     shutil.copytree(REPO / "reconciler", source / "reconciler")
-    for name in ("pyproject.toml", "README.md"):
+    for name in WHEEL_FILES:
         shutil.copy(REPO / name, source / name)
     wheels = folder / "wheels"
     backend = cached_venv("wheel-build", build_requirements())
@@ -88,19 +111,17 @@ def build_wheel(folder: Path) -> Path:
 def build_requirements() -> list[str]:
     """pyproject's ``[build-system] requires``, installed once in a cached venv: pip's
     isolated build would fetch them again on every run."""
+    return sorted(_pyproject()["build-system"]["requires"])
+
+
+def project_requirements() -> list[str]:
+    """pyproject's ``[project] dependencies``: what the wheel requires, extras aside."""
+    return sorted(_pyproject()["project"]["dependencies"])
+
+
+def _pyproject() -> dict[str, Any]:
     with (REPO / "pyproject.toml").open("rb") as pyproject:
-        requires: list[str] = tomllib.load(pyproject)["build-system"]["requires"]
-    return sorted(requires)
-
-
-def wheel_requirements(wheel: Path) -> list[str]:
-    """The wheel's ``Requires-Dist`` lines that are not extras (the tests' own tools)."""
-    with zipfile.ZipFile(wheel) as archive:
-        (metadata,) = (n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
-        lines = archive.read(metadata).decode().splitlines()
-    prefix = "Requires-Dist: "
-    requirements = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
-    return sorted(r for r in requirements if "extra ==" not in r)
+        return tomllib.load(pyproject)
 
 
 def _debootstrap(home: Path) -> None:
