@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from reconciler.plan.saved_plan import SavedPlan
     from reconciler.policy.rules import Policy
     from reconciler.render.fleet import TargetResult
-    from reconciler.spec.targets_file import Target
+    from reconciler.spec.targets import Target
 
 T = TypeVar("T")
 
@@ -86,9 +86,9 @@ class Fleet:
 
     @classmethod
     def read(cls, path: Path, chosen: Sequence[str] | None, parallel: int) -> Fleet:
-        from reconciler.spec.targets_file import read_targets
+        from reconciler.spec.targets_cache import read_targets_cached
 
-        targets = read_targets(path, tuple(chosen or ()))
+        targets = read_targets_cached(path, tuple(chosen or ()))
         problems = [p for p in map(_address_problem, targets) if p is not None]
         if problems:
             raise SpecError(problems)
