@@ -68,18 +68,13 @@ def _fleet_apply(benches: list[Bench], directory: Path, workdir: Path, n: int, r
             bench.reset()
         at_once.append(_fleet(("apply", str(directory), "--yes"), fleet, proxies)[0])
     ours, floor = min(at_once), min(one_by_one)
-    return Row(
+    return _row(
         f"fleet apply from empty, {len(benches)} engines (floor: one after another)",
         n,
-        ours,
-        floor,
+        (ours, floor),
         None,
-        None,
-        None,
-        None,
-        None,
-        f"ratio <= {FLEET_APPLY_RATIO}",
-        ours <= FLEET_APPLY_RATIO * floor,
+        target=f"ratio <= {FLEET_APPLY_RATIO}",
+        met=ours <= FLEET_APPLY_RATIO * floor,
     )
 
 
@@ -101,19 +96,28 @@ def _fleet_plan(benches: list[Bench], directory: Path, fleet: Path, n: int, repe
     slowest = max(min(times) for times in singles)
     ours = min(fleets)
     same = set(fleet_requests) == set(single_requests) and len(set(single_requests)) == 1
-    return Row(
+    return _row(
         f"fleet plan, no changes, {len(benches)} engines (floor: slowest single-engine plan)",
         n,
-        ours,
-        slowest,
-        None,
-        max(fleet_requests),
-        max(single_requests),
-        None,
-        None,
-        f"ratio <= {FLEET_PLAN_RATIO}, requests per engine those of a single plan",
-        ours <= FLEET_PLAN_RATIO * slowest and same,
+        (ours, slowest),
+        (max(fleet_requests), max(single_requests)),
+        target=f"ratio <= {FLEET_PLAN_RATIO}, requests per engine those of a single plan",
+        met=ours <= FLEET_PLAN_RATIO * slowest and same,
     )
+
+
+def _row(
+    workload: str,
+    n: int,
+    seconds: tuple[float, float],
+    requests: tuple[int, int] | None,
+    *,
+    target: str,
+    met: bool,
+) -> Row:
+    """A row with volplan's and the floor's times (and requests, per engine), no CLI."""
+    ours, floor = requests or (None, None)
+    return Row(workload, n, *seconds, None, ours, floor, None, None, target, met)
 
 
 def _fleet(

@@ -77,6 +77,8 @@ class TargetResult:
         if self.drift is not None:
             counts = self.drift.counts()
             return f"{len(self.drift.drifted)} of {counted(counts['total'], 'resource')} drifted"
+        if self.applied is not None and not (self.applied.done or self.applied.failed):
+            return "nothing to apply"
         if self.applied is not None:
             done = counted(len(self.applied.done), "action")
             return f"{done} done" + (", then an action failed" if self.applied.failed else "")
