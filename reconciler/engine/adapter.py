@@ -29,7 +29,7 @@ from reconciler.engine.options_body import (
     networking_config,
 )
 from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
-from reconciler.engine.records import ContainerInspect, DiskUsage
+from reconciler.engine.records import ContainerInspect, DiskUsage, ImageDefaults
 from reconciler.errors import EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
@@ -165,6 +165,10 @@ class DockerEngine:
     def inspect_image(self, ref: str) -> ImageConfig:
         answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
         return records.parse_image_inspect(answer)
+
+    def image_defaults(self, ref: str) -> ImageDefaults:
+        answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
+        return records.parse_image_defaults(answer)
 
     def disk_usage(self) -> DiskUsage:
         return records.parse_disk_usage(self.reads.get_json("reading disk usage", "/system/df"))

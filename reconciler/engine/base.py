@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reconciler.container_options import ContainerOptions
-from reconciler.engine.records import ContainerInspect, DiskUsage
+from reconciler.engine.records import ContainerInspect, DiskUsage, ImageDefaults
 from reconciler.model import EngineInfo, ImageConfig, LiveContainer, LiveImage, LiveVolume, Mount
 
 DEFAULT_HELPER_IMAGE = "volplan-helper:empty"
@@ -82,6 +82,11 @@ class Engine(Protocol):
         """``GET /images/{ref}/json``: the image's config (Volumes, StopSignal…)."""
         ...
 
+    def image_defaults(self, ref: str) -> ImageDefaults:
+        """``GET /images/{ref}/json``: all the defaults a container inherits (Cmd, Env…),
+        for ``volplan export``, which leaves them out."""
+        ...
+
     def inspect_container(self, ref: str) -> ContainerInspect:
         """``GET /containers/{ref}/json``: HostConfig (VolumesFrom…) the list call lacks."""
         ...
@@ -140,6 +145,7 @@ READS = frozenset(
         "inspect_container",
         "list_images",
         "inspect_image",
+        "image_defaults",
         "disk_usage",
         "list_networks",
         "image_present",
