@@ -20,6 +20,7 @@ VolplanError
 ├── CopyMismatch       a copied volume differs from its source; nothing was removed
 ├── BackupError        a backup or restore cannot proceed (bad target or file, target not empty)
 ├── DependencyError    a container's depends_on did not reach its condition in time
+├── FleetReportError   no agent of a Swarm service has reported a status (fleet-status)
 └── ApplyError         an action failed half-way; carries what was and was not done
 """
 
@@ -155,6 +156,10 @@ class BackupError(VolplanError):
 
 class DependencyError(VolplanError):
     """A dependency failed, or did not reach its ``depends_on`` condition in time."""
+
+
+class FleetReportError(VolplanError):
+    """No agent of a Swarm service has written a status line volplan can read."""
 
 
 class ApplyError(VolplanError, Generic[ReportT]):

@@ -188,6 +188,8 @@ class EngineInfo:
     server_version: str
     api_version: str
     is_local: bool
+    node_id: str | None = None
+    """The engine's Swarm node ID (``/info`` ``Swarm.NodeID``), None outside a swarm."""
     cpus: int = 0
     """CPUs the engine reports (0 if unknown); sizes apply's worker pool."""
     labels: Mapping[str, str] = field(default_factory=dict)

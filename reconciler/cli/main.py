@@ -23,6 +23,8 @@ from reconciler.cli.gitops import gitops
 from reconciler.cli.graph import drawing
 from reconciler.cli.options import NO_COLOR, err, out, show
 from reconciler.cli.reconcile import reconcile
+from reconciler.cli.swarm import swarm
+from reconciler.cli.watch import watch_app
 from reconciler.errors import ApplyError, SpecError, VolplanError
 from reconciler.render.text import ApplyOutcome, render_report
 from reconciler.render.words import counted
@@ -42,6 +44,8 @@ app.add_typer(content)
 app.add_typer(drawing)
 app.add_typer(exporting)
 app.add_typer(completing)
+app.add_typer(watch_app)
+app.add_typer(swarm)
 
 
 def _print_version(wanted: bool) -> None:

@@ -11,8 +11,9 @@ nothing from docker-py, requests or ``http.client`` crosses into the rest of the
 from __future__ import annotations
 
 import functools
+import json
 import threading
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import records
@@ -28,8 +29,15 @@ from reconciler.engine.options_body import (
     host_config_fields,
     networking_config,
 )
-from reconciler.engine.reads import CHUNK_BYTES, Reads, json_answer, mapped_chunks, request_path
-from reconciler.engine.records import ContainerInspect, DiskUsage, ImageDefaults
+from reconciler.engine.reads import (
+    CHUNK_BYTES,
+    Reads,
+    json_answer,
+    json_lines,
+    mapped_chunks,
+    request_path,
+)
+from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
 from reconciler.errors import EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
@@ -176,6 +184,22 @@ class DockerEngine:
     def list_networks(self) -> list[str]:
         return records.parse_network_names(self.reads.get_json("listing networks", "/networks"))
 
+    def events(
+        self, since: float, until: float, filters: Mapping[str, Sequence[str]]
+    ) -> Iterator[EngineEvent]:
+        doing = "following the engine's events"
+        params = {
+            "since": f"{since:.9f}",
+            "until": f"{until:.9f}",
+            "filters": json.dumps({key: list(values) for key, values in filters.items()}),
+        }
+        stream = self.reads.get_stream(doing, "/events", params=params)
+        try:
+            for raw in json_lines(stream, doing):
+                yield records.parse_event(raw)
+        finally:
+            stream.close()
+
     def create_volume(self, request: VolumeCreate) -> None:
         with engine_errors(f"creating volume {request.name}"):
             self.client.create_volume(
@@ -280,6 +304,17 @@ class DockerEngine:
             params={"path": path},
         )
 
+    def service_logs(self, service: str) -> bytes:
+        """All of it at once: without ``follow`` the engine ends the answer after the
+        last line; ``details`` adds each line's node and task."""
+        chunks = self.reads.get_stream(
+            f"reading the logs of service {service}",
+            "/services/{}/logs",
+            service,
+            params=SERVICE_LOGS,
+        )
+        return b"".join(chunks)
+
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         with engine_errors(f"writing into {path} of container {ref}"):
             self.client.put_archive(ref, path, iter(chunks))
@@ -293,6 +328,7 @@ class DockerEngine:
 
 ALL = {"all": "1"}
 """``/containers/json`` lists only running containers unless asked for all."""
+SERVICE_LOGS = {"stdout": "1", "details": "1", "timestamps": "1"}
 
 
 def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClient:

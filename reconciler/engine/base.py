@@ -13,12 +13,12 @@ method missing from all three is treated as the riskiest kind by each of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from reconciler.container_options import ContainerOptions
-from reconciler.engine.records import ContainerInspect, DiskUsage, ImageDefaults
+from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
 from reconciler.model import EngineInfo, ImageConfig, LiveContainer, LiveImage, LiveVolume, Mount
 
 DEFAULT_HELPER_IMAGE = "volplan-helper:empty"
@@ -99,6 +99,15 @@ class Engine(Protocol):
         """``GET /networks``: the names; read only when a spec names a network."""
         ...
 
+    def events(
+        self, since: float, until: float, filters: Mapping[str, Sequence[str]]
+    ) -> Iterator[EngineEvent]:
+        """``GET /events``: what happens on the engine from ``since`` (seconds since the
+        epoch; the engine replays its recent past) as it happens, until ``until``, when the
+        engine ends the stream. ``filters`` as the API takes them: different keys must all
+        match, the values of one key are alternatives. Closing the iterator ends the request."""
+        ...
+
     def create_volume(self, request: VolumeCreate) -> None: ...
 
     def remove_volume(self, name: str) -> None: ...
@@ -136,6 +145,12 @@ class Engine(Protocol):
         through the archive endpoint; writing it again with the same content changes nothing."""
         ...
 
+    def service_logs(self, service: str) -> bytes:
+        """``GET /services/{service}/logs?stdout=1&details=1&timestamps=1``: the stdout of
+        every task of a Swarm service, which a manager gathers from all nodes, as the
+        Engine API sends it (``live.fleet_reports`` parses it)."""
+        ...
+
 
 READS = frozenset(
     {
@@ -150,6 +165,8 @@ READS = frozenset(
         "list_networks",
         "image_present",
         "get_archive",
+        "events",
+        "service_logs",
     }
 )
 """Calls that change nothing on the engine: retried on transient errors, never a kill point."""

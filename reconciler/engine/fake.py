@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import json
 import posixpath
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +77,12 @@ class FakeEngine:
     """``State.Health.Status`` by container name, for those created with a healthcheck
     (default: healthy); ``exit_codes`` likewise for ``State.ExitCode``."""
     exit_codes: dict[str, int] = field(default_factory=dict)
+    service_log_bytes: dict[str, bytes] = field(default_factory=dict)
+    """What ``service_logs`` answers, by service name; a service not listed is a 404."""
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
+    event_log: list[RawObject] = field(default_factory=list)
+    """``/events`` messages as the engine sends them, for ``events`` to answer from."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -178,6 +182,20 @@ class FakeEngine:
     def list_networks(self) -> list[str]:
         self._record("list_networks", mutating=False)
         return records.parse_network_names([{"Name": name} for name in self.networks])
+
+    def events(
+        self, since: float, until: float, filters: Mapping[str, Sequence[str]]
+    ) -> Iterator[records.EngineEvent]:
+        """The messages of ``event_log`` from ``since`` to ``until`` that pass ``filters``'
+        ``type`` and ``event`` keys (the only ones volplan sends)."""
+        self._record("events", mutating=False)
+        for raw in self.event_log:
+            event = records.parse_event(raw)
+            if since <= event.time <= until and all(
+                value in filters.get(key, (value,))
+                for key, value in (("type", event.type), ("event", event.action))
+            ):
+                yield event
 
     def _users(self, volume: str) -> int:
         return sum(_uses(c, volume) for c in self.containers.values())
@@ -301,6 +319,12 @@ class FakeEngine:
         self._record("put_file", ref)
         container = self._get(ref, "writing into")
         self.files.setdefault(container["Id"], {})[path.strip("/")] = content
+
+    def service_logs(self, service: str) -> bytes:
+        self._record("service_logs", service, mutating=False)
+        if service not in self.service_log_bytes:
+            raise EngineNotFound(f"reading the logs of service {service}: service not found")
+        return self.service_log_bytes[service]
 
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         self._record("put_archive", ref)

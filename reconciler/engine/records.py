@@ -113,6 +113,27 @@ class ContainerInspect:
 
 
 @dataclass(frozen=True)
+class EngineEvent:
+    """One message of ``GET /events``: what happened (``action``) to which object."""
+
+    type: str
+    """``container``, ``volume``, ``network``…"""
+    action: str
+    """``create``, ``start``, ``die``, ``destroy``…"""
+    actor_id: str
+    """A container's ID, a volume's name."""
+    attributes: Mapping[str, str]
+    """``Actor.Attributes``: a container's ``name`` and its labels; a volume's ``driver``."""
+    time: float
+    """When, in seconds since the epoch on the engine's clock (``timeNano``)."""
+
+    @property
+    def name(self) -> str:
+        """The object's name: a container's from its attributes, a volume's is its ID."""
+        return self.attributes.get("name", self.actor_id)
+
+
+@dataclass(frozen=True)
 class DiskUsage:
     """What ``GET /system/df`` reports about volumes."""
 
@@ -128,9 +149,22 @@ def parse_info(raw: RawObject, *, endpoint: str, api_version: str) -> EngineInfo
         name=raw.get("Name", ""),
         server_version=raw.get("ServerVersion", ""),
         api_version=api_version,
+        node_id=(raw.get("Swarm") or {}).get("NodeID") or None,
         is_local=endpoint.startswith(("unix://", "npipe://")),
         cpus=int(raw.get("NCPU") or 0),
         labels=engine_labels(raw.get("Labels") or []),
+    )
+
+
+def parse_event(raw: RawObject) -> EngineEvent:
+    """One ``/events`` message (API 1.22+ shape: ``Type``, ``Action``, ``Actor``)."""
+    actor = raw.get("Actor") or {}
+    return EngineEvent(
+        type=raw.get("Type", ""),
+        action=raw.get("Action", ""),
+        actor_id=actor.get("ID", ""),
+        attributes=dict(actor.get("Attributes") or {}),
+        time=int(raw.get("timeNano") or 0) / 1e9,
     )
 
 
