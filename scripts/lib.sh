@@ -12,9 +12,15 @@ is_static_busybox() {
   [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1
 }
 
-# Print graphviz if Graphviz's dot, which draws volplan graph's DOT in the tests, is missing.
-missing_graph_packages() {
+# Print the Debian packages of the tools the tests run besides the engine, if missing:
+# Graphviz's dot draws volplan graph's DOT, and node runs mermaid's parser on its Mermaid
+# (npm fetches mermaid); the CI examples post their comment with curl; pre-commit runs the
+# hook in a git repository.
+missing_tool_packages() {
   command -v dot >/dev/null || echo graphviz
+  command -v npm >/dev/null || echo npm
+  command -v curl >/dev/null || echo curl
+  command -v git >/dev/null || echo git
 }
 
 # Print what the remote-engine tests need and is missing: sshd (ssh:// endpoints), openssl

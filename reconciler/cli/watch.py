@@ -76,7 +76,7 @@ def watch(
     files change. Each drift is one line on stderr; after every sync and heal one JSON
     status line goes to stdout (kind volplan.watch.status). Exits 0 when stopped.
     """
-    from reconciler.pipeline import load
+    from reconciler.pipeline import Specs, load
     from reconciler.policy.selection import load_policy
     from reconciler.watch.loop import TargetWatch, WatchSettings
     from reconciler.watch.metrics import ListenAddress, MetricsServer, WatchMetrics
@@ -84,9 +84,14 @@ def watch(
 
     address = ListenAddress.parse(metrics_addr) if metrics_addr is not None else None
     enforced = load_policy(policy, spec_dir=directory)
-    specs = load(directory, policy=enforced, endpoint=engine_endpoint(host, context).host)
+    endpoint = engine_endpoint(host, context).host
+
+    def load_specs() -> Specs:
+        return load(directory, policy=enforced, endpoint=endpoint)
+
+    specs = load_specs()
     require_projects(specs.desired, directory, allow_empty=False)
-    settings = WatchSettings(directory, self_heal, interval, enforced)
+    settings = WatchSettings(directory, load_specs, self_heal, interval)
     metrics = WatchMetrics()
     stop = threading.Event()
     target = TargetWatch(

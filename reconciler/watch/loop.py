@@ -31,11 +31,10 @@ from reconciler.engine.base import Engine
 from reconciler.engine.records import EngineEvent
 from reconciler.errors import EngineError, LockError, VolplanError
 from reconciler.identity import Address
-from reconciler.pipeline import Planned, Specs, load, plan
+from reconciler.pipeline import Planned, Specs, plan
 from reconciler.plan.actions import Action, describe
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.unattended import split_unattended
-from reconciler.policy.rules import Policy
 from reconciler.watch.events import Disconnected, EventFollower, Interest, Message
 from reconciler.watch.metrics import WatchMetrics
 from reconciler.watch.spec_stamp import spec_stamp
@@ -62,9 +61,11 @@ LOCK_RETRY_SECONDS = 2.0
 @dataclass(frozen=True)
 class WatchSettings:
     directory: Path
+    """The spec folder (or file) whose changes are looked for."""
+    load: Callable[[], Specs]
+    """Loads the specs from it, checked against the policy, as the command was told."""
     self_heal: bool
     interval: float
-    policy: Policy | None = None
 
 
 class UnattendedTarget(ApplyTarget):
@@ -115,7 +116,7 @@ class TargetWatch:
         self._prefix = "" if name == DEFAULT_TARGET else f"[{name}] "
         self.problem: str | None = "not yet synced"
         """What /healthz reports for this target; None when the last sync succeeded."""
-        metrics.declare(name, specs.desired.projects)
+        metrics.declare(name)
 
     def wake(self) -> None:
         """Make the loop look at ``stop`` now (from a signal handler or another thread)."""
@@ -189,7 +190,7 @@ class TargetWatch:
             return False
         self._stamp = stamp
         try:
-            specs = load(self._settings.directory, policy=self._settings.policy)
+            specs = self._settings.load()
         except VolplanError as error:
             self._specs_valid = False
             self.problem = "the specs do not load"
@@ -199,7 +200,6 @@ class TargetWatch:
             return False
         self._specs, self._specs_valid = specs, True
         self._interest = Interest.of(specs.desired)
-        self._metrics.declare(self.name, specs.desired.projects)
         self._log(f"{self._prefix}specs changed: loaded {len(specs.sources)} file(s)")
         return True
 
@@ -210,7 +210,16 @@ class TargetWatch:
             return
         first_event = self._burst[0] if self._burst else None
         self._burst = None
-        planned = self._report(engine)
+        try:
+            planned = self._report(engine)
+        except EngineError:
+            raise
+        except VolplanError as error:  # e.g. a network the specs name is missing
+            self.problem = f"the specs cannot be planned: {error}"
+            self._log(f"{self._prefix}cannot plan the specs; trying again at the next sync:")
+            for line in _error_lines(error):
+                self._log(f"  {line}")
+            return
         if not self._settings.self_heal or time.monotonic() < self._retry_at:
             return
         split = split_unattended(planned.plan)
