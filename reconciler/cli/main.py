@@ -18,6 +18,7 @@ import typer
 from reconciler import __version__
 from reconciler.cli.completion import COMPLETE_VAR, completing, enable_completion
 from reconciler.cli.content import content
+from reconciler.cli.export import exporting
 from reconciler.cli.gitops import gitops
 from reconciler.cli.graph import drawing
 from reconciler.cli.options import NO_COLOR, err, out, show
@@ -41,6 +42,7 @@ app.add_typer(reconcile)
 app.add_typer(gitops)
 app.add_typer(content)
 app.add_typer(drawing)
+app.add_typer(exporting)
 app.add_typer(completing)
 app.add_typer(watch_app)
 app.add_typer(swarm)

@@ -37,7 +37,7 @@ from reconciler.engine.reads import (
     mapped_chunks,
     request_path,
 )
-from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent
+from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
 from reconciler.errors import EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
@@ -173,6 +173,10 @@ class DockerEngine:
     def inspect_image(self, ref: str) -> ImageConfig:
         answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
         return records.parse_image_inspect(answer)
+
+    def image_defaults(self, ref: str) -> ImageDefaults:
+        answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
+        return records.parse_image_defaults(answer)
 
     def disk_usage(self) -> DiskUsage:
         return records.parse_disk_usage(self.reads.get_json("reading disk usage", "/system/df"))

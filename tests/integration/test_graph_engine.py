@@ -97,6 +97,9 @@ def test_graph_draws_the_specs_with_the_plan_coloured_and_the_live_topology(
     assert live.edges[("container_app", "container_store")] == ["volumes_from ro"]
     # app reaches /shared through volumes_from: no edge of its own to that volume.
     assert ("container_app", node_id(NodeKind.ANONYMOUS, shared)) not in live.edges
+    whole = _dot(run_cli, "--live", cwd=tmp_path)  # the whole engine, no plan to colour
+    assert {"container_app", "container_store", "volume_data"} <= set(whole.nodes)
+    assert set(whole.fills.values()) <= {"", "none"}
 
 
 def test_graph_without_an_engine_draws_the_specs_and_says_so(
