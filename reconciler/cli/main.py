@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from reconciler import __version__
+from reconciler.cli.compose import importer
 from reconciler.cli.content import content
 from reconciler.cli.gitops import gitops
 from reconciler.cli.options import NO_COLOR, err, out, show
@@ -35,6 +36,7 @@ app = typer.Typer(
 app.add_typer(reconcile)
 app.add_typer(gitops)
 app.add_typer(content)
+app.add_typer(importer)
 
 
 def _print_version(wanted: bool) -> None:

@@ -20,7 +20,13 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from reconciler.spec.schema import ContainerSpec, HealthcheckSpec, SpecDocument, VolumeSpec
+from reconciler.spec.schema import (
+    ContainerSpec,
+    HealthcheckSpec,
+    MountSpec,
+    SpecDocument,
+    VolumeSpec,
+)
 
 SCHEMA_URL = (
     "https://raw.githubusercontent.com/volplan/volplan/main/reconciler/schemas/spec.schema.json"
@@ -34,6 +40,7 @@ _FIELD_ORDER: dict[Path, type[BaseModel]] = {
     ("volumes", "*"): VolumeSpec,
     ("containers", "*"): ContainerSpec,
     ("containers", "*", "healthcheck"): HealthcheckSpec,
+    ("containers", "*", "mounts", "*"): MountSpec,
 }
 """Mappings whose keys are spec fields, put in their model's order (``*``: any name)."""
 
