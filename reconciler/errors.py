@@ -10,6 +10,7 @@ VolplanError
 ├── LockError          another run holds the engine lock for the project
 ├── OutputError        a report or plan file could not be written
 ├── AddressError       an engine address (--host, DOCKER_HOST) that is not one
+├── ContextError       a Docker context that cannot be used: unknown, unreadable, in conflict
 ├── EngineError        the engine failed or could not be reached
 │   ├── EngineUnreachable
 │   ├── EngineConflict     409: a name taken, a volume in use
@@ -19,6 +20,7 @@ VolplanError
 ├── CopyMismatch       a copied volume differs from its source; nothing was removed
 ├── BackupError        a backup or restore cannot proceed (bad target or file, target not empty)
 ├── DependencyError    a container's depends_on did not reach its condition in time
+├── FleetReportError   no agent of a Swarm service has reported a status (fleet-status)
 └── ApplyError         an action failed half-way; carries what was and was not done
 """
 
@@ -100,6 +102,11 @@ class AddressError(VolplanError):
     """An engine address no client could use: an unknown scheme such as ``bogus://``."""
 
 
+class ContextError(VolplanError):
+    """The Docker context (``--context``, ``DOCKER_CONTEXT``, the docker config's current
+    one) names no usable endpoint: unknown, unreadable, invalid, or given with ``--host``."""
+
+
 class EngineError(VolplanError):
     """The Docker engine answered with an error, or did not answer."""
 
@@ -145,6 +152,10 @@ class BackupError(VolplanError):
 
 class DependencyError(VolplanError):
     """A dependency failed, or did not reach its ``depends_on`` condition in time."""
+
+
+class FleetReportError(VolplanError):
+    """No agent of a Swarm service has written a status line volplan can read."""
 
 
 class ApplyError(VolplanError, Generic[ReportT]):

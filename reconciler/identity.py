@@ -57,6 +57,7 @@ class ActionKind(StrEnum):
     COPY = "copy"
     CREATE = "create"
     RECREATE = "recreate"
+    ADOPT = "adopt"
     REPLACE = "replace"
     REMOVE = "remove"
     START = "start"
@@ -81,12 +82,14 @@ VERBS: Mapping[ActionKind, Verb] = {
     ActionKind.COPY: Verb("copy", "+", ("update",)),
     ActionKind.CREATE: Verb("create", "+", ("create",)),
     ActionKind.RECREATE: Verb("recreate", "~", ("create", "delete")),
+    ActionKind.ADOPT: Verb("adopt", "~", ("create", "delete")),
     ActionKind.REPLACE: Verb("replace", "~", ("delete", "create"), destroying="!"),
     ActionKind.REMOVE: Verb("remove", "-", ("delete",)),
     ActionKind.START: Verb("start", "~", ("update",)),
     ActionKind.STOP: Verb("stop", "~", ("update",)),
 }
-"""A recreate makes the new container before it removes the old one: create-before-delete."""
+"""A recreate makes the new container before it removes the old one: create-before-delete.
+An adoption is a recreate of a container volplan did not create, so that it gains labels."""
 
 
 class ActionKey(NamedTuple):

@@ -35,6 +35,9 @@ MIGRATION_OF = PREFIX + "migration-of"
 MIGRATION_FROM = PREFIX + "migration-from"
 """On a migration's temporary volume: the config hash the migrated volume had when copied."""
 ENGINE_INTERNAL_PREFIX = "com.docker."
+COMPOSE_PROJECT = "com.docker.compose.project"
+"""On what Compose made: its project. volplan only reads it, to say where a resource it
+adopts came from."""
 
 
 def json_hash(value: Any) -> str:

@@ -139,6 +139,12 @@ class DesiredState:
     files_read: tuple[str, ...] = ()
     """Files besides the specs whose content is in this state (``.env``, ``env_file``), read
     or looked for: the spec cache checks them again before reusing the state."""
+    placement: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """The labels a target must carry for a project to go there (its documents'
+    ``targets: {labels: ...}``); a project not listed goes everywhere."""
+    elsewhere: tuple[str, ...] = ()
+    """Projects the specs declare that are not for this engine (placement.py): neither
+    planned nor pruned here, their resources on it are left alone."""
 
     @cached_property
     def projects(self) -> tuple[str, ...]:
@@ -184,6 +190,9 @@ class EngineInfo:
     is_local: bool
     cpus: int = 0
     """CPUs the engine reports (0 if unknown); sizes apply's worker pool."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The engine's labels (``dockerd --label``), overlaid by a targets file's ``labels:``:
+    what a spec's ``targets: {labels: ...}`` is matched against."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from reconciler.plan.recovery import plan_recovery
 from reconciler.policy.rules import Policy, check_policy
 from reconciler.spec import cache
 from reconciler.spec.files import SpecSource, read_spec_dir
+from reconciler.spec.placement import place
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Specs:
 
     sources: tuple[SpecSource, ...]
     desired: DesiredState
+    completed: bool = False
+    """``desired`` holds what the engine's images say (``complete``): each container's
+    image ID and the paths its image declares as volumes. Only a plan needs that."""
 
 
 @dataclass(frozen=True)
@@ -109,15 +113,28 @@ def read_with_images(engine: Engine, specs: Specs) -> tuple[Specs, LiveState]:
 
 def with_images(engine: Engine, specs: Specs, live: LiveState) -> tuple[Specs, LiveState]:
     """The configs of the specs' images read into ``live`` (or taken from their cache,
-    live/image_cache.py), and the specs completed with what they imply (``_completed``)."""
+    live/image_cache.py), and the specs completed for this engine (``complete``)."""
     live = read_image_configs(engine, live, specs.desired)
-    return Specs(specs.sources, _completed(specs.desired, live)), live
+    return complete(specs, live), live
 
 
-def _completed(desired: DesiredState, live: LiveState) -> DesiredState:
-    """``desired`` with the image ID each reference names on the engine and the paths its
-    image declares as volumes (image_volumes.py). Idempotent."""
-    return with_image_volumes(with_image_ids(desired, live), live)
+def complete(specs: Specs, live: LiveState) -> Specs:
+    """``specs`` for the engine ``live`` was read from: without the projects whose
+    ``targets:`` labels it does not match (placement.py), with the image ID each reference
+    names there and the paths its image declares as volumes (image_volumes.py), from the
+    image configs ``live`` holds.
+
+    The one place specs are completed; ``plan`` takes them so and does not do it again.
+    Idempotent, so specs completed against an earlier read can be completed again.
+    """
+    desired = placed(specs, live.engine.labels).desired
+    desired = with_image_volumes(with_image_ids(desired, live), live)
+    return Specs(specs.sources, desired, completed=True)
+
+
+def placed(specs: Specs, labels: Mapping[str, str]) -> Specs:
+    """The specs without the projects whose ``targets:`` labels ``labels`` do not match."""
+    return replace(specs, desired=place(specs.desired, labels))
 
 
 def _connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]:
@@ -140,7 +157,8 @@ def _desired_state(sources: Sequence[SpecSource]) -> DesiredState:
 
 
 def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = None) -> Planned:
-    """Plan ``specs`` against the engine (read now) or a live state already read.
+    """Plan ``specs`` against the engine (read now) or a live state already read, which
+    the specs were completed with (``load_and_read``, ``read_with_images``, ``complete``).
 
     The plan is made against the live state as it will be once an interrupted run's
     leftovers are cleared (recovery.py), then the data-safety rewrites are applied.
@@ -148,10 +166,12 @@ def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = N
     if not isinstance(live, LiveState):
         check_networks(specs.desired, live)
         specs, live = read_with_images(live, specs)
+    elif not specs.completed:
+        raise ValueError("plan() takes specs completed against the live state (complete())")
     observed = live
     options = options or PlanOptions()
-    desired = _completed(specs.desired, observed)
-    recovery = plan_recovery(observed, desired.projects)
+    desired = specs.desired
+    recovery = plan_recovery(observed, desired.projects, desired.containers.keys())
     after = recovery.live
     image = helper_image(options, desired.helper_image)
     with gc_paused():

@@ -3,6 +3,7 @@
 #   scripts/engine.sh start DIR  start it (or find it running) in DIR; print its DOCKER_HOST last
 #   scripts/engine.sh stop DIR   stop it, unmount what it left mounted and remove DIR
 # DIR must be short (unix socket paths). Exit codes: 2 misuse, 3 no engine can run here.
+# VOLPLAN_ENGINE_TCP=127.0.0.1:PORT also listens there (TLS settings go in DIR/daemon.json).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -56,12 +57,13 @@ terminate() {
 
 # Start dockerd with storage driver $1 in its own session; succeed once it answers.
 launch() {
-  local ns pid
+  local ns pid hosts=(-H "$host")
+  [[ -z ${VOLPLAN_ENGINE_TCP:-} ]] || hosts+=(-H "tcp://$VOLPLAN_ENGINE_TCP")
   ns=volplan-$(printf %s "$dir" | sha256sum | cut -c1-12) # if it shares a system containerd
   rm -f "$pidfile" "$dir/docker.sock"
   echo "engine.sh: starting dockerd (storage driver $1) in $dir" >&2
   setsid dockerd --config-file "$dir/daemon.json" --data-root "$dir/data" \
-    --exec-root "$dir/exec" --pidfile "$pidfile" -H "$host" \
+    --exec-root "$dir/exec" --pidfile "$pidfile" "${hosts[@]}" \
     --containerd-namespace "$ns" --containerd-plugins-namespace "$ns-plugins" \
     --bridge=none --iptables=false --ip-masq=false --ip-forward=false \
     --storage-driver="$1" --shutdown-timeout=5 </dev/null >>"$dir/dockerd.log" 2>&1 &

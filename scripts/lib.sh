@@ -12,6 +12,11 @@ is_static_busybox() {
   [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1
 }
 
+# Print graphviz if Graphviz's dot, which draws volplan graph's DOT in the tests, is missing.
+missing_graph_packages() {
+  command -v dot >/dev/null || echo graphviz
+}
+
 # Print python3-venv if .venv has yet to be made and python3 cannot make it.
 missing_venv_package() {
   [[ -x .venv/bin/python ]] || python3 -c 'import ensurepip' 2>/dev/null || echo python3-venv

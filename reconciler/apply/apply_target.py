@@ -6,14 +6,15 @@ from the engine, then a fresh ``Planned`` once the lock is held.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler.apply.replan import embedded_specs, replan_saved
 from reconciler.engine.base import Engine
 from reconciler.errors import RefusedError
 from reconciler.model import DesiredState
-from reconciler.pipeline import Planned, Specs, load, plan
+from reconciler.pipeline import Planned, Specs, load, placed, plan
 from reconciler.plan.data_safety import helper_image
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.saved_plan import SavedPlan, read_saved_plan
@@ -38,6 +39,10 @@ class ApplyTarget:
             )
         saved = read_saved_plan(target)
         return cls(embedded_specs(saved), saved.options, saved)
+
+    def placed(self, labels: Mapping[str, str]) -> ApplyTarget:
+        """Only the projects meant for an engine labelled ``labels`` (placement.py)."""
+        return replace(self, specs=placed(self.specs, labels))
 
     @property
     def desired(self) -> DesiredState:

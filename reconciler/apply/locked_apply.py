@@ -52,8 +52,11 @@ def apply_locked(
 
     The specs' images are pulled first, as their ``pull`` policies (or ``pull``) say, so
     the plan is made against the images the containers will be created from; a saved plan
-    is applied against the images it was made on.
+    is applied against the images it was made on. Projects whose ``targets:`` labels the
+    engine does not carry are set aside first: neither locked, pulled for nor planned.
     """
+    if target.desired.placement:  # else the engine's labels cannot matter: no extra call
+        target = target.placed(engine.info().labels)
     with engine_lock(
         engine,
         target.desired.projects,

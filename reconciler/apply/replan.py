@@ -37,7 +37,7 @@ def embedded_specs(saved: SavedPlan) -> Specs:
         specs = load(saved.sources)
     except SpecError as exc:
         raise PlanFileError(f"{saved.path}: its embedded specs are invalid: {exc}") from None
-    if specs.desired.projects != saved.projects:
+    if not set(saved.projects) <= {*specs.desired.projects, *specs.desired.elsewhere}:
         raise PlanFileError(f"{saved.path}: the plan file was modified: projects do not match")
     return specs
 
@@ -48,6 +48,7 @@ def replan_saved(saved: SavedPlan, specs: Specs, engine: Engine) -> Planned:
     _check_spec_dir(saved)
     specs, live = read_with_images(engine, specs)
     _check_engine(saved, live)
+    _check_placement(saved, specs.desired.projects)
     _check_live_state(saved, live_fingerprints(specs.desired, live))
     planned = plan(specs, live, saved.options)
     _check_same_plan(saved, planned)
@@ -69,7 +70,7 @@ def _check_spec_dir(saved: SavedPlan) -> None:
     if spec_digest(current) == spec_digest(saved.sources):
         return
     projects = _projects_of(current)
-    if projects is not None and projects != saved.projects:
+    if projects is not None and not set(saved.projects) <= set(projects):
         raise PlanFileError(
             f"{saved.path} is a plan for {_projects(saved.projects)}, but "
             f"{saved.spec_dir} holds {_projects(projects)}"
@@ -95,6 +96,16 @@ def _check_engine(saved: SavedPlan, live: LiveState) -> None:
         raise PlanFileError(
             f"{saved.path} was made against another engine ({saved.endpoint}, daemon "
             f"{saved.daemon_id}); this is {live.engine.endpoint} (daemon {live.engine.daemon_id})"
+        )
+
+
+def _check_placement(saved: SavedPlan, projects: Sequence[str]) -> None:
+    """The engine's labels (or a target's) decide which projects it takes (placement.py)."""
+    if tuple(projects) != saved.projects:
+        raise StalePlanError(
+            f"stale plan: {saved.path} was made for {_projects(saved.projects)} on this "
+            f"engine, whose labels now select {_projects(projects) if projects else 'none'}; "
+            "re-plan"
         )
 
 

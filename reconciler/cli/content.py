@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconciler.cli.options import HelperImageOption, HostOption, connect, err, out
+from reconciler.cli.options import (
+    ContextOption,
+    HelperImageOption,
+    HostOption,
+    connect,
+    err,
+    out,
+)
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, Engine, ensure_image
 from reconciler.errors import RefusedError
 from reconciler.render.words import counted
@@ -47,6 +54,7 @@ def backup(
         ),
     ],
     host: HostOption = None,
+    context: ContextOption = None,
     helper_image: HelperImageOption = None,
 ) -> None:
     """Write a volume's content, or every volume of a container, to a tar file."""
@@ -59,7 +67,7 @@ def backup(
             f"{output}: volplan writes tar archives only; name the file "
             "NAME.tar, NAME.tar.gz or NAME.tgz"
         )
-    engine = connect(host)
+    engine = connect(host, context)
     resolved = resolve_target(engine, target)
     image = _helper_image_ready(engine, helper_image)
     with byte_progress(err, f"backing up {resolved.kind} {resolved.name}") as progress:
@@ -83,10 +91,12 @@ def restore(
     archive: Annotated[
         Path, typer.Argument(metavar="ARCHIVE", help="A file written by volplan backup.")
     ],
+    *,
     force: Annotated[
         bool, typer.Option("--force", help="Restore into volumes that already hold data.")
     ] = False,
     host: HostOption = None,
+    context: ContextOption = None,
     helper_image: HelperImageOption = None,
 ) -> None:
     """Restore a backup into a volume, or into the volumes of a container."""
@@ -94,7 +104,7 @@ def restore(
     from reconciler.content.backup import restore as restore_target
     from reconciler.render.progress import byte_progress
 
-    engine = connect(host)
+    engine = connect(host, context)
     if not archive.is_file():
         raise RefusedError(f"{archive}: no such file")
     image = _helper_image_ready(engine, helper_image)

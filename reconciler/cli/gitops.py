@@ -19,10 +19,12 @@ import typer
 
 from reconciler.cli.options import (
     AllowEmptyOption,
+    ContextOption,
     HostOption,
     PolicyOption,
     SpecDir,
     connect,
+    note_elsewhere,
     out,
     require_projects,
     show,
@@ -69,6 +71,7 @@ def drift(
     directory: SpecDir,
     *,
     host: HostOption = None,
+    context: ContextOption = None,
     output_format: Annotated[
         ReportFormat,
         typer.Option("--format", help="text, json, markdown (a PR comment) or junit."),
@@ -107,10 +110,11 @@ def drift(
     from reconciler.render.drift_text import render_drift, render_drift_summary
 
     specs, live = load_and_read(
-        directory, lambda: connect(host), policy=load_policy(policy, spec_dir=directory)
+        directory, lambda: connect(host, context), policy=load_policy(policy, spec_dir=directory)
     )
     desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
+    note_elsewhere(desired, live.engine)
     diff = diff_states(desired, live)
     report = build_drift_report(desired, live, diff, include_unclaimed=include_unclaimed)
     if output is not None:
@@ -160,6 +164,7 @@ def status(
         ),
     ] = None,
     host: HostOption = None,
+    context: ContextOption = None,
     output_format: Annotated[
         StatusFormat, typer.Option("--format", help="text or json.")
     ] = StatusFormat.TEXT,
@@ -172,7 +177,7 @@ def status(
     from reconciler.render.status_text import render_status
 
     desired = load(directory).desired if directory is not None else None
-    topology = read_topology(connect(host), desired)
+    topology = read_topology(connect(host, context), desired)
     if output_format is StatusFormat.JSON:
         write_stdout(dumps(status_document(topology)))
     else:
@@ -185,6 +190,7 @@ def unlock(
         list[str], typer.Argument(metavar="PROJECT...", help="The projects whose lock to release.")
     ],
     host: HostOption = None,
+    context: ContextOption = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Release the lock even if its run may still be alive."),
@@ -193,7 +199,7 @@ def unlock(
     """Release a lock left by a killed apply (stale), or any lock with --force."""
     from reconciler.apply.lock import unlock as release_lock
 
-    engine = connect(host)
+    engine = connect(host, context)
     for project in projects:
         holder = release_lock(engine, project, force=force)
         if holder is None:

@@ -9,17 +9,21 @@ stdout, progress and logs to stderr, so ``volplan plan --format json > plan.json
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from typing import Annotated
 
 import typer
 
 from reconciler import __version__
+from reconciler.cli.completion import COMPLETE_VAR, completing, enable_completion
 from reconciler.cli.compose import importer
 from reconciler.cli.content import content
 from reconciler.cli.gitops import gitops
+from reconciler.cli.graph import drawing
 from reconciler.cli.options import NO_COLOR, err, out, show
 from reconciler.cli.reconcile import reconcile
+from reconciler.cli.swarm import swarm
 from reconciler.errors import ApplyError, SpecError, VolplanError
 from reconciler.render.text import ApplyOutcome, render_report
 from reconciler.render.words import counted
@@ -37,6 +41,9 @@ app.add_typer(reconcile)
 app.add_typer(gitops)
 app.add_typer(content)
 app.add_typer(importer)
+app.add_typer(drawing)
+app.add_typer(completing)
+app.add_typer(swarm)
 
 
 def _print_version(wanted: bool) -> None:
@@ -68,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if NO_COLOR and (not args or "--help" in args):
         _plain_help()
+    if COMPLETE_VAR in os.environ:
+        enable_completion()
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="volplan", standalone_mode=False)

@@ -16,13 +16,15 @@ from rich.console import Console
 from rich.control import strip_control_codes
 from rich.text import Text
 
-from reconciler.engine.adapter import DockerEngine, resolve_host
+from reconciler.engine.adapter import DockerEngine
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, Engine
+from reconciler.engine.contexts import Endpoint, resolve_endpoint
 from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import AddressError, SpecPathError
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, EngineInfo
 from reconciler.plan.planner import PlanOptions
+from reconciler.spec.placement import shown_labels
 
 NO_COLOR = bool(os.environ.get("NO_COLOR"))
 """https://no-color.org: set and not empty. Rich alone drops only the colours and still
@@ -70,11 +72,23 @@ AllowEmptyOption = Annotated[
 
 
 def require_projects(desired: DesiredState, path: Path, *, allow_empty: bool) -> None:
-    """An empty spec set is almost always a mistake (a wrong path, an empty checkout)."""
-    if not desired.projects and not allow_empty:
+    """An empty spec set is almost always a mistake (a wrong path, an empty checkout);
+    specs that are all for other engines (placement.py) are not empty."""
+    if not desired.projects and not desired.elsewhere and not allow_empty:
         raise SpecPathError(
             f"{path}: the spec files declare no project (every document is empty); "
             "pass --allow-empty if that is meant"
+        )
+
+
+def note_elsewhere(desired: DesiredState, engine: EngineInfo) -> None:
+    """Say on stderr which projects the engine's labels leave out, and that they are safe."""
+    if desired.elsewhere:
+        err.print(
+            f"not for this engine (labels: {shown_labels(engine.labels)}): project "
+            f"{', '.join(desired.elsewhere)}, by its targets: labels; not planned here, and "
+            "its resources here are left alone",
+            markup=False,
         )
 
 
@@ -84,7 +98,18 @@ HostOption = Annotated[
         "--host",
         "-H",
         metavar="ADDRESS",
-        help="Engine endpoint, e.g. unix:///var/run/docker.sock (default: $DOCKER_HOST).",
+        help="Engine endpoint: unix:///var/run/docker.sock, tcp://HOST:2376, "
+        "ssh://USER@HOST[:PORT] (default: $DOCKER_HOST, else the Docker context).",
+    ),
+]
+ContextOption = Annotated[
+    str | None,
+    typer.Option(
+        "--context",
+        "-c",
+        metavar="NAME",
+        help="Docker context to use, as `docker --context NAME` (default: $DOCKER_CONTEXT, "
+        "else the docker config's current context; see `docker context ls`).",
     ),
 ]
 PruneOption = Annotated[
@@ -163,10 +188,17 @@ ENGINE_SCHEMES = ("unix", "tcp", "http", "https", "ssh", "npipe")
 """The schemes docker-py (like the docker CLI) connects over; ``HOST:PORT`` means tcp."""
 
 
-def connect(host: str | None) -> Engine:
+def engine_endpoint(host: str | None, context: str | None) -> Endpoint:
+    """The endpoint ``--host``/``--context`` and the environment select, as the CLI does."""
+    endpoint = resolve_endpoint(host, context)
+    check_address(endpoint.host)
+    return endpoint
+
+
+def connect(host: str | None, context: str | None) -> Engine:
     """The engine, with idempotent calls retried (and the fault-injection hook, in tests)."""
-    check_address(resolve_host(host))
-    return with_crash_hook(RetryingEngine(DockerEngine.connect(host)))
+    endpoint = engine_endpoint(host, context)
+    return with_crash_hook(RetryingEngine(DockerEngine.connect(endpoint)))
 
 
 def check_address(endpoint: str) -> None:

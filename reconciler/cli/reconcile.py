@@ -20,6 +20,7 @@ from reconciler.cli.options import (
     AllowDataLossOption,
     AllowEmptyOption,
     BackupDirOption,
+    ContextOption,
     HelperImageOption,
     HostOption,
     MigrateOption,
@@ -27,14 +28,15 @@ from reconciler.cli.options import (
     PruneOption,
     SpecDir,
     connect,
+    engine_endpoint,
     err,
+    note_elsewhere,
     out,
     plan_options,
     require_projects,
     show,
     write_stdout,
 )
-from reconciler.engine.adapter import resolve_host
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
 from reconciler.model import PullPolicy
@@ -74,7 +76,7 @@ def validate(
 ) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
     enforced = load_policy(policy, spec_dir=directory)
-    specs = load(directory, policy=enforced, endpoint=resolve_host(None))
+    specs = load(directory, policy=enforced, endpoint=engine_endpoint(None, None).host)
     desired = specs.desired
     require_projects(desired, directory, allow_empty=allow_empty)
     if show_interpolated:
@@ -100,6 +102,7 @@ def plan(
     directory: SpecDir,
     *,
     host: HostOption = None,
+    context: ContextOption = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -133,7 +136,7 @@ def plan(
     """Show what apply would change (a dry run); changes nothing."""
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     enforced = load_policy(policy, spec_dir=directory)
-    engine = connect(host)
+    engine = connect(host, context)
     planned = make_plan(*load_and_read(directory, lambda: engine, policy=enforced), options)
     require_projects(planned.desired, directory, allow_empty=allow_empty)
     if output_format is PlanFormat.JSON:
@@ -168,6 +171,7 @@ def apply(
     ],
     *,
     host: HostOption = None,
+    context: ContextOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show the plan (same as plan).")
@@ -217,12 +221,14 @@ def apply(
     from reconciler.apply.locked_apply import Prompts, apply_locked
     from reconciler.render.text import render_result
 
-    engine = connect(host)
+    engine = connect(host, context)
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     chosen = ApplyTarget.open(target, options)
     require_projects(chosen.desired, target, allow_empty=allow_empty)
     spec_dir = Path(chosen.saved.spec_dir) if chosen.saved is not None else target
-    enforce_policy(chosen.desired, load_policy(policy, spec_dir=spec_dir), resolve_host(host))
+    enforce_policy(
+        chosen.desired, load_policy(policy, spec_dir=spec_dir), engine_endpoint(host, context).host
+    )
     if dry_run:
         _show_plan(chosen.plan(engine))
         return
@@ -249,6 +255,7 @@ def apply(
 
 
 def _show_plan(planned: Planned) -> None:
+    note_elsewhere(planned.desired, planned.observed.engine)
     allowed = planned.options.allow_data_loss
     show(out, render_plan(planned.plan, planned.observed.engine, allow_data_loss=allowed))
 

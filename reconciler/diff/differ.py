@@ -106,7 +106,11 @@ def diff_volume(desired: DesiredVolume, live: LiveVolume | None) -> ResourceDiff
                 "spec; it cannot be changed in place (mark it external: true, or remove it)",
                 changes,
             )
-        return result(Status.ADOPTED, "existing volume matches the spec; used as is")
+        return result(
+            Status.ADOPTED,
+            f"exists, made without volplan{_made_by(live.labels)}, and matches the spec: used "
+            "as is, with its data (a volume cannot be relabelled)",
+        )
     if changes:
         return result(
             Status.CHANGED, "volume config differs; volumes cannot be changed in place", changes
@@ -140,8 +144,9 @@ def diff_container(
         listed = _listed_changes(desired, live) + mount_changes
         return result(
             Status.UNMANAGED,
-            "a container of that name exists but was not created by volplan"
-            + ("" if listed else _UNCOMPARED),
+            f"a container of that name exists but was not created by volplan"
+            f"{_made_by(live.labels)}; recreated to gain volplan's labels, its anonymous and "
+            "image volumes carried over" + ("" if listed else _UNCOMPARED),
             listed + state_change,
         )
     changes = _merge(
@@ -169,6 +174,12 @@ def diff_container(
             state_change,
         )
     return result(Status.IN_SYNC, "container matches the spec")
+
+
+def _made_by(resource_labels: Mapping[str, str]) -> str:
+    """Who made an unlabelled resource, when its labels tell (Compose does)."""
+    project = resource_labels.get(labels.COMPOSE_PROJECT)
+    return f" (Compose project {project!r} made it)" if project else ""
 
 
 def image_change(

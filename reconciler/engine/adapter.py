@@ -10,7 +10,7 @@ nothing from docker-py, requests or ``http.client`` crosses into the rest of the
 
 from __future__ import annotations
 
-import os
+import functools
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from reconciler.engine.base import (
     ContainerCreate,
     VolumeCreate,
 )
+from reconciler.engine.contexts import Endpoint, TlsMaterial
 from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.engine.options_body import (
     config_fields,
@@ -45,12 +46,7 @@ if TYPE_CHECKING:
     import requests
     from docker.types import Mount as SdkMount
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
 REQUEST_TIMEOUT_SECONDS = 120
-
-
-def resolve_host(host: str | None) -> str:
-    return host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
 
 
 class SdkReads:
@@ -103,26 +99,30 @@ class DockerEngine:
 
     def __init__(
         self,
-        endpoint: str,
+        endpoint: Endpoint,
         reads: Reads,
         api_version: str,
         client: docker.APIClient | None = None,
     ) -> None:
-        self.endpoint = endpoint
+        self.endpoint = endpoint.host
+        self._endpoint = endpoint
         self.api_version = api_version
         self.reads = reads
         self._client = client
         self._client_lock = threading.Lock()
 
     @classmethod
-    def connect(cls, host: str | None = None) -> DockerEngine:
-        """Connect like the docker CLI: ``--host``, else ``DOCKER_HOST`` and its TLS settings."""
-        endpoint = resolve_host(host)
-        doing = f"connecting to the Docker engine at {endpoint}"
-        if endpoint.startswith("unix://"):
+    def connect(cls, endpoint: Endpoint | str) -> DockerEngine:
+        """Connect to ``endpoint`` (``contexts.resolve_endpoint`` chose it, as the CLI
+        does); a plain address is an endpoint without TLS."""
+        if isinstance(endpoint, str):
+            endpoint = Endpoint(endpoint)
+        doing = f"connecting to the Docker engine at {endpoint.host}"
+        if endpoint.host.startswith("unix://"):
             from reconciler.engine.unix_reads import UnixSocketReads
 
-            reads = UnixSocketReads(endpoint.removeprefix("unix://"), REQUEST_TIMEOUT_SECONDS)
+            path = endpoint.host.removeprefix("unix://")
+            reads = UnixSocketReads(path, REQUEST_TIMEOUT_SECONDS)
             return cls(endpoint, reads, reads.negotiate(doing))
         client = _sdk_client(endpoint, "auto", doing)
         return cls(endpoint, SdkReads(client), client.api_version, client)
@@ -133,7 +133,7 @@ class DockerEngine:
         with self._client_lock:
             if self._client is None:
                 self._client = _sdk_client(
-                    self.endpoint,
+                    self._endpoint,
                     self.api_version,
                     f"connecting to the Docker engine at {self.endpoint}",
                 )
@@ -276,6 +276,17 @@ class DockerEngine:
             params={"path": path},
         )
 
+    def service_logs(self, service: str) -> bytes:
+        """All of it at once: without ``follow`` the engine ends the answer after the
+        last line; ``details`` adds each line's node and task."""
+        chunks = self.reads.get_stream(
+            f"reading the logs of service {service}",
+            "/services/{}/logs",
+            service,
+            params=SERVICE_LOGS,
+        )
+        return b"".join(chunks)
+
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         with engine_errors(f"writing into {path} of container {ref}"):
             self.client.put_archive(ref, path, iter(chunks))
@@ -289,24 +300,60 @@ class DockerEngine:
 
 ALL = {"all": "1"}
 """``/containers/json`` lists only running containers unless asked for all."""
+SERVICE_LOGS = {"stdout": "1", "details": "1", "timestamps": "1"}
 
 
-def _sdk_client(endpoint: str, version: str, doing: str) -> docker.APIClient:
-    import docker
-
-    kwargs: dict[str, Any] = {**docker.utils.kwargs_from_env(), "base_url": endpoint}
+def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClient:
+    """docker-py's client for ``endpoint``. An ``ssh://`` endpoint goes through paramiko
+    (``use_ssh_client=False``), which checks the host key against ``~/.ssh/known_hosts``
+    and refuses an unknown or changed key (docker-py sets paramiko's ``RejectPolicy``;
+    tests/integration/test_ssh_endpoint.py pins it), rather than the ssh program, whose
+    answer depends on the user's ssh config and can be a prompt on the terminal."""
     with engine_errors(doing):
-        client = docker.APIClient(
+        client = _client_type()(
+            base_url=endpoint.host,
             version=version,
             timeout=REQUEST_TIMEOUT_SECONDS,
             max_pool_size=MAX_CONCURRENT_CALLS,  # one connection per apply worker
-            **kwargs,
+            tls=_tls_config(endpoint.tls) if endpoint.tls else False,
+            use_ssh_client=False,
         )
-    if endpoint.startswith("unix://"):
+    if endpoint.host.startswith("unix://"):
         # No proxy can stand between us and a local socket, so requests need not scan
         # the environment for proxy settings on every call (a sixth of its CPU per call).
         client.trust_env = False
     return client
+
+
+@functools.cache
+def _client_type() -> type[docker.APIClient]:
+    """docker-py's client, keeping the endpoint's CA. requests lets ``REQUESTS_CA_BUNDLE``
+    or ``CURL_CA_BUNDLE`` replace a session's CA on every request (requests issue 3829),
+    so with either set a context's own CA would never be used; the proxy settings are
+    still taken from the environment, as the CLI takes them."""
+    import docker
+
+    class ContextCaClient(docker.APIClient):
+        def merge_environment_settings(
+            self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+        ) -> Any:
+            verify = self.verify if verify is None else verify
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+    return ContextCaClient
+
+
+def _tls_config(tls: TlsMaterial) -> docker.tls.TLSConfig:
+    """The context's TLS as the CLI uses it: only its CA when it has one (else the
+    system's), its client certificate when it has both files, no check if told to skip."""
+    import docker.tls
+
+    both = tls.cert is not None and tls.key is not None
+    return docker.tls.TLSConfig(
+        client_cert=(str(tls.cert), str(tls.key)) if both else None,
+        ca_cert=str(tls.ca) if tls.ca is not None and tls.verify else None,
+        verify=tls.verify,
+    )
 
 
 def _sdk_mount(mount: Mount) -> SdkMount:

@@ -131,6 +131,12 @@ class Engine(Protocol):
         through the archive endpoint; writing it again with the same content changes nothing."""
         ...
 
+    def service_logs(self, service: str) -> bytes:
+        """``GET /services/{service}/logs?stdout=1&details=1&timestamps=1``: the stdout of
+        every task of a Swarm service, which a manager gathers from all nodes, as the
+        Engine API sends it (``live.fleet_reports`` parses it)."""
+        ...
+
 
 READS = frozenset(
     {
@@ -144,6 +150,7 @@ READS = frozenset(
         "list_networks",
         "image_present",
         "get_archive",
+        "service_logs",
     }
 )
 """Calls that change nothing on the engine: retried on transient errors, never a kill point."""

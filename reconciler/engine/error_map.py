@@ -58,7 +58,8 @@ def _sdk_error(exc: Exception, doing: str) -> EngineError | None:
     if isinstance(exc, requests_exceptions.Timeout):
         return _timeout(doing)
     if isinstance(exc, (requests_exceptions.RequestException, docker_errors.DockerException)):
-        return _unreachable(doing, exc)
+        reason = _innermost_ssl_error(exc)
+        return _unreachable(doing, exc) if reason is None else _tls_refused(doing, reason)
     return None
 
 
@@ -70,6 +71,34 @@ def _stdlib_error(exc: Exception, doing: str) -> EngineError | None:
     http_client: Any = sys.modules.get("http.client")
     if http_client is not None and isinstance(exc, http_client.HTTPException):
         return EngineError(f"{doing}: the engine's answer is not HTTP ({exc!r})")
+    return None
+
+
+def _tls_refused(doing: str, reason: BaseException) -> EngineUnreachable:
+    """A failed TLS handshake names its cause, not "did not answer": the engine answered,
+    and one side refused the other's certificate (a wrong CA, no client certificate)."""
+    detail = getattr(reason, "verify_message", None)
+    if detail:
+        cause = f"the engine's certificate failed verification ({detail})"
+    else:
+        cause = f"the engine refused the handshake ({reason})"
+    return EngineUnreachable(
+        f"{doing}: TLS: {cause}; check the CA, client certificate and key "
+        "(the context's TLS material, or DOCKER_CERT_PATH)"
+    )
+
+
+def _innermost_ssl_error(exc: BaseException) -> BaseException | None:
+    """The ``ssl.SSLError`` under requests' and urllib3's wrappers, if there is one."""
+    ssl: Any = sys.modules.get("ssl")
+    current: Any = exc
+    for _ in range(8):
+        if current is None or (ssl is not None and isinstance(current, ssl.SSLError)):
+            return current
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException) and current.args:
+            inner = current.args[0]
+        current = inner if isinstance(inner, BaseException) else current.__cause__
     return None
 
 

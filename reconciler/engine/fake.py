@@ -77,6 +77,8 @@ class FakeEngine:
     """``State.Health.Status`` by container name, for those created with a healthcheck
     (default: healthy); ``exit_codes`` likewise for ``State.ExitCode``."""
     exit_codes: dict[str, int] = field(default_factory=dict)
+    service_log_bytes: dict[str, bytes] = field(default_factory=dict)
+    """What ``service_logs`` answers, by service name; a service not listed is a 404."""
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -296,6 +298,12 @@ class FakeEngine:
         self._record("put_file", ref)
         container = self._get(ref, "writing into")
         self.files.setdefault(container["Id"], {})[path.strip("/")] = content
+
+    def service_logs(self, service: str) -> bytes:
+        self._record("service_logs", service, mutating=False)
+        if service not in self.service_log_bytes:
+            raise EngineNotFound(f"reading the logs of service {service}: service not found")
+        return self.service_log_bytes[service]
 
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
         self._record("put_archive", ref)

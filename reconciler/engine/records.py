@@ -67,7 +67,15 @@ def parse_info(raw: RawObject, *, endpoint: str, api_version: str) -> EngineInfo
         api_version=api_version,
         is_local=endpoint.startswith(("unix://", "npipe://")),
         cpus=int(raw.get("NCPU") or 0),
+        labels=engine_labels(raw.get("Labels") or []),
     )
+
+
+def engine_labels(entries: list[str]) -> dict[str, str]:
+    """``/info``'s ``Labels``, ``["k=v", ...]`` as ``dockerd --label k=v`` gave them; a
+    label given twice keeps its last value, a label with no ``=`` has an empty one."""
+    pairs = (entry.partition("=") for entry in entries if isinstance(entry, str))
+    return {key: value for key, _, value in pairs}
 
 
 def parse_volume_list(answer: RawObject) -> list[LiveVolume]:

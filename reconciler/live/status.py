@@ -39,6 +39,9 @@ class VolumeNode:
     users: tuple[Use, ...]
     image_volume: bool = False
     """An anonymous volume volplan made for a path the container's image declares."""
+    adopted_by: str | None = None
+    """The project whose specs declare this volume, which volplan did not create: plans
+    adopt it as it is (a volume cannot be relabelled), so it belongs to that project."""
 
     @property
     def anonymous(self) -> bool:
@@ -105,8 +108,27 @@ def read_topology(engine: Engine, desired: DesiredState | None) -> Topology:
     sizes = engine.disk_usage().volume_sizes
     projects = desired.projects if desired is not None else ()
     return build_topology(
-        live, volumes, containers, sizes=sizes, volumes_from=volumes_from, projects=projects
+        live,
+        volumes,
+        containers,
+        sizes=sizes,
+        volumes_from=volumes_from,
+        projects=projects,
+        adopted=adopted_volumes(live, desired),
     )
+
+
+def adopted_volumes(live: LiveState, desired: DesiredState | None) -> dict[str, str]:
+    """Volume -> project, for the declared volumes (not external) that carry no label."""
+    if desired is None:
+        return {}
+    return {
+        name: volume.project
+        for name, volume in desired.volumes.items()
+        if not volume.external
+        and name in live.volumes
+        and labels.PROJECT not in live.volumes[name].labels
+    }
 
 
 def _volumes_from(engine: Engine, name: str) -> tuple[str, ...]:
@@ -145,13 +167,17 @@ def build_topology(
     sizes: Mapping[str, int],
     volumes_from: Mapping[str, tuple[str, ...]],
     projects: tuple[str, ...],
+    adopted: Mapping[str, str] | None = None,
 ) -> Topology:
     in_view = [live.containers[n] for n in sorted(containers)]
     sources = _sources(volumes_from)
     return Topology(
         engine=live.engine,
         projects=projects,
-        volumes=tuple(_volume(live, name, in_view, sizes, sources) for name in sorted(volumes)),
+        volumes=tuple(
+            _volume(live, name, in_view, sizes, sources, adopted_by=(adopted or {}).get(name))
+            for name in sorted(volumes)
+        ),
         data_containers=_data_containers(live, volumes_from),
         binds=_binds(live, in_view, sources),
     )
@@ -179,6 +205,8 @@ def _volume(
     in_view: list[LiveContainer],
     sizes: Mapping[str, int],
     sources: Mapping[str, list[str]],
+    *,
+    adopted_by: str | None,
 ) -> VolumeNode:
     volume = live.volumes[name]
     users = tuple(
@@ -196,6 +224,7 @@ def _volume(
         protected=volume.labels.get(labels.PROTECT) == "true",
         users=users,
         image_volume=volume.labels.get(labels.IMAGE_VOLUME) == "true",
+        adopted_by=adopted_by,
     )
 
 

@@ -116,12 +116,18 @@ class CreateContainer(_Action):
 
 @dataclass(frozen=True, kw_only=True)
 class RecreateContainer(_Action):
-    """Replace a container whose config or mounts changed; its anonymous volumes carry over."""
+    """Replace a container whose config or mounts changed; its anonymous volumes carry over.
+
+    With ``adopt``, the container exists but volplan did not create it (by hand, or by
+    Compose): it is recreated the same way, its anonymous and image volumes handed to the
+    new container, which gains volplan's labels. Containers cannot be relabelled in place.
+    """
 
     container: DesiredContainer
     old_id: str
     was_running: bool
     anonymous: tuple[AnonymousVolume, ...] = ()
+    adopt: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,8 +207,9 @@ def describe(action: Action) -> Describe:
             return _describe_safety_step(action)
         case CreateContainer(container=desired):
             return Describe(ActionKind.CREATE, Address.container(desired.name), Safety.SAFE)
-        case RecreateContainer(container=desired):
-            return Describe(ActionKind.RECREATE, Address.container(desired.name), Safety.RESTARTS)
+        case RecreateContainer(container=desired, adopt=adopt):
+            kind = ActionKind.ADOPT if adopt else ActionKind.RECREATE
+            return Describe(kind, Address.container(desired.name), Safety.RESTARTS)
         case RemoveContainer(name=name, was_running=was_running):
             # Removing a container that is not running stops nothing.
             safety = Safety.RESTARTS if was_running else Safety.SAFE
@@ -261,6 +268,9 @@ class Plan:
     actions: tuple[Action, ...]
     unchanged: tuple[Noop, ...] = ()
     notes: tuple[Note, ...] = ()
+    adopted: tuple[Noop, ...] = ()
+    """Volumes volplan did not create that match the specs: used as they are, every time
+    (a volume cannot be relabelled), so they are neither in ``actions`` nor ``unchanged``."""
 
     def __post_init__(self) -> None:
         seen: set[ActionKey] = set()

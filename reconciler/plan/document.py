@@ -24,8 +24,9 @@ from reconciler.model import Change, DesiredState, EngineInfo, LiveState
 from reconciler.plan.actions import Action, Plan, Safety, describe
 from reconciler.plan.planner import PlanOptions
 
-PLAN_FORMAT_VERSION = "2.0"
-"""2.0: summary keys are identifiers (``roll_back``, not ``roll back``), as are the kinds in
+PLAN_FORMAT_VERSION = "2.1"
+"""2.1: ``adopted`` (volumes volplan did not create, used as is) and the ``adopt`` kind.
+2.0: summary keys are identifiers (``roll_back``, not ``roll back``), as are the kinds in
 action keys (``container.web:roll_back``); a renamed key breaks consumers, hence a major."""
 
 
@@ -79,6 +80,7 @@ def plan_document(planned: PlanRecord) -> dict[str, Any]:
         "resource_changes": [_resource_change(a) for a in plan.actions],
         "unchanged": [_address_and_reason(n.address, n.reason) for n in plan.unchanged],
         "notes": [_address_and_reason(n.address, n.message) for n in plan.notes],
+        "adopted": [_address_and_reason(n.address, n.reason) for n in plan.adopted],
     }
 
 

@@ -74,12 +74,19 @@ def make_plan(
         pruned, notes = prune_actions(desired, live, actions)
         actions += pruned
     touched = {action_key(a).address for a in actions}
-    unchanged = tuple(
-        Noop(d.address, d.reason)
-        for d in (*diff.volumes.values(), *diff.containers.values())
-        if d.address not in touched
+    untouched = [
+        d for d in (*diff.volumes.values(), *diff.containers.values()) if d.address not in touched
+    ]
+    return Plan(
+        actions=tuple(actions),
+        unchanged=tuple(Noop(d.address, d.reason) for d in untouched if not _adopted(d)),
+        notes=tuple(notes),
+        adopted=tuple(Noop(d.address, d.reason) for d in untouched if _adopted(d)),
     )
-    return Plan(actions=tuple(actions), unchanged=unchanged, notes=tuple(notes))
+
+
+def _adopted(diff: ResourceDiff) -> bool:
+    return diff.status is Status.ADOPTED
 
 
 def _raise_conflicts(diff: Diff) -> None:
@@ -186,6 +193,7 @@ def _container_action(
             reason=diff.reason + waits,
             origin=origin,
             changes=changes,
+            adopt=diff.status is Status.UNMANAGED,
         )
     if diff.status is Status.STATE:
         if container.state is RunState.RUNNING:
@@ -261,7 +269,7 @@ def _with_requirements(holders: list[tuple[str, str]], actions: list[Action]) ->
 
 
 _MADE = frozenset({ActionKind.CREATE, ActionKind.REPLACE})
-_STARTED = frozenset({ActionKind.CREATE, ActionKind.RECREATE, ActionKind.START})
+_STARTED = frozenset({ActionKind.CREATE, ActionKind.RECREATE, ActionKind.ADOPT, ActionKind.START})
 
 
 def _awaited(
@@ -271,7 +279,7 @@ def _awaited(
     return ((Address.container(d.container), _STARTED) for d in dependencies)
 
 
-_REMADE = frozenset({ActionKind.CREATE, ActionKind.RECREATE})
+_REMADE = frozenset({ActionKind.CREATE, ActionKind.RECREATE, ActionKind.ADOPT})
 
 
 def _dependencies(

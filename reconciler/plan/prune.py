@@ -61,7 +61,7 @@ def _container_removal(container: LiveContainer) -> RemoveContainer:
 
 def _freeing_key(holder: str, keys: set[ActionKey]) -> ActionKey | None:
     """The planned action that makes ``holder`` let go of its volumes, if there is one."""
-    for kind in (ActionKind.REMOVE, ActionKind.RECREATE):
+    for kind in (ActionKind.REMOVE, ActionKind.RECREATE, ActionKind.ADOPT):
         key = ActionKey(kind, Address.container(holder))
         if key in keys:
             return key

@@ -5,8 +5,10 @@ an old container renamed ``NAME_volplan-old`` by a recreate that never finished,
 helper containers of a copy or backup. Both are recognised by name and label, cleared
 first, and the rest of the plan is made against the live state as it will be then. Only
 the specs' projects' recreates are cleared: another project's run may still be in the
-middle of one, under its own lock. Helper containers carry no project; any run clears them
-(removing one that another run still streams from fails, and loses nothing).
+middle of one, under its own lock. An adoption cut short leaves an old container without
+volplan's labels: it is recognised by its name, that of a container the specs declare.
+Helper containers carry no project; any run clears them (removing one that another run
+still streams from fails, and loses nothing).
 (A migration's temporary volume is handled by migration.py, next to the migration.)
 """
 
@@ -36,14 +38,17 @@ class Recovery:
         )
 
 
-def plan_recovery(live: LiveState, projects: Collection[str]) -> Recovery:
+def plan_recovery(
+    live: LiveState, projects: Collection[str], declared: Collection[str] = ()
+) -> Recovery:
+    """``declared``: the specs' container names (an adoption's leftover has no labels)."""
     containers = dict(live.containers)
     actions: list[Action] = []
     for leftover in sorted(live.containers.values(), key=lambda c: c.name):
         if labels.HELPER in leftover.labels:
             actions.append(_remove_helper(leftover))
             del containers[leftover.name]
-        elif _is_recreate_leftover(leftover, projects):
+        elif _is_recreate_leftover(leftover, projects, declared):
             name = leftover.name.removesuffix(labels.RECREATE_SUFFIX)
             roll_back = name not in live.containers
             actions.append(_finish_recreate(name, leftover, roll_back=roll_back))
@@ -53,11 +58,15 @@ def plan_recovery(live: LiveState, projects: Collection[str]) -> Recovery:
     return Recovery(tuple(actions), replace(live, containers=dict(sorted(containers.items()))))
 
 
-def _is_recreate_leftover(container: LiveContainer, projects: Collection[str]) -> bool:
-    return (
-        container.name.endswith(labels.RECREATE_SUFFIX)
-        and container.labels.get(labels.PROJECT) in projects
-    )
+def _is_recreate_leftover(
+    container: LiveContainer, projects: Collection[str], declared: Collection[str]
+) -> bool:
+    if not container.name.endswith(labels.RECREATE_SUFFIX):
+        return False
+    project = container.labels.get(labels.PROJECT)
+    if project is None:
+        return container.name.removesuffix(labels.RECREATE_SUFFIX) in declared
+    return project in projects
 
 
 def _remove_helper(helper: LiveContainer) -> RemoveContainer:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from reconciler.diff.drift import DriftEntry, DriftReport
     from reconciler.live.status import Topology, Use
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 """Of the drift and status documents; the plan document has its own (plan/document.py)."""
 
 
@@ -57,6 +57,7 @@ def status_document(topology: Topology) -> dict[str, Any]:
                 "mountpoint": v.mountpoint,
                 "size": v.size,
                 "project": v.project,
+                "adopted_by": v.adopted_by,
                 "protected": v.protected,
                 "anonymous_of": v.owner,
                 "image_volume": v.image_volume,

@@ -43,7 +43,12 @@ def _heading(title: str, count: int) -> Text:
 
 def _volume(volume: VolumeNode) -> Text:
     size = human_size(volume.size) if volume.size is not None else "size unknown"
-    tags = [f"project {volume.project}"] if volume.project else ["unlabelled"]
+    if volume.project:
+        tags = [f"project {volume.project}"]
+    elif volume.adopted_by:
+        tags = [f"unlabelled, adopted by project {volume.adopted_by}"]
+    else:
+        tags = ["unlabelled"]
     if volume.protected:
         tags.append("protected")
     line = Text(f"  {_title(volume)}  {volume.driver}  {size}  [{', '.join(tags)}]\n")

@@ -25,7 +25,7 @@ from reconciler.plan.actions import (
 )
 from reconciler.render.words import counted
 
-_STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red"}
+_STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red", "=": "cyan"}
 
 
 def render_plan(plan: Plan, engine: EngineInfo, *, allow_data_loss: bool = False) -> Text:
@@ -35,12 +35,18 @@ def render_plan(plan: Plan, engine: EngineInfo, *, allow_data_loss: bool = False
     text.append(
         f"Plan for {engine.endpoint} (Docker {engine.server_version}, API {engine.api_version})\n\n"
     )
+    text.append_text(render_adopted(plan))
+    for action in plan.actions:
+        text.append_text(render_action(action))
     if not plan.actions:
-        matched = counted(len(plan.unchanged), "resource")
-        text.append(f"No changes. The engine matches the specs ({matched}).\n", style="green")
+        matched = counted(len(plan.unchanged) + len(plan.adopted), "resource")
+        gap = "\n" if plan.adopted else ""
+        text.append(
+            f"{gap}No changes. The engine matches the specs "
+            f"({matched}{_adopted_count(plan, ', ')}).\n",
+            style="green",
+        )
     else:
-        for action in plan.actions:
-            text.append_text(render_action(action))
         text.append("\n")
         text.append_text(render_summary(plan, allow_data_loss=allow_data_loss))
     for note in plan.notes:
@@ -66,24 +72,45 @@ def render_action(action: Action) -> Text:
     return line
 
 
+def render_adopted(plan: Plan) -> Text:
+    """The volumes the plan adopts as they are: no action, but a reader must see them, since
+    volplan now relies on what it did not create (and will never prune)."""
+    text = Text()
+    for adopted in plan.adopted:
+        text.append(f"= {'adopt':<8} {adopted.address}", style=_STYLES["="])
+        text.append(f"\n      {adopted.reason}\n", style="dim")
+    return text
+
+
+def _adopted_count(plan: Plan, separator: str) -> str:
+    if not plan.adopted:
+        return ""
+    return f"{separator}{counted(len(plan.adopted), 'volume')} adopted as is"
+
+
 def _image_volumes(action: Action) -> str:
     """The volumes a container gets for the paths its image declares, and whether each is
-    made now or kept (with its data) from the container being replaced."""
+    made now or kept (with its data) from the container being replaced; an adoption lists
+    its other anonymous volumes too, since they are what it must not lose."""
     if not isinstance(action, CreateContainer | RecreateContainer):
         return ""
+    adopting = isinstance(action, RecreateContainer) and action.adopt
     name = action.container.name
     return "".join(
-        f"      {name}:{volume.target} (image volume): "
+        f"      {name}:{volume.target} ({'image' if volume.from_image else 'anonymous'} volume): "
         + (f"keeps volume {volume.name[:12]}\n" if volume.exists else "new volume\n")
         for volume in action.anonymous
-        if volume.from_image
+        if volume.from_image or adopting
     )
 
 
 def render_summary(plan: Plan, *, allow_data_loss: bool = False) -> Text:
     counts = plan.counts()
     parts = [f"{n} to {VERBS[kind].text}" for kind, n in counts.items() if n]
-    summary = Text(f"Plan: {', '.join(parts)}; {len(plan.unchanged)} unchanged.\n", style="bold")
+    adopted = _adopted_count(plan, "; ")
+    summary = Text(
+        f"Plan: {', '.join(parts)}{adopted}; {len(plan.unchanged)} unchanged.\n", style="bold"
+    )
     if plan.destructive:
         one = len(plan.destructive) == 1
         destroy = f"{counted(len(plan.destructive), 'action')} destroy{'s' if one else ''} data"

@@ -40,6 +40,7 @@ from reconciler.model import (
 )
 from reconciler.spec.files import SpecSource
 from reconciler.spec.mount_syntax import is_relative_path, normalise_host_path
+from reconciler.spec.placement import shown_labels
 from reconciler.spec.ports import parse_port
 from reconciler.spec.positions import problems_from_validation
 from reconciler.spec.schema import (
@@ -133,10 +134,12 @@ def _build(sources: list[SpecSource], inputs: _Inputs) -> DesiredState:
     volumes: dict[str, DesiredVolume] = {}
     containers: dict[str, DesiredContainer] = {}
     helper_images: dict[str, Position] = {}
+    placement: dict[str, tuple[dict[str, str], Position]] = {}
     unparsed = _Unparsed()
     for source, document, spec in _validated_documents(sources, inputs, problems, unparsed):
         if spec.helper_image is not None:
             helper_images.setdefault(spec.helper_image, document.position_of(("helper_image",)))
+        problems += _one_placement(placement, document, spec)
         for name, volume in spec.volumes.items():
             desired_volume = _desired_volume(document, spec.project, name, volume)
             _add_unique(volumes, desired_volume, "volume", problems)
@@ -159,7 +162,31 @@ def _build(sources: list[SpecSource], inputs: _Inputs) -> DesiredState:
         helper_image=next(iter(helper_images), None),
         variables=tuple(use for v in inputs.dotenv.values() for use in v.uses),
         files_read=tuple(inputs.files_read),
+        placement={project: labels for project, (labels, _) in placement.items() if labels},
     )
+
+
+def _one_placement(
+    seen: dict[str, tuple[dict[str, str], Position]], document: Document, spec: SpecDocument
+) -> list[Problem]:
+    """Every document of a project must send it to the same targets: a project split over
+    engines would have each half pruned as leftovers by the other's plan."""
+    labels = dict(spec.targets.labels) if spec.targets is not None else {}
+    where = ("targets",) if spec.targets is not None else ("project",)
+    position = document.position_of(where)
+    first = seen.setdefault(spec.project, (labels, position))
+    if first[0] == labels:
+        return []
+    return [
+        Problem(
+            position,
+            ".".join(where),
+            f"project {spec.project!r} goes to targets labelled {shown_labels(labels)} here "
+            f"but {shown_labels(first[0])} at {first[1]}: every document of a project needs "
+            "the same targets: labels",
+            "conflicting-targets",
+        )
+    ]
 
 
 def _one_helper_image(images: dict[str, Position]) -> list[Problem]:

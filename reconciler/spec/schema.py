@@ -327,9 +327,17 @@ class ContainerSpec(_Model):
         return entries
 
 
+class TargetsSpec(_Model):
+    """Where a document's project goes: only to engines (targets) carrying all these labels,
+    an engine's own ``dockerd --label`` ones overlaid by the targets file's (placement.py)."""
+
+    labels: Labels = {}
+
+
 class SpecDocument(_Model):
     version: Literal[1]
     project: Name
+    targets: TargetsSpec | None = None
     helper_image: Annotated[str, StringConstraints(min_length=1), Field(strict=True)] | None = None
     """The image of the short-lived containers that copy volume content (--helper-image)."""
     volumes: dict[Name, VolumeSpec] = {}

@@ -45,7 +45,11 @@ def _undeclared_volumes(
 ) -> Iterable[Problem]:
     for container in containers.values():
         for mount in container.mounts:
-            if mount.kind is MountKind.VOLUME and mount.source not in {*volumes, *unparsed}:
+            if (
+                mount.kind is MountKind.VOLUME
+                and mount.source not in volumes
+                and mount.source not in unparsed
+            ):
                 path = f"mounts[{mount.target}]"
                 yield Problem(
                     container.origin_of(path),

@@ -178,6 +178,11 @@ def _error(position: Position, message: str, rule: str) -> SpecError:
 
 _NO_KEY: Any = object()
 
+_PLAIN_SCALARS: dict[tuple[str, tuple[bool, bool]], Any] = {}
+"""Untagged scalars already typed: (text, implicit) -> value, each an immutable str, int,
+float, bool or None. Bounded, as a long-running process reads many specs."""
+_PLAIN_SCALARS_MAX = 4096
+
 
 @dataclass
 class _Open:
@@ -230,45 +235,47 @@ class _Builder:
         return Document(self.file, self.root, self.values, self.keys)
 
     def _take(self, event: Event) -> None:
-        if isinstance(event, MappingEndEvent | SequenceEndEvent):
+        kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
             self.stack.pop()
             return
         assert isinstance(event, NodeEvent)
-        self._check(event)
+        here = self._position(event)
+        self._check(event, here)
         top = self.stack[-1] if self.stack else None
-        if top is not None and isinstance(top.value, dict) and top.key is _NO_KEY:
-            self._key(top, event)
+        if top is not None and top.key is _NO_KEY and isinstance(top.value, dict):
+            self._key(top, event, here)
             return
         path = self._child_path(top)
-        self.values[path] = self._position(event)
-        if isinstance(event, ScalarEvent):
-            self._attach(top, self._scalar(self._interpolated(event, path)))
+        self.values[path] = here
+        if kind is ScalarEvent:
+            assert isinstance(event, ScalarEvent)
+            self._attach(top, self._scalar(self._interpolated(event, path), here))
             return
         assert isinstance(event, CollectionStartEvent)
-        opened = _Open(path, {} if isinstance(event, MappingStartEvent) else [])
+        opened = _Open(path, {} if kind is MappingStartEvent else [])
         self._attach(top, opened.value)
         self.stack.append(opened)
 
-    def _check(self, event: NodeEvent) -> None:
-        position = self._position(event)
-        if isinstance(event, AliasEvent) or event.anchor is not None:
+    def _check(self, event: NodeEvent, position: Position) -> None:
+        if event.anchor is not None or isinstance(event, AliasEvent):
             raise _error(position, "anchors and aliases are not allowed", "yaml-alias")
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _error(position, f"more than {MAX_NODES} YAML nodes", "yaml-size")
         if len(self.stack) > MAX_DEPTH:
             raise _error(position, f"nested deeper than {MAX_DEPTH}", "yaml-depth")
-        if isinstance(event, CollectionStartEvent) and event.tag not in (
-            None,
-            _COLLECTION_TAGS[type(event)],
+        if (
+            isinstance(event, CollectionStartEvent)
+            and event.tag is not None
+            and event.tag != _COLLECTION_TAGS[type(event)]
         ):
             raise self._tag_error(event, event.tag)
 
-    def _key(self, mapping: _Open, event: NodeEvent) -> None:
-        here = self._position(event)
+    def _key(self, mapping: _Open, event: NodeEvent, here: Position) -> None:
         if not isinstance(event, ScalarEvent):
             raise _error(here, "mapping keys must be scalars", "yaml-key")
-        key = self._scalar(event)
+        key = self._scalar(event, here)
         if key in mapping.first_seen:
             raise _error(
                 here,
@@ -295,7 +302,28 @@ class _Builder:
             parent.value[parent.key] = value
             parent.key = _NO_KEY
 
-    def _scalar(self, event: ScalarEvent) -> Any:
+    def _scalar(self, event: ScalarEvent, here: Position) -> Any:
+        """The scalar's value, typed as YAML 1.2 reads it.
+
+        An untagged scalar's value depends only on its text and style (``implicit``), and
+        a spec repeats the same few texts (keys, ``true``, ``10``) thousands of times: each
+        is typed by ruamel once per process (``_PLAIN_SCALARS``), a dictionary lookup after.
+        """
+        text, implicit = event.value, event.implicit
+        if event.tag is None:
+            resolvable = self.resolvable
+            if implicit[0] and text and resolvable is not None and text[0] not in resolvable:
+                return text  # most names and paths: a string, whatever follows
+            known = _PLAIN_SCALARS.get((text, implicit), _NO_KEY)
+            if known is not _NO_KEY:
+                return known
+            value = self._typed(event, here)
+            if len(_PLAIN_SCALARS) < _PLAIN_SCALARS_MAX:
+                _PLAIN_SCALARS[(text, implicit)] = value
+            return value
+        return self._typed(event, here)
+
+    def _typed(self, event: ScalarEvent, here: Position) -> Any:
         if event.tag is None:
             tag = implied = self._implied_tag(event.value, event.implicit)
         else:  # an explicit standard tag must agree with what the value reads as untagged
@@ -306,9 +334,7 @@ class _Builder:
             return event.value
         if tag != implied:
             raise _error(
-                self._position(event),
-                f"{event.value!r} is not a valid {tag.removeprefix(_TAG)}",
-                "yaml-scalar",
+                here, f"{event.value!r} is not a valid {tag.removeprefix(_TAG)}", "yaml-scalar"
             )
         if tag == _NULL:
             return None
@@ -316,9 +342,7 @@ class _Builder:
             return self.constructor.construct_object(ScalarNode(tag, event.value), deep=True)
         except ValueError:  # an integer beyond Python's 4300-digit conversion limit
             raise _error(
-                self._position(event),
-                f"number too long to read ({len(event.value)} characters)",
-                "yaml-scalar",
+                here, f"number too long to read ({len(event.value)} characters)", "yaml-scalar"
             ) from None
 
     def _interpolated(self, event: ScalarEvent, path: Path) -> ScalarEvent:
@@ -355,11 +379,6 @@ class _Builder:
         )
 
     def _implied_tag(self, value: str, implicit: tuple[bool, bool]) -> str:
-        # Most scalars (names, paths, keys) start with a character no implicit type can start
-        # with: they are strings without the resolver's regex scan and Tag objects.
-        resolvable = self.resolvable
-        if implicit[0] and value and resolvable is not None and value[0] not in resolvable:
-            return _STR
         return str(self.resolver.resolve(ScalarNode, value, implicit))
 
     def _refuse_directives(self, event: DocumentStartEvent) -> None:

@@ -2,8 +2,10 @@
 
     .venv/bin/python tests/cases/capture.py unix:///tmp/vpc/docker.sock tests/cases/NAME
 
-The three list answers are stored as the engine gave them; only the endpoint is replaced
-by a stable one, so the plan's header does not name a throwaway engine's socket.
+The list answers are stored as the engine gave them, and of ``/info`` and each image's
+``/images/{id}/json`` the parts volplan reads (the rest is the capturing host's detail:
+its kernel, storage, layers). Only the endpoint is replaced by a stable one, so the plan's
+header does not name a throwaway engine's socket.
 """
 
 from __future__ import annotations
@@ -17,27 +19,33 @@ import docker
 
 STABLE_ENDPOINT = "unix:///var/run/docker.sock"
 API_VERSION = "1.41"
+INFO_FIELDS = ("ID", "Name", "ServerVersion", "NCPU")
+"""What ``engine/records.py::parse_info`` reads of ``GET /info``."""
+IMAGE_FIELDS = ("Id", "Config")
+"""What ``parse_image_inspect`` reads of ``GET /images/{id}/json``."""
 
 
 def capture(host: str) -> dict[str, Any]:
     client = docker.APIClient(base_url=host, version=API_VERSION)
     try:
         info = client.info()
+        images = client.images()
         return {
-            "engine": {
-                "endpoint": STABLE_ENDPOINT,
-                "daemon_id": info["ID"],
-                "name": info["Name"],
-                "server_version": info["ServerVersion"],
-                "api_version": API_VERSION,
-                "is_local": True,
-                "cpus": info["NCPU"],
-            },
+            "endpoint": STABLE_ENDPOINT,
+            "api_version": API_VERSION,
+            "info": {name: info[name] for name in INFO_FIELDS},
             "volumes": client.volumes(),
             "containers": client.containers(all=True),
+            "images": images,
+            "image_inspects": [_inspect(client, image["Id"]) for image in images],
         }
     finally:
         client.close()
+
+
+def _inspect(client: docker.APIClient, image_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = client.inspect_image(image_id)  # type: ignore[no-untyped-call]
+    return {name: answer[name] for name in IMAGE_FIELDS}
 
 
 def main(host: str, case: str) -> None:

@@ -53,6 +53,6 @@ def test_a_data_volume_container_made_by_docker_keeps_its_volumes_when_adopted(
     result = run_cli("apply", "--yes", str(tmp_path))
 
     assert result.exit_code == 0, result.stderr
-    assert "~ recreate container.store: done" in result.stderr
+    assert "~ adopt container.store: done" in result.stderr
     assert clean_engine.exec_sh("app", READ) == (0, "data\nconf\n")
     assert clean_engine.volume_names() == volumes

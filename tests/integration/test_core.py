@@ -156,7 +156,7 @@ def test_an_unlabelled_volume_is_adopted_when_it_matches_and_a_conflict_when_not
     clean_engine.client.create_volume("app-config", labels={"purpose": "configuration"})
 
     plan = run_cli("plan", str(folder))
-    assert "volume.app-config" not in plan.stdout
+    assert "= adopt    volume.app-config\n" in plan.stdout
 
     clean_engine.client.remove_volume("app-config")
     clean_engine.client.create_volume("app-config", labels={"purpose": "other"})

@@ -294,9 +294,10 @@ def test_recreating_a_hand_made_container_shows_the_fields_that_differ(
 
     assert plan.exit_code == 0, plan.stderr
     lines = plan.stdout.splitlines()
-    at = lines.index("~ recreate container.app  [restarts-container]  (specs/shop.yaml:6)")
+    at = lines.index("~ adopt    container.app  [restarts-container]  (specs/shop.yaml:6)")
     assert lines[at + 1 : at + 5] == [
-        "      a container of that name exists but was not created by volplan",
+        "      a container of that name exists but was not created by volplan; recreated to "
+        "gain volplan's labels, its anonymous and image volumes carried over",
         "      image: hand-made:v1 -> busybox:latest",
         "      labels.team: x -> (none)",
         "      state: created -> running",

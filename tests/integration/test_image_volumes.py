@@ -211,7 +211,7 @@ def test_a_container_made_by_hand_is_taken_over_with_its_data(
 
     result = apply(run_cli, folder)
 
-    assert "~ recreate container.pg: done" in result
+    assert "~ adopt container.pg: done" in result
     assert volume_at(clean_engine, "pg", PGDATA) == engine_made
     assert clean_engine.exec_sh("pg", f"cat {PGDATA}/table") == (0, "by-hand\n")
     assert_converged(run_cli, folder)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,12 @@ class Engine:
             self.client.remove_volume(name, force=True)
 
 
-def _engine_sh(command: str, directory: Path) -> subprocess.CompletedProcess[str]:
+def _engine_sh(
+    command: str, directory: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(ENGINE_SH), command, str(directory)],
+        env={**os.environ, **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -102,9 +106,10 @@ def _engine_sh(command: str, directory: Path) -> subprocess.CompletedProcess[str
     )
 
 
-def start_engine(directory: Path) -> Engine:
-    """Start (or find running) the private engine kept in `directory`."""
-    result = _engine_sh("start", directory)
+def start_engine(directory: Path, env: Mapping[str, str] | None = None) -> Engine:
+    """Start (or find running) the private engine kept in `directory`; ``env`` adds to
+    engine.sh's environment (``VOLPLAN_ENGINE_TCP``)."""
+    result = _engine_sh("start", directory, env)
     if result.returncode == UNAVAILABLE:
         raise EngineUnavailableError(result.stderr.strip())
     if result.returncode != 0:

@@ -11,17 +11,23 @@ data-safety rewrites) and the renderers. The expected files are golden text:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.engine.records import parse_container_list, parse_volume_list
+from reconciler.engine.records import (
+    parse_container_list,
+    parse_image_inspect,
+    parse_image_list,
+    parse_info,
+    parse_volume_list,
+)
 from reconciler.errors import VolplanError
 from reconciler.live.reader import normalise
-from reconciler.model import EngineInfo, LiveState
-from reconciler.pipeline import Planned, load, plan
+from reconciler.model import LiveState
+from reconciler.pipeline import Planned, complete, load, plan
 from reconciler.plan.document import dumps, plan_document
 from reconciler.plan.planner import PlanOptions
 from reconciler.policy.rules import DEFAULT_POLICY
@@ -32,6 +38,7 @@ CASES = Path(__file__).parents[1] / "cases"
 SPEC_FOLDER = "/srv/volplan"
 """Where the specs are said to live: the folder a ``./`` bind source is relative to."""
 GOLDENS = ("plan.txt", "plan.json", "error.txt")
+LIVE_KEYS = {"endpoint", "api_version", "info", "volumes", "containers", "images", "image_inspects"}
 
 
 @dataclass(frozen=True)
@@ -57,20 +64,28 @@ class Case:
         ]
 
     def live(self) -> LiveState:
-        """``live.json``: engine info, the ``/volumes`` and ``/containers/json?all=1`` answers."""
+        """``live.json``: the engine's answers, read as the adapter and the live reader read
+        them. ``images`` (``/images/json``) is optional: without it the state is one recorded
+        before volplan listed images. ``image_inspects`` are the ``/images/{id}/json``
+        answers the plan's image checks get (image volumes, stop signals)."""
         raw: dict[str, Any] = json.loads((self.folder / "live.json").read_text(encoding="utf-8"))
-        return normalise(
-            EngineInfo(**raw["engine"]),
+        unknown = raw.keys() - LIVE_KEYS
+        assert not unknown, f"{self.folder.name}/live.json: unknown keys {sorted(unknown)}"
+        live = normalise(
+            parse_info(raw["info"], endpoint=raw["endpoint"], api_version=raw["api_version"]),
             parse_volume_list(raw["volumes"]),
             parse_container_list(raw["containers"]),
+            parse_image_list(raw["images"]) if "images" in raw else None,
         )
+        inspected = (parse_image_inspect(answer) for answer in raw.get("image_inspects", ()))
+        return replace(live, image_configs={config.id: config for config in inspected})
 
 
 def plan_case(case: Case) -> Planned:
     """What ``volplan plan`` does once it has read the files and the engine."""
     live = case.live()
     specs = load(case.sources(), policy=DEFAULT_POLICY, endpoint=live.engine.endpoint)
-    return plan(specs, live, case.options)
+    return plan(complete(specs, live), live, case.options)
 
 
 def outcome(case: Case) -> dict[str, str]:

@@ -159,6 +159,23 @@ def test_standard_yaml_12_reads_as_expected(text: str, expected: object) -> None
     assert document.data == expected
 
 
+def test_a_repeated_text_keeps_the_type_its_style_gives_it() -> None:
+    """Typed scalars are remembered by text and style: quoting must still make a string."""
+    text = b"a: 10\nb: '10'\nc: true\nd: \"true\"\ne: !!str 10\nf: 10\n"
+
+    for _ in range(2):
+        (document,) = parse_documents("f.yaml", text)
+        typed = {key: (type(value), value) for key, value in document.data.items()}
+        assert typed == {
+            "a": (int, 10),
+            "b": (str, "10"),
+            "c": (bool, True),
+            "d": (str, "true"),
+            "e": (str, "10"),
+            "f": (int, 10),
+        }
+
+
 def test_every_document_and_position_is_kept() -> None:
     first, second, empty = parse_documents("f.yaml", b"a:\n  - b: 1\n---\n[x]\n---\n")
 
