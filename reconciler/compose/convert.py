@@ -74,7 +74,6 @@ _DIRECT = {
         "init",
         "read_only",
         "shm_size",
-        "tmpfs",
         "cap_add",
         "cap_drop",
         "ulimits",
@@ -239,6 +238,7 @@ class _Converter:
             "stop_grace_period": self._stop_grace_period,
             "pull_policy": self._pull_policy,
             "scale": self._scale,
+            "tmpfs": self._tmpfs,
         }
         for key, value in service.items():
             at, key_path = service.at(key), f"{path}.{key}"
@@ -249,7 +249,9 @@ class _Converter:
             elif key in _COMMANDS:
                 container[key] = value if isinstance(value, str) else _strings(value)
             elif key in handlers:
-                container.update(handlers[key](value, at, key_path))
+                converted = handlers[key](value, at, key_path)
+                tmpfs = {**container.get("tmpfs", {}), **converted.pop("tmpfs", {})}
+                container.update(converted, **({"tmpfs": tmpfs} if tmpfs else {}))
             elif key == "build" and "image" in service:
                 self._leave_out(at, key_path, "volplan builds no images; the image is used as is")
             elif key == "build":
@@ -542,6 +544,14 @@ class _Converter:
             else:
                 self._problem(at, f"{path}[{index}]", "a port is a string, a number or a mapping")
         return {"ports": ports}
+
+    def _tmpfs(self, value: Any, at: Position, path: str) -> dict[str, Any]:
+        """``PATH[:OPTIONS]`` or a list of them, as a mapping beside the long syntax's."""
+        mounts = {}
+        for entry in _strings(value):
+            target, _, options = entry.partition(":")
+            mounts[target] = options
+        return {"tmpfs": mounts}
 
     def _stop_grace_period(self, value: Any, at: Position, path: str) -> dict[str, Any]:
         try:

@@ -32,7 +32,7 @@ REAL_VOLUMES: dict[str, tuple[str, ...]] = {
 
 def repository(reference: str) -> str:
     """``docker.io/library/postgres:12-alpine`` -> ``postgres``; digests and tags dropped."""
-    name = reference.split("@")[0]
+    name = reference.split("@", maxsplit=1)[0]
     last = name.rsplit("/", 1)[-1]
     if ":" in last:
         name = name[: len(name) - len(last)] + last.split(":")[0]
