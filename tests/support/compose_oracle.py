@@ -4,7 +4,8 @@ The venv is cached outside the repository (``support.tool_venv``: under
 ``/var/cache/volplan-tests/``, keyed by what is installed and this Python), built when
 missing and shared by the pytest workers. PyYAML 5.4.1, which docker-compose 1.29.2
 pins, does not build with Cython 3 on Python 3.11: it is built first, without build
-isolation, against ``cython<3``.
+isolation, against ``cython<3``; docker-py and requests are held at the last releases
+docker-compose 1.29.2 works with.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ VERSION = "1.29.2"
 _STEPS = (
     ("cython<3", "wheel"),
     ("--no-build-isolation", "pyyaml==5.4.1"),
-    (f"docker-compose=={VERSION}",),
+    # docker 7 dropped the ssl_version argument docker-compose 1.29.2 passes, and
+    # requests 2.32 the http+docker scheme docker 6 relies on
+    (f"docker-compose=={VERSION}", "docker==6.1.3", "requests<2.32"),
 )
 
 
