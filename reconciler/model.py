@@ -29,6 +29,7 @@ class Origin(StrEnum):
 
     ENVIRONMENT = "environment"
     DOTENV = ".env"
+    TARGETS = "targets file"
     UNSET = "unset"
 
 
@@ -179,6 +180,16 @@ class AnonymousVolume:
 
 
 @dataclass(frozen=True)
+class TlsFiles:
+    """An engine's TLS material (a targets file's ``tls:``), as absolute paths."""
+
+    ca: str | None
+    cert: str | None
+    key: str | None
+    verify: bool = True
+
+
+@dataclass(frozen=True)
 class EngineInfo:
     """What identifies the engine a plan was made against."""
 
@@ -188,6 +199,8 @@ class EngineInfo:
     server_version: str
     api_version: str
     is_local: bool
+    node_id: str | None = None
+    """The engine's Swarm node ID (``/info`` ``Swarm.NodeID``), None outside a swarm."""
     cpus: int = 0
     """CPUs the engine reports (0 if unknown); sizes apply's worker pool."""
     labels: Mapping[str, str] = field(default_factory=dict)

@@ -12,9 +12,21 @@ is_static_busybox() {
   [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1
 }
 
-# Print graphviz if Graphviz's dot, which draws volplan graph's DOT in the tests, is missing.
-missing_graph_packages() {
+# Print the Debian packages of the tools the tests run besides the engine, if missing:
+# Graphviz's dot draws volplan graph's DOT; the CI examples post their comment with curl;
+# pre-commit runs the hook in a git repository.
+missing_tool_packages() {
   command -v dot >/dev/null || echo graphviz
+  command -v curl >/dev/null || echo curl
+  command -v git >/dev/null || echo git
+}
+
+# Print what the remote-engine tests need and is missing: sshd (ssh:// endpoints), openssl
+# (their TLS certificates) and podman (the second engine).
+missing_remote_packages() {
+  [[ -x /usr/sbin/sshd ]] || echo openssh-server
+  command -v openssl >/dev/null || echo openssl
+  command -v podman >/dev/null || echo podman
 }
 
 # Print python3-venv if .venv has yet to be made and python3 cannot make it.

@@ -56,8 +56,9 @@ def compose(
             "--output",
             "-o",
             metavar="DIR",
-            help="Write DIR/PROJECT.yaml (the folder is made if missing); without it the spec "
-            "goes to stdout, and relative host paths are relative to the current folder.",
+            help="Write DIR/PROJECT.yaml and the spec's JSON Schema beside it (the folder is "
+            "made if missing); without it the spec goes to stdout, and relative host paths "
+            "are relative to the current folder.",
         ),
     ] = None,
     project: Annotated[
@@ -119,10 +120,12 @@ def compose(
         write_stdout(text)
         return
     from reconciler.cli.output_file import write_output
+    from reconciler.spec.json_schema import SCHEMA_FILE_NAME, spec_schema_text
 
     output.mkdir(parents=True, exist_ok=True)
     target = output / f"{name}.yaml"
     write_output(target, text)
+    write_output(output / SCHEMA_FILE_NAME, spec_schema_text())  # where the modeline points
     document = imported.document
     out.print(
         f"Wrote {target}: {counted(len(document.get('volumes', {})), 'volume')}, "

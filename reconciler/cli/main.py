@@ -19,11 +19,13 @@ from reconciler import __version__
 from reconciler.cli.completion import COMPLETE_VAR, completing, enable_completion
 from reconciler.cli.compose import importer
 from reconciler.cli.content import content
+from reconciler.cli.export import exporting
 from reconciler.cli.gitops import gitops
 from reconciler.cli.graph import drawing
 from reconciler.cli.options import NO_COLOR, err, out, show
 from reconciler.cli.reconcile import reconcile
 from reconciler.cli.swarm import swarm
+from reconciler.cli.watch import watch_app
 from reconciler.errors import ApplyError, SpecError, VolplanError
 from reconciler.render.text import ApplyOutcome, render_report
 from reconciler.render.words import counted
@@ -42,7 +44,9 @@ app.add_typer(gitops)
 app.add_typer(content)
 app.add_typer(importer)
 app.add_typer(drawing)
+app.add_typer(exporting)
 app.add_typer(completing)
+app.add_typer(watch_app)
 app.add_typer(swarm)
 
 

@@ -13,12 +13,12 @@ method missing from all three is treated as the riskiest kind by each of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from reconciler.container_options import ContainerOptions
-from reconciler.engine.records import ContainerInspect, DiskUsage
+from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
 from reconciler.model import EngineInfo, ImageConfig, LiveContainer, LiveImage, LiveVolume, Mount
 
 DEFAULT_HELPER_IMAGE = "volplan-helper:empty"
@@ -82,6 +82,11 @@ class Engine(Protocol):
         """``GET /images/{ref}/json``: the image's config (Volumes, StopSignal…)."""
         ...
 
+    def image_defaults(self, ref: str) -> ImageDefaults:
+        """``GET /images/{ref}/json``: all the defaults a container inherits (Cmd, Env…),
+        for ``volplan export``, which leaves them out."""
+        ...
+
     def inspect_container(self, ref: str) -> ContainerInspect:
         """``GET /containers/{ref}/json``: HostConfig (VolumesFrom…) the list call lacks."""
         ...
@@ -92,6 +97,15 @@ class Engine(Protocol):
 
     def list_networks(self) -> list[str]:
         """``GET /networks``: the names; read only when a spec names a network."""
+        ...
+
+    def events(
+        self, since: float, until: float, filters: Mapping[str, Sequence[str]]
+    ) -> Iterator[EngineEvent]:
+        """``GET /events``: what happens on the engine from ``since`` (seconds since the
+        epoch; the engine replays its recent past) as it happens, until ``until``, when the
+        engine ends the stream. ``filters`` as the API takes them: different keys must all
+        match, the values of one key are alternatives. Closing the iterator ends the request."""
         ...
 
     def create_volume(self, request: VolumeCreate) -> None: ...
@@ -146,10 +160,12 @@ READS = frozenset(
         "inspect_container",
         "list_images",
         "inspect_image",
+        "image_defaults",
         "disk_usage",
         "list_networks",
         "image_present",
         "get_archive",
+        "events",
         "service_logs",
     }
 )

@@ -40,7 +40,7 @@ def mapped(exc: Exception, doing: str) -> EngineError | None:
     (a volplan error already, or a bug)."""
     if isinstance(exc, EngineError):
         return None
-    return _sdk_error(exc, doing) or _stdlib_error(exc, doing)
+    return _sdk_error(exc, doing) or _ssh_error(exc, doing) or _stdlib_error(exc, doing)
 
 
 def status_error(status: int, body: bytes, doing: str) -> EngineError:
@@ -61,6 +61,21 @@ def _sdk_error(exc: Exception, doing: str) -> EngineError | None:
         reason = _innermost_ssl_error(exc)
         return _unreachable(doing, exc) if reason is None else _tls_refused(doing, reason)
     return None
+
+
+def _ssh_error(exc: Exception, doing: str) -> EngineError | None:
+    """paramiko's refusals on an ``ssh://`` endpoint: an unknown or changed host key
+    (docker-py's ``RejectPolicy`` against ``~/.ssh/known_hosts``), a key not accepted."""
+    paramiko: Any = sys.modules.get("paramiko")
+    if paramiko is None or not isinstance(exc, paramiko.SSHException):
+        return None
+    hint = ""
+    if isinstance(exc, paramiko.BadHostKeyException) or "known_hosts" in str(exc):
+        hint = (
+            " (host keys are checked against ~/.ssh/known_hosts: add the server's key "
+            "there once you have checked its fingerprint, e.g. by logging in with ssh)"
+        )
+    return EngineUnreachable(f"{doing}: ssh: {exc}{hint}")
 
 
 def _stdlib_error(exc: Exception, doing: str) -> EngineError | None:

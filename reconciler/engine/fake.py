@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import json
 import posixpath
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from reconciler.engine.options_body import (
     host_config_fields,
     networking_config,
 )
-from reconciler.engine.records import ContainerInspect, DiskUsage, RawObject
+from reconciler.engine.records import ContainerInspect, DiskUsage, ImageDefaults, RawObject
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
@@ -81,6 +81,8 @@ class FakeEngine:
     """What ``service_logs`` answers, by service name; a service not listed is a 404."""
     fault: Callable[[str, str], None] | None = None
     """Called before each mutating call; raise from it to inject a failure."""
+    event_log: list[RawObject] = field(default_factory=list)
+    """``/events`` messages as the engine sends them, for ``events`` to answer from."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -119,16 +121,21 @@ class FakeEngine:
 
     def inspect_image(self, ref: str) -> ImageConfig:
         self._record("inspect_image", ref, mutating=False)
+        return records.parse_image_inspect(self._image(ref))
+
+    def image_defaults(self, ref: str) -> ImageDefaults:
+        self._record("image_defaults", ref, mutating=False)
+        return records.parse_image_defaults(self._image(ref))
+
+    def _image(self, ref: str) -> RawObject:
         reference = next((r for r in sorted(self.images) if ref in {r, self.image_id(r)}), None)
         if reference is None:
             raise EngineNotFound(f"inspecting image {ref}: no such image")
-        return records.parse_image_inspect(
-            {
-                "Id": self.image_id(reference),
-                "RepoTags": [reference],
-                "Config": dict(self.image_configs.get(reference, {})),
-            }
-        )
+        return {
+            "Id": self.image_id(reference),
+            "RepoTags": [reference],
+            "Config": dict(self.image_configs.get(reference, {})),
+        }
 
     def image_id(self, reference: str) -> str:
         """As in Docker, a digest of the config: another config is another image."""
@@ -175,6 +182,20 @@ class FakeEngine:
     def list_networks(self) -> list[str]:
         self._record("list_networks", mutating=False)
         return records.parse_network_names([{"Name": name} for name in self.networks])
+
+    def events(
+        self, since: float, until: float, filters: Mapping[str, Sequence[str]]
+    ) -> Iterator[records.EngineEvent]:
+        """The messages of ``event_log`` from ``since`` to ``until`` that pass ``filters``'
+        ``type`` and ``event`` keys (the only ones volplan sends)."""
+        self._record("events", mutating=False)
+        for raw in self.event_log:
+            event = records.parse_event(raw)
+            if since <= event.time <= until and all(
+                value in filters.get(key, (value,))
+                for key, value in (("type", event.type), ("event", event.action))
+            ):
+                yield event
 
     def _users(self, volume: str) -> int:
         return sum(_uses(c, volume) for c in self.containers.values())

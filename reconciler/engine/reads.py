@@ -11,7 +11,7 @@ session, which knows TLS and SSH).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
@@ -53,6 +53,17 @@ def json_answer(status: int, body: bytes, doing: str) -> Any:
         return json.loads(body)
     except ValueError as exc:
         raise EngineError(f"{doing}: the engine's answer is not JSON ({exc})") from exc
+
+
+def json_lines(chunks: Iterable[bytes], doing: str) -> Iterator[Any]:
+    """The JSON documents of a stream that sends one per line (``/events``), each as soon as
+    its line is complete, however the chunks cut the lines."""
+    pending = b""
+    for chunk in chunks:
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield json_answer(200, line, doing)
 
 
 def mapped_chunks(doing: str, read: Callable[[], bytes]) -> Generator[bytes, None, None]:

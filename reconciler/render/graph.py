@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from reconciler.identity import Address, ResourceKind
-from reconciler.live.status import Topology
+from reconciler.live.status import Topology, Use
 from reconciler.model import DesiredContainer, DesiredState, DesiredVolume, MountKind, RunState
 from reconciler.plan.actions import Plan, Safety, describe
 
@@ -221,19 +221,19 @@ def live_graph(
         if volume.owner is not None:
             lines.append(volume.owner)
         lines.extend(_live_flags(volume.project, volume.protected, dangling=not volume.users))
-        target = build.node(kind, volume.name, lines)
-        for use in volume.users:
-            if use.via is None:
-                mine = build.node(NodeKind.CONTAINER, use.container, (use.container,))
-                build.edge(mine, target, f"{use.target} {_mode(use.read_only)}")
+        _mounted_by(build, build.node(kind, volume.name, lines), volume.users)
     for bind in topology.binds:
-        target = build.node(NodeKind.BIND, bind.host_path, (bind.host_path,))
-        for use in bind.users:
-            if use.via is None:
-                mine = build.node(NodeKind.CONTAINER, use.container, (use.container,))
-                build.edge(mine, target, f"{use.target} {_mode(use.read_only)}")
+        _mounted_by(build, build.node(NodeKind.BIND, bind.host_path, (bind.host_path,)), bind.users)
     build.unshown_changes()
     return build.graph(title)
+
+
+def _mounted_by(build: _Builder, target: str, uses: Iterable[Use]) -> None:
+    """Edges to ``target`` from the containers that mount it themselves."""
+    for use in uses:
+        if use.via is None:
+            mine = build.node(NodeKind.CONTAINER, use.container, (use.container,))
+            build.edge(mine, target, f"{use.target} {_mode(use.read_only)}")
 
 
 def _live_volume_kind(anonymous: bool, image_volume: bool) -> NodeKind:

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from reconciler.spec.json_schema import SCHEMA_FILE_NAME
 from reconciler.spec.schema import (
     ContainerSpec,
     HealthcheckSpec,
@@ -28,10 +29,10 @@ from reconciler.spec.schema import (
     VolumeSpec,
 )
 
-SCHEMA_URL = (
-    "https://raw.githubusercontent.com/volplan/volplan/main/reconciler/schemas/spec.schema.json"
-)
-"""Where the modeline points editors by default; ``schema=`` overrides it per call."""
+SCHEMA_URL = SCHEMA_FILE_NAME
+"""Where the modeline points editors by default: ``spec.schema.json`` beside the spec file
+(json_schema.py writes it there; a relative ``$schema`` is resolved against the YAML
+file); ``schema=`` overrides it per call."""
 
 Path = tuple[str | int, ...]
 

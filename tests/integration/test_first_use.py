@@ -246,7 +246,17 @@ VALUED_OPTIONS = {
 
 
 def test_help_texts_use_one_placeholder_style(run_cli_offline: RunCli) -> None:
-    commands = ("validate", "plan", "apply", "drift", "status", "unlock", "backup", "restore")
+    commands = (
+        "validate",
+        "plan",
+        "apply",
+        "drift",
+        "status",
+        "unlock",
+        "backup",
+        "restore",
+        "watch",
+    )
     for command in commands:
         shown = run_cli_offline(command, "--help", env={"COLUMNS": "200"}).stdout
         usage = next(line for line in shown.splitlines() if "Usage:" in line)
