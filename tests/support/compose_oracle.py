@@ -1,6 +1,6 @@
 """docker-compose 1.29.2 from PyPI, in a venv of its own: the independent oracle of the import.
 
-The venv is cached outside the repository (``support.tool_venv``: under
+The venv is cached outside the repository (``support.tool_cache``: under
 ``/var/cache/volplan-tests/``, keyed by what is installed and this Python), built when
 missing and shared by the pytest workers. PyYAML 5.4.1, which docker-compose 1.29.2
 pins, does not build with Cython 3 on Python 3.11: it is built first, without build
@@ -21,7 +21,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from support.tool_venv import cached, run_or_give_up
+from support.tool_cache import cached, run_or_give_up
 
 VERSION = "1.29.2"
 _STEPS = (
