@@ -4,7 +4,7 @@ No registry answers here, so ``FROM python:3.11-slim`` cannot be pulled. The tes
 the same thing from parts it can reach: a Debian rootfs made by ``debootstrap`` with
 python3, volplan's dependencies installed from the package index, and the wheel built
 from this checkout, in one tar for ``docker import``. The first two are slow (about a
-minute) and change rarely; they are cached (``tool_venv.cached``), keyed by their inputs,
+minute) and change rarely; they are cached (``tool_cache.cached``), keyed by their inputs,
 and so is the wheel's layer, keyed by the checkout's sources: the image is always this
 checkout's, and a second run with the same sources rebuilds nothing.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from support.examples import REPO
-from support.tool_venv import cached, cached_venv
+from support.tool_cache import cached, cached_venv
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
