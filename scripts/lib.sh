@@ -13,10 +13,12 @@ is_static_busybox() {
 }
 
 # Print the Debian packages of the tools the tests run besides the engine, if missing:
-# Graphviz's dot draws volplan graph's DOT; the CI examples post their comment with curl;
-# pre-commit runs the hook in a git repository.
+# Graphviz's dot draws volplan graph's DOT, and node runs mermaid's parser on its Mermaid
+# (npm fetches mermaid); the CI examples post their comment with curl; pre-commit runs the
+# hook in a git repository.
 missing_tool_packages() {
   command -v dot >/dev/null || echo graphviz
+  command -v npm >/dev/null || echo npm
   command -v curl >/dev/null || echo curl
   command -v git >/dev/null || echo git
 }

@@ -17,7 +17,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from support.tool_venv import cached_venv, cached_wheelhouse
+from support.tool_cache import cached_venv, cached_wheelhouse
 
 from reconciler import __version__
 
