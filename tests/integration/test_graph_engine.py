@@ -91,7 +91,9 @@ def test_graph_draws_the_specs_with_the_plan_coloured_and_the_live_topology(
     )
     assert live.nodes[node_id(NodeKind.ANONYMOUS, shared)][:2] == [shared[:12], "store:/shared"]
     assert live.fills["volume_data"] == RED
-    assert "volume_logs" in live.nodes  # not on the engine yet: drawn for its planned create
+    # Not on the engine yet: drawn for its planned create, once.
+    assert live.nodes["volume_logs"] == ["logs", "not on the engine", "create [safe]"]
+    assert len([n for n in live.nodes if n.endswith("_logs")]) == 1
     conf = str((tmp_path / "specs" / "conf").resolve())
     assert live.edges[("container_app", node_id(NodeKind.BIND, conf))] == ["/etc/app ro"]
     assert live.edges[("container_app", "container_store")] == ["volumes_from ro"]

@@ -4,19 +4,23 @@ metrics address, and which events matter."""
 from __future__ import annotations
 
 import json
+import queue
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
 
 from reconciler.apply.applier import apply_plan
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.engine.reads import json_lines
-from reconciler.engine.records import parse_event
-from reconciler.errors import AddressError
+from reconciler.engine.records import EngineEvent, parse_event
+from reconciler.errors import AddressError, EngineUnreachable
 from reconciler.pipeline import Specs
 from reconciler.pipeline import plan as plan_specs
 from reconciler.plan.actions import Plan
 from reconciler.plan.unattended import split_unattended
-from reconciler.watch.events import Interest
+from reconciler.watch.events import Disconnected, EventFollower, Interest, Message
 from reconciler.watch.metrics import ListenAddress
 from reconciler.watch.status_line import WatchStatus, status_line
 from specs import ALLOW_DATA_LOSS, desired_from, key_of
@@ -141,3 +145,28 @@ def test_event_lines_are_taken_whole_however_the_chunks_cut_them() -> None:
     chunks = [stream[i : i + 7] for i in range(0, len(stream), 7)]
     events = [parse_event(raw) for raw in json_lines(chunks, "following")]
     assert [e.name for e in events] == ["data", "logs"]
+
+
+def test_the_follower_passes_events_on_then_reports_a_lost_stream() -> None:
+    engine = FakeEngine()
+    engine.event_log.append({**_event("volume", "data"), "timeNano": time.time_ns()})
+    messages: queue.Queue[Message] = queue.Queue()
+    stop = threading.Event()
+    EventFollower(engine, messages, stop).start(since=time.time() - 60)
+    first = messages.get(timeout=10)
+    stop.set()
+    assert isinstance(first, EngineEvent)
+    assert first.name == "data"
+
+    class Gone(FakeEngine):
+        def events(
+            self, since: float, until: float, filters: Mapping[str, Sequence[str]]
+        ) -> Iterator[EngineEvent]:
+            raise EngineUnreachable("the engine went away")
+
+    EventFollower(Gone(), messages, threading.Event()).start(since=time.time())
+    lost = messages.get(timeout=10)
+    while isinstance(lost, EngineEvent):  # the first follower's last ones
+        lost = messages.get(timeout=10)
+    assert isinstance(lost, Disconnected)
+    assert "went away" in str(lost.error)
