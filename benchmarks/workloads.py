@@ -9,6 +9,7 @@ see through the noise of a shared machine; request counts are the same on every 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -44,6 +45,8 @@ MAX_CHECK_REQUESTS = 5
 COLD_IMAGE_INSPECTS = 1
 """With no cache, a check also inspects each distinct image: the topology uses one."""
 MAX_RSS_MB = 150
+_IMAGE_INSPECT = re.compile(r"/images/[^?]+/json")
+"""``GET /images/{name}/json``: an image check (the lock's helper image, the specs')."""
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,7 @@ def flip_one_mount(bench: Bench, topo: Topology, directory: Path, check_requests
     routes = _routes(volplan.requests)
     bench.notes.append(f"flip one mount, volplan at N = {topo.volumes}: {routes}")
     bench.notes.append(f"flip one mount, SDK floor: {_routes(floor.requests)}")
-    image_checks = [r for r in reads if "/images/" in r.path]
+    image_checks = [r for r in reads if _IMAGE_INSPECT.search(r.path)]  # not the list
     recreate = len(writes) - 2 * len(lock)  # the engine lock is one create and one remove
     return Row(
         "flip one mount ro->rw",
