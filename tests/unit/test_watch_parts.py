@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -16,6 +17,7 @@ from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.engine.reads import json_lines
 from reconciler.engine.records import EngineEvent, parse_event
 from reconciler.errors import AddressError, EngineUnreachable
+from reconciler.live.fleet_reports import NODE_ATTR, parse_line, status_report
 from reconciler.pipeline import Specs
 from reconciler.pipeline import plan as plan_specs
 from reconciler.plan.actions import Plan
@@ -86,6 +88,26 @@ def test_the_status_line_is_one_json_object_in_a_fixed_format() -> None:
         "applies": 3,
         "failures": 1,
     }
+
+
+def test_fleet_status_reads_the_status_line_as_written() -> None:
+    info = replace(FAKE_INFO, labels={"role": "edge"}, node_id="node1")
+    line = status_line(WatchStatus("default", info, 0.0, {"shop": 2}, 3, 1), 60.0)
+    logged = parse_line(f"2026-12-02T00:01:00.000000000Z {NODE_ATTR}=node1 {line.rstrip()}")
+    assert logged is not None
+    report = status_report(logged)
+    assert report is not None
+    assert (report.node_id, report.engine_name, report.engine_labels) == (
+        "node1",
+        "fake",
+        {"role": "edge"},
+    )
+    assert (report.in_sync, report.drift, report.applies, report.failures) == (
+        False,
+        {"shop": 2},
+        3,
+        1,
+    )
 
 
 @pytest.mark.parametrize(
