@@ -109,6 +109,19 @@ class _Converter:
         self.volume_names = self._volume_names()
 
     def run(self) -> Imported:
+        if "services" not in self.compose and self.compose:
+            # Compose file format 1: services at the top level, long gone from Compose
+            raise SpecError(
+                [
+                    Problem(
+                        self.compose.position,
+                        "",
+                        "no services: section; the Compose file format 1 (services at the "
+                        "top level) is not read: put them under services:",
+                        "compose",
+                    )
+                ]
+            )
         self._top_level_left_out()
         volumes = self._volumes()
         containers = {}
@@ -258,6 +271,8 @@ class _Converter:
                 self._leave_out(
                     at, key_path, f"volplan builds no images; the spec names {container['image']}"
                 )
+            elif key == "extends":
+                self._leave_out(at, key_path, "volplan does not follow extends; write it out")
             else:
                 self._leave_out(at, key_path, "volplan has no equivalent")
         if "volumes_from" in container:
@@ -519,7 +534,11 @@ class _Converter:
                 continue
             if isinstance(entry, Tree) and entry.get("required") is False:
                 self._leave_out(at, f"{path}[{index}].required", "volplan requires every env_file")
-            files.append(self._host_path(name))
+            written = self._host_path(name)
+            if not os.path.isfile(posixpath.join(self.options.output_dir, written)):
+                # Compose refuses it too ("Couldn't find env file"), at config time
+                self._problem(at, f"{path}[{index}]", f"env file {name!r} does not exist")
+            files.append(written)
         return {"env_file": files}
 
     def _healthcheck(self, value: Any, at: Position, path: str) -> dict[str, Any]:
