@@ -353,6 +353,18 @@ def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClien
     return client
 
 
+def load_sdk() -> None:
+    """Import docker-py now, in this thread. Threads that connect at once (a fleet's
+    targets) would otherwise import it side by side, and Python hands a thread that
+    meets another's import halfway round docker-py's import cycles the half-made module
+    (``module 'docker' has no attribute 'APIClient'``)."""
+    import docker.tls
+    import docker.types
+    import docker.utils  # noqa: F401
+
+    _client_type()
+
+
 @functools.cache
 def _client_type() -> type[docker.APIClient]:
     """docker-py's client, keeping the endpoint's CA. requests lets ``REQUESTS_CA_BUNDLE``
