@@ -432,13 +432,16 @@ class _Converter:
         """A host path as the spec in the output folder writes it. Compose resolves it
         against the project folder (``~``: the home folder); one inside the project folder
         is written relative to the output folder, so the two move together."""
-        expanded = os.path.expanduser(source) if source.startswith("~") else source
-        absolute = posixpath.normpath(posixpath.join(self.options.project_dir, expanded))
+        absolute = self._absolute(source)
         inside = posixpath.relpath(absolute, self.options.project_dir)
         if inside.startswith(".."):
             return absolute
         relative = posixpath.relpath(absolute, self.options.output_dir)
         return relative if relative.startswith("..") or relative == "." else "./" + relative
+
+    def _absolute(self, source: str) -> str:
+        expanded = os.path.expanduser(source) if source.startswith("~") else source
+        return posixpath.normpath(posixpath.join(self.options.project_dir, expanded))
 
     def _volumes_from(self, value: Any, at: Position, path: str) -> dict[str, Any]:
         entries = []
@@ -534,11 +537,10 @@ class _Converter:
                 continue
             if isinstance(entry, Tree) and entry.get("required") is False:
                 self._leave_out(at, f"{path}[{index}].required", "volplan requires every env_file")
-            written = self._host_path(name)
-            if not os.path.isfile(posixpath.join(self.options.output_dir, written)):
+            if not os.path.isfile(self._absolute(name)):
                 # Compose refuses it too ("Couldn't find env file"), at config time
                 self._problem(at, f"{path}[{index}]", f"env file {name!r} does not exist")
-            files.append(written)
+            files.append(self._host_path(name))
         return {"env_file": files}
 
     def _healthcheck(self, value: Any, at: Position, path: str) -> dict[str, Any]:
