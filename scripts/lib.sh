@@ -31,6 +31,14 @@ missing_remote_packages() {
   command -v podman >/dev/null || echo podman
 }
 
+# Print what the swarm test needs and is missing: debootstrap (the agent image's Debian
+# rootfs), nsenter and ip (its daemons' network namespace).
+missing_swarm_packages() {
+  command -v debootstrap >/dev/null || echo debootstrap
+  command -v nsenter >/dev/null || echo util-linux
+  command -v ip >/dev/null || echo iproute2
+}
+
 # Print python3-venv if .venv has yet to be made and python3 cannot make it.
 missing_venv_package() {
   [[ -x .venv/bin/python ]] || python3 -c 'import ensurepip' 2>/dev/null || echo python3-venv
