@@ -21,7 +21,7 @@ from pathlib import Path
 
 import docker
 
-from benchmarks import table, topology, workloads
+from benchmarks import fleet_bench, table, topology, watch_bench, workloads
 from benchmarks.request_counter import CountingProxy
 from benchmarks.topology import Topology
 from benchmarks.workloads import Bench, Row
@@ -35,10 +35,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
     sizes = parser.add_argument_group("sizes (volumes; a tenth as many data-volume containers")
     sizes.add_argument("--sizes", default="100,1000,3000", help="plan sizes (default: %(default)s)")
     sizes.add_argument("--apply-sizes", default="1000", help="apply sizes (default: %(default)s)")
-    sizes.add_argument("--flip-size", type=int, default=1000, help="minimal-change size")
+    sizes.add_argument("--flip-size", type=int, default=500, help="one-field change size")
     sizes.add_argument("--validate-volumes", type=int, default=5000)
     sizes.add_argument("--validate-containers", type=int, default=1000)
     sizes.add_argument("--validate-files", type=int, default=50)
+    sizes.add_argument(
+        "--watch-sizes",
+        default="",
+        help="sizes for `volplan watch`'s heal-latency and resync rows (default: none)",
+    )
+    parser.add_argument(
+        "--fleet",
+        action="store_true",
+        help="only the fleet rows (plan across 8 more private engines, apply across 4)",
+    )
+    parser.add_argument("--fleet-size", type=int, default=300, help="volumes per fleet engine")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs, fastest kept")
     parser.add_argument("--cli-max", type=int, default=100, help="largest N for CLI creates")
     parser.add_argument("--host", help="use this unix:// engine instead of starting one")
@@ -53,7 +64,12 @@ def main(argv: list[str]) -> int:
         client = docker.APIClient(base_url=host, version="auto")
         with CountingProxy(host) as proxy:
             bench = Bench(client, proxy, Path(tmp), args.repeats, args.cli_max, notes=[])
-            rows = list(_run_all(bench, args))
+            if args.fleet:
+                rows = list(
+                    map(_progress, fleet_bench.fleet_rows(Path(tmp), args.repeats, args.fleet_size))
+                )
+            else:
+                rows = list(_run_all(bench, args))
             bench.reset()
         problems = [*_unmet(rows), *workloads.sizes_agree(rows, "plan, no changes")]
         report = table.render(rows, bench.notes, problems, _machine(client))
@@ -75,7 +91,8 @@ def _run_all(bench: Bench, args: argparse.Namespace) -> Iterator[Row]:
     yield _progress(workloads.validate(bench, validate))
     apply_sizes = {int(n) for n in args.apply_sizes.split(",") if n}
     plan_sizes = {int(n) for n in args.sizes.split(",") if n}
-    for n in sorted(plan_sizes | apply_sizes | {args.flip_size}):
+    watch_sizes = {int(n) for n in args.watch_sizes.split(",") if n}
+    for n in sorted(plan_sizes | apply_sizes | watch_sizes | {args.flip_size}):
         topo = Topology.for_volumes(n)
         directory = bench.workdir / f"n{n}"
         topology.write(topo, directory)
@@ -91,6 +108,9 @@ def _run_all(bench: Bench, args: argparse.Namespace) -> Iterator[Row]:
             yield _progress(workloads.check_in_process(bench, topo, directory))
             yield _progress(workloads.check(bench, topo, directory, "drift", cold=False))
             yield _progress(workloads.check(bench, topo, directory, "drift", cold=True))
+        if n in watch_sizes:
+            yield _progress(watch_bench.heal_latency(bench, topo, directory))
+            yield _progress(watch_bench.resync(bench, topo, directory, check.volplan_requests or 0))
         if n == args.flip_size:
             yield _progress(
                 workloads.flip_one_mount(bench, topo, directory, check.volplan_requests or 0)

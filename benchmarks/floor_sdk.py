@@ -45,7 +45,12 @@ def create(client: docker.APIClient, directory: Path) -> None:
         create_container(client, name, specs[name])
 
 
-def create_container(client: docker.APIClient, name: str, spec: dict[str, Any]) -> str:
+def create_container(
+    client: docker.APIClient,
+    name: str,
+    spec: dict[str, Any],
+    labels: dict[str, str] | None = None,
+) -> str:
     named = [m for m in spec.get("mounts", []) if "source" in m]
     anonymous = [m["target"] for m in spec.get("mounts", []) if "source" not in m]
     host_config = client.create_host_config(
@@ -64,6 +69,7 @@ def create_container(client: docker.APIClient, name: str, spec: dict[str, Any]) 
         volumes=anonymous or None,
         host_config=host_config,
         stop_timeout=spec.get("stop_timeout"),
+        labels=labels,
     )["Id"]
     if spec.get("state", "running") == "running":
         client.start(container)
@@ -71,11 +77,14 @@ def create_container(client: docker.APIClient, name: str, spec: dict[str, Any]) 
 
 
 def recreate(client: docker.APIClient, directory: Path, name: str) -> None:
+    """The old container's labels are passed on, as a script keeping its own bookkeeping
+    in labels would, so that volplan's next run finds the container it made, changed only
+    as the specs say; it is the same field in the same request either way."""
     spec = next(doc["containers"][name] for doc in load(directory) if name in doc["containers"])
     (old,) = client.containers(all=True, filters={"name": f"^/{name}$"})
     client.stop(old["Id"], timeout=spec.get("stop_timeout"))
     client.remove_container(old["Id"])
-    create_container(client, name, spec)
+    create_container(client, name, spec, old["Labels"])
 
 
 def main(argv: list[str]) -> None:

@@ -9,6 +9,7 @@ see through the noise of a shared machine; request counts are the same on every 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -37,11 +38,15 @@ FLOOR_SDK = (sys.executable, str(HERE / "floor_sdk.py"))
 CHECK_RATIO = 1.5
 APPLY_RATIO = 0.7
 VALIDATE_RATIO = 1.5
+FLIP_RATIO = 1.5
+"""Issue 12: one changed field at most 1.5x the SDK script's recreate."""
 MAX_CHECK_REQUESTS = 5
 """Version, info, and the volume, container and image lists, at every size."""
 COLD_IMAGE_INSPECTS = 1
 """With no cache, a check also inspects each distinct image: the topology uses one."""
 MAX_RSS_MB = 150
+_IMAGE_INSPECT = re.compile(r"/images/[^?]+/json")
+"""``GET /images/{name}/json``: an image check (the lock's helper image, the specs')."""
 
 
 @dataclass(frozen=True)
@@ -244,30 +249,45 @@ def check_in_process(bench: Bench, topo: Topology, directory: Path) -> Row:
 
 
 def flip_one_mount(bench: Bench, topo: Topology, directory: Path, check_requests: int) -> Row:
-    """Target 3: one consumer's mount ro -> rw costs the check's reads plus one recreate."""
-    topology.write(topo, directory, flipped=True)
-    ours = bench.run((*VOLPLAN, "apply", str(directory), "--yes"))
-    topology.write(topo, directory)
-    floor = bench.run((*FLOOR_SDK, "recreate", str(directory), topology.RUNNING))
-    reads = [r for r in ours.requests if r.method in {"GET", "HEAD"}]
-    lock = [r for r in ours.requests if "name=volplan-lock-" in r.path]
-    writes = [r for r in ours.requests if r.method not in {"GET", "HEAD"}]
-    bench.notes.append(f"flip one mount, volplan at N = {topo.volumes}: {_routes(ours.requests)}")
+    """Target 3: one consumer's mount flipped costs the check's reads plus one recreate,
+    at most ``FLIP_RATIO`` times the SDK script's recreate (stop, remove, create, start).
+
+    In rounds, the two in turns: volplan applies the mount flipped (ro -> rw, then back),
+    then the floor recreates the container as the specs now say, keeping its labels, so
+    that both always recreate the same container from the same state.
+    """
+    ours, floors = [], []
+    for round_ in range(bench.repeats):
+        topology.write(topo, directory, flipped=round_ % 2 == 0)
+        ours.append(bench.run((*VOLPLAN, "apply", str(directory), "--yes")))
+        floors.append(bench.run((*FLOOR_SDK, "recreate", str(directory), topology.RUNNING)))
+    if bench.repeats % 2:  # the specs as the other workloads expect them, applied
+        topology.write(topo, directory)
+        bench.run((*VOLPLAN, "apply", str(directory), "--yes"))
+    volplan = min(ours, key=lambda m: m.seconds)
+    floor = min(floors, key=lambda m: m.seconds)
+    reads = [r for r in volplan.requests if r.method in {"GET", "HEAD"}]
+    lock = [r for r in volplan.requests if "name=volplan-lock-" in r.path]
+    writes = [r for r in volplan.requests if r.method not in {"GET", "HEAD"}]
+    routes = _routes(volplan.requests)
+    bench.notes.append(f"flip one mount, volplan at N = {topo.volumes}: {routes}")
     bench.notes.append(f"flip one mount, SDK floor: {_routes(floor.requests)}")
-    image_checks = [r for r in reads if "/images/" in r.path]
+    image_checks = [r for r in reads if _IMAGE_INSPECT.search(r.path)]  # not the list
     recreate = len(writes) - 2 * len(lock)  # the engine lock is one create and one remove
     return Row(
         "flip one mount ro->rw",
         topo.volumes,
-        ours.seconds,
+        volplan.seconds,
         floor.seconds,
         None,
-        ours.count,
+        volplan.count,
         floor.count,
         None,
-        ours.peak_rss_mb,
-        f"{check_requests} reads + image checks + lock + 5 writes on one container",
-        len(reads) - len(image_checks) == check_requests and recreate == 5,
+        volplan.peak_rss_mb,
+        f"ratio <= {FLIP_RATIO}; {check_requests} reads + image checks + lock + 5 writes",
+        volplan.seconds <= FLIP_RATIO * floor.seconds
+        and len(reads) - len(image_checks) == check_requests
+        and recreate == 5,
     )
 
 

@@ -94,6 +94,10 @@ class LockError(VolplanError):
     """The project's lock on the engine is held by another run (or cannot be taken)."""
 
 
+class ExportError(VolplanError):
+    """``volplan export`` was asked for something the engine does not hold."""
+
+
 class OutputError(VolplanError):
     """A report or plan file could not be written where the user asked."""
 

@@ -29,6 +29,7 @@ class Origin(StrEnum):
 
     ENVIRONMENT = "environment"
     DOTENV = ".env"
+    TARGETS = "targets file"
     UNSET = "unset"
 
 
@@ -176,6 +177,16 @@ class AnonymousVolume:
     exists: bool
     from_image: bool = False
     """The path is the image's ``VOLUME``, not one the spec mounts."""
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """An engine's TLS material (a targets file's ``tls:``), as absolute paths."""
+
+    ca: str | None
+    cert: str | None
+    key: str | None
+    verify: bool = True
 
 
 @dataclass(frozen=True)

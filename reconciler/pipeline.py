@@ -76,12 +76,17 @@ class Planned:
 
 
 def load(
-    source: Path | Sequence[SpecSource], *, policy: Policy | None = None, endpoint: str = ""
+    source: Path | Sequence[SpecSource],
+    *,
+    policy: Policy | None = None,
+    endpoint: str = "",
+    variables: Mapping[str, str] | None = None,
 ) -> Specs:
     """The specs in a folder (or given as sources, e.g. a saved plan's), validated, and
-    checked against ``policy`` if one is given (see ``enforce_policy`` for ``endpoint``)."""
+    checked against ``policy`` if one is given (see ``enforce_policy`` for ``endpoint``).
+    ``variables`` are a target's (a targets file's), interpolated before all others."""
     sources = tuple(read_spec_dir(source) if isinstance(source, Path) else source)
-    specs = Specs(sources, _desired_state(sources))
+    specs = Specs(sources, _desired_state(sources, variables or {}))
     if policy is not None:
         enforce_policy(specs.desired, policy, endpoint)
     return specs
@@ -142,17 +147,19 @@ def _connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]
     return engine, read_live_state(engine)
 
 
-def _desired_state(sources: Sequence[SpecSource]) -> DesiredState:
+def _desired_state(sources: Sequence[SpecSource], variables: Mapping[str, str]) -> DesiredState:
     """What ``sources`` declare: from the cache of validated specs when they are unchanged
     (spec/cache.py); else validated, and then cached. The loader, and with it pydantic and
-    ruamel.yaml, is imported only on a miss: a hit is meant to spare exactly that time."""
-    cached = cache.lookup(sources)
+    ruamel.yaml, is imported only on a miss: a hit is meant to spare exactly that time. A
+    target's ``variables`` are not among the cache's inputs: with them, no cache."""
+    cached = None if variables else cache.lookup(sources)
     if cached is not None:
         return cached
     from reconciler.spec.loader import build_desired_state
 
-    desired = build_desired_state(list(sources))
-    cache.store(sources, desired)
+    desired = build_desired_state(list(sources), target_variables=variables)
+    if not variables:
+        cache.store(sources, desired)
     return desired
 
 

@@ -12,9 +12,15 @@ is_static_busybox() {
   [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1
 }
 
-# Print graphviz if Graphviz's dot, which draws volplan graph's DOT in the tests, is missing.
-missing_graph_packages() {
+# Print the Debian packages of the tools the tests run besides the engine, if missing:
+# Graphviz's dot draws volplan graph's DOT, and node runs mermaid's parser on its Mermaid
+# (npm fetches mermaid); the CI examples post their comment with curl; pre-commit runs the
+# hook in a git repository.
+missing_tool_packages() {
   command -v dot >/dev/null || echo graphviz
+  command -v npm >/dev/null || echo npm
+  command -v curl >/dev/null || echo curl
+  command -v git >/dev/null || echo git
 }
 
 # Print what the remote-engine tests need and is missing: sshd (ssh:// endpoints), openssl
@@ -34,6 +40,14 @@ no_podman_interfaces() {
   [[ -z $found ]] && return 0
   echo "error: Podman network interfaces exist: $found(a test attached a container to a network)" >&2
   return 1
+}
+
+# Print what the swarm test needs and is missing: debootstrap (the agent image's Debian
+# rootfs), nsenter and ip (its daemons' network namespace).
+missing_swarm_packages() {
+  command -v debootstrap >/dev/null || echo debootstrap
+  command -v nsenter >/dev/null || echo util-linux
+  command -v ip >/dev/null || echo iproute2
 }
 
 # Print python3-venv if .venv has yet to be made and python3 cannot make it.

@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler.apply.replan import embedded_specs, replan_saved
 from reconciler.engine.base import Engine
 from reconciler.errors import RefusedError
 from reconciler.model import DesiredState
 from reconciler.pipeline import Planned, Specs, load, placed, plan
 from reconciler.plan.data_safety import helper_image
 from reconciler.plan.planner import PlanOptions
-from reconciler.plan.saved_plan import SavedPlan, read_saved_plan
 from reconciler.spec.files import SPEC_SUFFIXES
+
+if TYPE_CHECKING:  # a saved plan's modules (and pydantic with them) load only for one
+    from reconciler.plan.saved_plan import SavedPlan
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class ApplyTarget:
                 "a saved plan is applied with the options it was made with; to change "
                 "--prune or --allow-data-loss, make the plan again with them"
             )
+        from reconciler.apply.replan import embedded_specs  # noqa: PLC0415 - see TYPE_CHECKING
+        from reconciler.plan.saved_plan import read_saved_plan  # noqa: PLC0415
+
         saved = read_saved_plan(target)
         return cls(embedded_specs(saved), saved.options, saved)
 
@@ -55,5 +60,7 @@ class ApplyTarget:
 
     def plan(self, engine: Engine) -> Planned:
         if self.saved is not None:
+            from reconciler.apply.replan import replan_saved  # noqa: PLC0415
+
             return replan_saved(self.saved, self.specs, engine)
         return plan(self.specs, engine, self.options)

@@ -7,7 +7,8 @@ decides how to show and how to ask; the order, and the guard, are the same for a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,15 @@ class Prompts:
     on_lock_wait: Callable[[LockHolder], None] = field(default=lambda holder: None)
 
 
+@dataclass(frozen=True)
+class Ready:
+    """A plan made under the lock, checked against the options, not yet confirmed."""
+
+    target: ApplyTarget
+    planned: Planned
+    options: ApplyOptions
+
+
 def apply_locked(
     target: ApplyTarget,
     engine: Engine,
@@ -52,8 +62,37 @@ def apply_locked(
 
     The specs' images are pulled first, as their ``pull`` policies (or ``pull``) say, so
     the plan is made against the images the containers will be created from; a saved plan
-    is applied against the images it was made on. Projects whose ``targets:`` labels the
-    engine does not carry are set aside first: neither locked, pulled for nor planned.
+    is applied against the images it was made on.
+    """
+    with locked_plan(
+        target,
+        engine,
+        prompts,
+        listener,
+        lock_timeout=lock_timeout,
+        parallelism=parallelism,
+        pull=pull,
+    ) as ready:
+        return apply_ready(ready, engine, prompts, listener)
+
+
+@contextmanager
+def locked_plan(
+    target: ApplyTarget,
+    engine: Engine,
+    prompts: Prompts,
+    listener: ApplyListener,
+    *,
+    lock_timeout: float = 0,
+    parallelism: int | None = None,
+    pull: PullPolicy | None = None,
+) -> Iterator[Ready]:
+    """``apply_locked``'s first half, for a caller that checks several engines before
+    applying to any (a fleet's saved plan): the lock is held, the plan made, shown and
+    checked for data loss the options do not allow, until the block ends.
+
+    Projects whose ``targets:`` labels the engine does not carry are set aside first:
+    neither locked, pulled for nor planned.
     """
     if target.desired.placement:  # else the engine's labels cannot matter: no extra call
         target = target.placed(engine.info().labels)
@@ -70,8 +109,6 @@ def apply_locked(
             present = pull_images(engine, target.desired, pull, listener.on_pull)
         planned = target.plan(engine)
         prompts.show_plan(planned)
-        if not planned.plan.actions:
-            return ApplyReport()
         options = ApplyOptions(
             allow_data_loss=target.options.allow_data_loss,
             parallelism=parallelism or default_parallelism(planned.observed.engine),
@@ -79,8 +116,17 @@ def apply_locked(
             present_images=present,
         )
         refuse_data_loss(planned.plan, options)
-        if prompts.confirm is not None and not prompts.confirm(planned):
-            raise RefusedError("apply cancelled; nothing was changed")
-        if target.options.backup_dir is not None:
-            Path(target.options.backup_dir).mkdir(parents=True, exist_ok=True)
-        return apply_plan(planned.plan, engine, listener, options=options)
+        yield Ready(target, planned, options)
+
+
+def apply_ready(
+    ready: Ready, engine: Engine, prompts: Prompts, listener: ApplyListener
+) -> ApplyReport:
+    """``apply_locked``'s second half, still under the lock: confirm, then apply."""
+    if not ready.planned.plan.actions:
+        return ApplyReport()
+    if prompts.confirm is not None and not prompts.confirm(ready.planned):
+        raise RefusedError("apply cancelled; nothing was changed")
+    if ready.target.options.backup_dir is not None:
+        Path(ready.target.options.backup_dir).mkdir(parents=True, exist_ok=True)
+    return apply_plan(ready.planned.plan, engine, listener, options=ready.options)

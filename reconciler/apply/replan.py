@@ -31,10 +31,11 @@ from reconciler.plan.saved_plan import SAVED_ONLY_KEYS, SavedPlan
 from reconciler.spec.files import SpecSource, read_spec_dir
 
 
-def embedded_specs(saved: SavedPlan) -> Specs:
-    """The specs the plan was made from, as embedded in it (from the cache when unchanged)."""
+def embedded_specs(saved: SavedPlan, variables: Mapping[str, str] | None = None) -> Specs:
+    """The specs the plan was made from, as embedded in it (from the cache when unchanged),
+    with a fleet target's ``variables``."""
     try:
-        specs = load(saved.sources)
+        specs = load(saved.sources, variables=variables)
     except SpecError as exc:
         raise PlanFileError(f"{saved.path}: its embedded specs are invalid: {exc}") from None
     if not set(saved.projects) <= {*specs.desired.projects, *specs.desired.elsewhere}:

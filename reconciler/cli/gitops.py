@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from reconciler.cli.fleet import (
+    DEFAULT_PARALLEL_TARGETS,
+    ParallelTargetsOption,
+    TargetOption,
+    TargetsOption,
+    fleet_of,
+)
 from reconciler.cli.options import (
     AllowEmptyOption,
     ContextOption,
@@ -96,11 +103,16 @@ def drift(
     ] = False,
     allow_empty: AllowEmptyOption = False,
     policy: PolicyOption = None,
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    parallel_targets: ParallelTargetsOption = DEFAULT_PARALLEL_TARGETS,
 ) -> None:
     """Compare the specs with the engine, changing nothing. Exit 0 in sync, 2 drift, 1 error.
 
     The specs pass the policy first: a report posted on a merge request must not carry
-    what a spec under review should not read (a refused variable, a host file).
+    what a spec under review should not read (a refused variable, a host file). With
+    --targets, on every engine of the targets file at once, with one report (exit 1 if any
+    target failed, else 2 if any drifted).
     """
     from reconciler.cli.output_file import write_output
     from reconciler.diff.differ import diff_states
@@ -109,6 +121,19 @@ def drift(
     from reconciler.policy.selection import load_policy
     from reconciler.render.drift_text import render_drift, render_drift_summary
 
+    fleet = fleet_of(targets, target_names, parallel_targets, host, context)
+    if fleet is not None:
+        from reconciler.cli.fleet import fleet_drift
+
+        fleet_drift(
+            fleet,
+            directory,
+            load_policy(policy, spec_dir=directory),
+            output_format=output_format.value,
+            output=output,
+            include_unclaimed=include_unclaimed,
+            allow_empty=allow_empty,
+        )
     specs, live = load_and_read(
         directory, lambda: connect(host, context), policy=load_policy(policy, spec_dir=directory)
     )

@@ -17,7 +17,9 @@ import typer
 
 from reconciler import __version__
 from reconciler.cli.completion import COMPLETE_VAR, completing, enable_completion
+from reconciler.cli.compose import importer
 from reconciler.cli.content import content
+from reconciler.cli.export import exporting
 from reconciler.cli.gitops import gitops
 from reconciler.cli.graph import drawing
 from reconciler.cli.options import NO_COLOR, err, out, show
@@ -40,7 +42,9 @@ app = typer.Typer(
 app.add_typer(reconcile)
 app.add_typer(gitops)
 app.add_typer(content)
+app.add_typer(importer)
 app.add_typer(drawing)
+app.add_typer(exporting)
 app.add_typer(completing)
 app.add_typer(watch_app)
 app.add_typer(swarm)

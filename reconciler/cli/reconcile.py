@@ -15,6 +15,14 @@ from typing import Annotated
 
 import typer
 
+from reconciler.cli.fleet import (
+    DEFAULT_PARALLEL_TARGETS,
+    ParallelTargetsOption,
+    TargetOption,
+    TargetsOption,
+    fleet_of,
+    is_fleet_plan_file,
+)
 from reconciler.cli.gitops import lock_waiting
 from reconciler.cli.options import (
     AllowDataLossOption,
@@ -132,10 +140,31 @@ def plan(
     helper_image: HelperImageOption = None,
     policy: PolicyOption = None,
     allow_empty: AllowEmptyOption = False,
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    parallel_targets: ParallelTargetsOption = DEFAULT_PARALLEL_TARGETS,
 ) -> None:
-    """Show what apply would change (a dry run); changes nothing."""
+    """Show what apply would change (a dry run); changes nothing.
+
+    With --targets, on every engine of the targets file at once, with one report; it then
+    exits 1 if any target failed, else 2 if any has changes, else 0.
+    """
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
     enforced = load_policy(policy, spec_dir=directory)
+    fleet = fleet_of(targets, target_names, parallel_targets, host, context)
+    if fleet is not None:
+        from reconciler.cli.fleet import fleet_plan
+
+        json_output = output_format is PlanFormat.JSON
+        fleet_plan(
+            fleet,
+            directory,
+            options,
+            enforced,
+            json_output=json_output,
+            out_file=out_file,
+            allow_empty=allow_empty,
+        )
     engine = connect(host, context)
     planned = make_plan(*load_and_read(directory, lambda: engine, policy=enforced), options)
     require_projects(planned.desired, directory, allow_empty=allow_empty)
@@ -210,19 +239,39 @@ def apply(
         ),
     ] = None,
     allow_empty: AllowEmptyOption = False,
+    targets: TargetsOption = None,
+    target_names: TargetOption = None,
+    parallel_targets: ParallelTargetsOption = DEFAULT_PARALLEL_TARGETS,
 ) -> None:
     """Show the plan, ask for confirmation on a terminal, and apply it.
 
     A saved plan file is applied as is, without asking, or refused if the specs or the
-    engine changed since it was made.
+    engine changed since it was made. With --targets (and --yes), on every engine of the
+    targets file at once; a fleet's saved plan is applied to all its targets or, if any
+    of them is stale or unreachable, to none.
     """
     from reconciler.apply.applier import ApplyListener
     from reconciler.apply.apply_target import ApplyTarget
     from reconciler.apply.locked_apply import Prompts, apply_locked
     from reconciler.render.text import render_result
 
-    engine = connect(host, context)
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
+    fleet = fleet_of(targets, target_names, parallel_targets, host, context)
+    if fleet is not None or is_fleet_plan_file(target):
+        from reconciler.cli.fleet import apply_fleet
+
+        apply_fleet(
+            fleet,
+            target,
+            options,
+            policy,
+            yes=yes,
+            dry_run=dry_run,
+            lock_timeout=lock_timeout,
+            parallelism=parallelism,
+            allow_empty=allow_empty,
+        )
+    engine = connect(host, context)
     chosen = ApplyTarget.open(target, options)
     require_projects(chosen.desired, target, allow_empty=allow_empty)
     spec_dir = Path(chosen.saved.spec_dir) if chosen.saved is not None else target

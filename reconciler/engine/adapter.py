@@ -37,7 +37,7 @@ from reconciler.engine.reads import (
     mapped_chunks,
     request_path,
 )
-from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent
+from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
 from reconciler.errors import EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
@@ -173,6 +173,10 @@ class DockerEngine:
     def inspect_image(self, ref: str) -> ImageConfig:
         answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
         return records.parse_image_inspect(answer)
+
+    def image_defaults(self, ref: str) -> ImageDefaults:
+        answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
+        return records.parse_image_defaults(answer)
 
     def disk_usage(self) -> DiskUsage:
         return records.parse_disk_usage(self.reads.get_json("reading disk usage", "/system/df"))
@@ -349,6 +353,18 @@ def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClien
         # the environment for proxy settings on every call (a sixth of its CPU per call).
         client.trust_env = False
     return client
+
+
+def load_sdk() -> None:
+    """Import docker-py now, in this thread. Threads that connect at once (a fleet's
+    targets) would otherwise import it side by side, and Python hands a thread that
+    meets another's import halfway round docker-py's import cycles the half-made module
+    (``module 'docker' has no attribute 'APIClient'``)."""
+    import docker.tls
+    import docker.types
+    import docker.utils  # noqa: F401
+
+    _client_type()
 
 
 @functools.cache

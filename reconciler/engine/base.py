@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reconciler.container_options import ContainerOptions
-from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent
+from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
 from reconciler.model import EngineInfo, ImageConfig, LiveContainer, LiveImage, LiveVolume, Mount
 
 DEFAULT_HELPER_IMAGE = "volplan-helper:empty"
@@ -80,6 +80,11 @@ class Engine(Protocol):
 
     def inspect_image(self, ref: str) -> ImageConfig:
         """``GET /images/{ref}/json``: the image's config (Volumes, StopSignal…)."""
+        ...
+
+    def image_defaults(self, ref: str) -> ImageDefaults:
+        """``GET /images/{ref}/json``: all the defaults a container inherits (Cmd, Env…),
+        for ``volplan export``, which leaves them out."""
         ...
 
     def inspect_container(self, ref: str) -> ContainerInspect:
@@ -155,6 +160,7 @@ READS = frozenset(
         "inspect_container",
         "list_images",
         "inspect_image",
+        "image_defaults",
         "disk_usage",
         "list_networks",
         "image_present",

@@ -29,7 +29,7 @@ from reconciler.engine.options_body import (
     host_config_fields,
     networking_config,
 )
-from reconciler.engine.records import ContainerInspect, DiskUsage, RawObject
+from reconciler.engine.records import ContainerInspect, DiskUsage, ImageDefaults, RawObject
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
@@ -121,16 +121,21 @@ class FakeEngine:
 
     def inspect_image(self, ref: str) -> ImageConfig:
         self._record("inspect_image", ref, mutating=False)
+        return records.parse_image_inspect(self._image(ref))
+
+    def image_defaults(self, ref: str) -> ImageDefaults:
+        self._record("image_defaults", ref, mutating=False)
+        return records.parse_image_defaults(self._image(ref))
+
+    def _image(self, ref: str) -> RawObject:
         reference = next((r for r in sorted(self.images) if ref in {r, self.image_id(r)}), None)
         if reference is None:
             raise EngineNotFound(f"inspecting image {ref}: no such image")
-        return records.parse_image_inspect(
-            {
-                "Id": self.image_id(reference),
-                "RepoTags": [reference],
-                "Config": dict(self.image_configs.get(reference, {})),
-            }
-        )
+        return {
+            "Id": self.image_id(reference),
+            "RepoTags": [reference],
+            "Config": dict(self.image_configs.get(reference, {})),
+        }
 
     def image_id(self, reference: str) -> str:
         """As in Docker, a digest of the config: another config is another image."""

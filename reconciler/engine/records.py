@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.container_options import Healthcheck, NetworkAttachment, PortBinding, Ulimit
 from reconciler.model import (
     EngineInfo,
     ImageConfig,
@@ -29,6 +30,67 @@ from reconciler.model import (
 
 RawObject = dict[str, Any]
 """One JSON object as the engine sent it (or as the fake engine stores it)."""
+
+
+@dataclass(frozen=True)
+class ImageDefaults:
+    """What an image's ``Config`` gives every container made from it (``docker image
+    inspect``): ``volplan export`` leaves out what a container shares with its image."""
+
+    id: str
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    environment: tuple[str, ...] = ()
+    """``KEY=VALUE`` entries, in the image's order."""
+    working_dir: str = ""
+    user: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    stop_signal: str | None = None
+    healthcheck: Healthcheck | None = None
+    volumes: tuple[str, ...] = ()
+    exposed_ports: tuple[str, ...] = ()
+    """``80/tcp``…: what ``EXPOSE`` declares."""
+
+
+@dataclass(frozen=True)
+class ContainerSettings:
+    """A container's settings as it was created (inspect's ``Config`` and ``HostConfig``),
+    in the spec's terms where they are plain: what ``volplan export`` writes out."""
+
+    image: str = ""
+    """``Config.Image``: the reference it was created from, as given."""
+    image_id: str = ""
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    environment: tuple[str, ...] = ()
+    working_dir: str = ""
+    user: str = ""
+    hostname: str = ""
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    healthcheck: Healthcheck | None = None
+    network_mode: str = ""
+    networks: tuple[NetworkAttachment, ...] = ()
+    """The networks joined, with the aliases given (not the engine's own: the ID)."""
+    restart: str | None = None
+    """``no``, ``always``, ``unless-stopped``, ``on-failure[:N]``; None when unset."""
+    publish_all: bool = False
+    ports: tuple[PortBinding, ...] = ()
+    init: bool | None = None
+    read_only: bool = False
+    shm_size: int | None = None
+    tmpfs: Mapping[str, str] = field(default_factory=dict)
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    ulimits: tuple[Ulimit, ...] = ()
+    memory: int = 0
+    nano_cpus: int = 0
+    pids_limit: int | None = None
+    mounts: tuple[LiveMount, ...] = ()
+    nocopy: tuple[str, ...] = ()
+    """Targets of the volumes mounted with ``nocopy`` (``HostConfig.Mounts`` or ``Binds``)."""
+    selinux: Mapping[str, str] = field(default_factory=dict)
+    """Target -> ``z`` or ``Z``: the relabelling a ``Binds`` entry asked for."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +109,7 @@ class ContainerInspect:
     """``State.Health.Status`` (starting, healthy, unhealthy); None without a healthcheck."""
     exit_code: int = 0
     """``State.ExitCode``, meaningful once the container has exited."""
+    settings: ContainerSettings = field(default_factory=ContainerSettings)
 
 
 @dataclass(frozen=True)
@@ -196,6 +259,24 @@ def parse_image_inspect(raw: RawObject) -> ImageConfig:
     )
 
 
+def parse_image_defaults(raw: RawObject) -> ImageDefaults:
+    """``GET /images/{ref}/json``: every default of ``Config`` a container inherits."""
+    config = raw.get("Config") or {}
+    return ImageDefaults(
+        id=raw["Id"],
+        command=_strings(config.get("Cmd")),
+        entrypoint=_strings(config.get("Entrypoint")),
+        environment=tuple(config.get("Env") or ()),
+        working_dir=config.get("WorkingDir") or "",
+        user=config.get("User") or "",
+        labels=dict(config.get("Labels") or {}),
+        stop_signal=config.get("StopSignal") or None,
+        healthcheck=_healthcheck(config.get("Healthcheck")),
+        volumes=tuple(sorted({posixpath.normpath(p) for p in config.get("Volumes") or {}})),
+        exposed_ports=tuple(sorted(config.get("ExposedPorts") or {})),
+    )
+
+
 def parse_container_inspect(raw: RawObject) -> ContainerInspect:
     return ContainerInspect(
         id=str(raw.get("Id", "")),
@@ -205,6 +286,131 @@ def parse_container_inspect(raw: RawObject) -> ContainerInspect:
         status=str((raw.get("State") or {}).get("Status") or ""),
         health=((raw.get("State") or {}).get("Health") or {}).get("Status"),
         exit_code=int((raw.get("State") or {}).get("ExitCode") or 0),
+        settings=_settings(raw),
+    )
+
+
+def _settings(raw: RawObject) -> ContainerSettings:
+    config, host = raw.get("Config") or {}, raw.get("HostConfig") or {}
+    return ContainerSettings(
+        image=config.get("Image") or "",
+        image_id=raw.get("Image") or "",
+        command=_strings(config.get("Cmd")),
+        entrypoint=_strings(config.get("Entrypoint")),
+        environment=tuple(config.get("Env") or ()),
+        working_dir=config.get("WorkingDir") or "",
+        user=config.get("User") or "",
+        hostname=config.get("Hostname") or "",
+        stop_signal=config.get("StopSignal") or None,
+        stop_timeout=config.get("StopTimeout"),
+        healthcheck=_healthcheck(config.get("Healthcheck")),
+        network_mode=host.get("NetworkMode") or "",
+        networks=_networks(raw),
+        restart=_restart(host.get("RestartPolicy") or {}),
+        publish_all=bool(host.get("PublishAllPorts")),
+        ports=_ports(host.get("PortBindings") or {}),
+        init=host.get("Init"),
+        read_only=bool(host.get("ReadonlyRootfs")),
+        shm_size=host.get("ShmSize") or None,
+        tmpfs=dict(host.get("Tmpfs") or {}),
+        cap_add=tuple(host.get("CapAdd") or ()),
+        cap_drop=tuple(host.get("CapDrop") or ()),
+        ulimits=tuple(
+            Ulimit(u["Name"], int(u["Soft"]), int(u["Hard"])) for u in host.get("Ulimits") or ()
+        ),
+        memory=int(host.get("Memory") or 0),
+        nano_cpus=int(host.get("NanoCpus") or 0),
+        pids_limit=host.get("PidsLimit") or None,
+        mounts=tuple(sorted((parse_mount(m) for m in raw.get("Mounts") or []), key=_target)),
+        nocopy=_nocopy(host),
+        selinux=_selinux(host.get("Binds") or []),
+    )
+
+
+def _bind_flags(binds: list[str]) -> dict[str, set[str]]:
+    """Target -> the flags of a ``SOURCE:TARGET[:FLAGS]`` entry (``HostConfig.Binds``)."""
+    found = {}
+    for entry in binds:
+        parts = entry.split(":")
+        if len(parts) >= 2:
+            target = posixpath.normpath(parts[1])
+            found[target] = set(parts[2].split(",")) if len(parts) > 2 else set()
+    return found
+
+
+def _nocopy(host: RawObject) -> tuple[str, ...]:
+    mounts = host.get("Mounts") or ()
+    targets = {
+        posixpath.normpath(m.get("Target") or "/")
+        for m in mounts
+        if (m.get("VolumeOptions") or {}).get("NoCopy")
+    }
+    targets |= {t for t, flags in _bind_flags(host.get("Binds") or []).items() if "nocopy" in flags}
+    return tuple(sorted(targets))
+
+
+def _selinux(binds: list[str]) -> dict[str, str]:
+    return {
+        target: flag
+        for target, flags in _bind_flags(binds).items()
+        for flag in ("z", "Z")
+        if flag in flags
+    }
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(v) for v in value)
+
+
+def _healthcheck(raw: RawObject | None) -> Healthcheck | None:
+    if not raw:
+        return None
+    return Healthcheck(
+        test=_strings(raw.get("Test")),
+        interval=raw.get("Interval") or None,
+        timeout=raw.get("Timeout") or None,
+        retries=raw.get("Retries") or None,
+        start_period=raw.get("StartPeriod") or None,
+    )
+
+
+def _restart(policy: RawObject) -> str | None:
+    name = policy.get("Name") or ""
+    if name in {"", "no"}:
+        return None
+    retries = int(policy.get("MaximumRetryCount") or 0)
+    return f"{name}:{retries}" if name == "on-failure" and retries else name
+
+
+def _ports(bindings: RawObject) -> tuple[PortBinding, ...]:
+    """``PortBindings`` (``{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}``)."""
+    ports = []
+    for key, hosts in bindings.items():
+        port, _, protocol = key.partition("/")
+        for host in hosts or [{}]:
+            ports.append(
+                PortBinding(
+                    int(port),
+                    protocol or "tcp",
+                    host.get("HostIp") or "",
+                    host.get("HostPort") or "",
+                )
+            )
+    return tuple(sorted(ports))
+
+
+def _networks(raw: RawObject) -> tuple[NetworkAttachment, ...]:
+    """User-defined networks only: the engine's own modes are ``network_mode``."""
+    joined = (raw.get("NetworkSettings") or {}).get("Networks") or {}
+    mode = (raw.get("HostConfig") or {}).get("NetworkMode") or ""
+    if mode in {"", "default", "bridge", "host", "none"} or mode.startswith("container:"):
+        return ()
+    short_id = str(raw.get("Id", ""))[:12]
+    return tuple(
+        NetworkAttachment(
+            name, tuple(a for a in (endpoint or {}).get("Aliases") or () if a != short_id)
+        )
+        for name, endpoint in sorted(joined.items())
     )
 
 

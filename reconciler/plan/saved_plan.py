@@ -101,7 +101,11 @@ def saved_plan_text(planned: PlanRecord, sources: Sequence[SpecSource], spec_dir
 
 def read_saved_plan(path: Path) -> SavedPlan:
     """Load a plan file, or raise one ``PlanFileError`` saying what is wrong with it."""
-    document = _read_json(path)
+    return saved_plan_of(path, read_json(path))
+
+
+def saved_plan_of(path: Path, document: Any) -> SavedPlan:
+    """The saved plan ``document`` read from ``path`` (all of it, or a fleet plan's part)."""
     if not isinstance(document, dict) or document.get("kind") != "plan":
         raise PlanFileError(f"{path}: not a volplan plan file")
     version = str(document.get("format_version", ""))
@@ -146,7 +150,7 @@ def _fingerprints(path: Path, resources: Mapping[str, str]) -> dict[Address, str
         raise PlanFileError(f"{path}: not a usable volplan plan file: live_state: {exc}") from None
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

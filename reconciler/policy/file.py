@@ -28,11 +28,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.container_options import capability_name
-from reconciler.errors import Position, Problem, SpecError
+from reconciler.errors import SpecError
 from reconciler.policy.rules import DEFAULT_POLICY, LOCAL_DRIVER_OPTIONS, Policy, Rule
-from reconciler.spec.files import read_source
+from reconciler.spec.config_file import read_one_document
 from reconciler.spec.positions import problems_from_validation
-from reconciler.spec.yaml_source import parse_documents
 
 StrictStr = Annotated[str, Field(strict=True)]
 
@@ -84,29 +83,12 @@ class PolicyDocument(_Section):
 
 
 def read_policy(path: Path) -> Policy:
-    if not path.is_file():
-        raise SpecError(
-            [
-                Problem(
-                    Position(str(path), 1, 1),
-                    "",
-                    "no policy file here (not found, or not a file)",
-                    "policy-file",
-                )
-            ]
-        )
-    source = read_source(path)
-    documents = parse_documents(source.display_name, source.raw)
-    if len(documents) != 1:
-        position = documents[1].position_of(()) if documents else Position(str(path), 1, 1)
-        raise SpecError(
-            [Problem(position, "", "a policy file holds exactly one YAML document", "policy-file")]
-        )
+    document = read_one_document(path, "policy", "policy-file")
     try:
-        document = PolicyDocument.model_validate(documents[0].data)
+        policy = PolicyDocument.model_validate(document.data)
     except ValidationError as exc:
-        raise SpecError(problems_from_validation(documents[0], exc, model_at=_section_at)) from None
-    return _policy(document, f"policy {source.display_name}")
+        raise SpecError(problems_from_validation(document, exc, model_at=_section_at)) from None
+    return _policy(policy, f"policy {document.file}")
 
 
 def _policy(document: PolicyDocument, origin: str) -> Policy:

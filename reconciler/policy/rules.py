@@ -330,7 +330,9 @@ def _variable_problems(uses: tuple[VariableUse, ...], policy: Policy) -> list[Pr
         return []
     refused: dict[tuple[Position, str], Problem] = {}
     for use in uses:
-        if use.origin is Origin.DOTENV or any(fnmatchcase(use.name, p) for p in patterns):
+        if use.origin in (Origin.DOTENV, Origin.TARGETS) or any(
+            fnmatchcase(use.name, p) for p in patterns
+        ):
             continue
         refused[(use.position, use.name)] = Problem(
             use.position,

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from reconciler.identity import Address, ResourceKind
-from reconciler.live.status import Topology
+from reconciler.live.status import Topology, Use
 from reconciler.model import DesiredContainer, DesiredState, DesiredVolume, MountKind, RunState
 from reconciler.plan.actions import Plan, Safety, describe
 
@@ -99,23 +99,23 @@ def _code(character: str) -> str:
 class _Builder:
     """Nodes by id (the first description of a node wins) and edges, then sorted."""
 
-    def __init__(self, changes: Mapping[Address, NodeChange]) -> None:
+    def __init__(self, changes: Mapping[Address, NodeChange], *, elsewhere: str) -> None:
+        """``elsewhere``: what a node of a change alone says (where it is missing from)."""
         self.changes = changes
+        self.elsewhere = elsewhere
         self.nodes: dict[str, Node] = {}
         self.edges: set[Edge] = set()
+        self.drawn: set[Address] = set()
 
     def node(self, kind: NodeKind, name: str, lines: Iterable[str]) -> str:
         found = node_id(kind, name)
         if found not in self.nodes:
-            self.nodes[found] = Node(found, kind, tuple(lines), self._change(kind, name))
+            address = _address(kind, name)
+            change = self.changes.get(address) if address is not None else None
+            self.nodes[found] = Node(found, kind, tuple(lines), change)
+            if address is not None:
+                self.drawn.add(address)
         return found
-
-    def _change(self, kind: NodeKind, name: str) -> NodeChange | None:
-        if kind is NodeKind.CONTAINER:
-            return self.changes.get(Address.container(name))
-        if kind in {NodeKind.VOLUME, NodeKind.ANONYMOUS, NodeKind.IMAGE_VOLUME}:
-            return self.changes.get(Address.volume(name))
-        return None
 
     def edge(self, source: str, target: str, label: str, *, volumes_from: bool = False) -> None:
         self.edges.add(Edge(source, target, label, volumes_from))
@@ -123,13 +123,23 @@ class _Builder:
     def unshown_changes(self) -> None:
         """Resources the plan acts on that the picture has no node for (a pruned volume,
         a migration's temporary volume): drawn alone, so no change goes unseen."""
-        for address in sorted(self.changes, key=str):
+        for address in sorted(self.changes.keys() - self.drawn, key=str):
             kind = NodeKind.CONTAINER if address.kind is ResourceKind.CONTAINER else NodeKind.VOLUME
-            self.node(kind, address.name, (address.name, "not in the specs"))
+            self.node(kind, address.name, (address.name, self.elsewhere))
 
     def graph(self, title: str) -> Graph:
         nodes = tuple(self.nodes[i] for i in sorted(self.nodes))
         return Graph(title, nodes, tuple(sorted(self.edges)))
+
+
+def _address(kind: NodeKind, name: str) -> Address | None:
+    """The resource a node is, as plans name it; a host path is none, nor is the desired
+    graph's anonymous volume (``web:/data``), whose changes are its container's."""
+    if kind is NodeKind.CONTAINER:
+        return Address.container(name)
+    if kind is NodeKind.BIND or ":" in name:
+        return None
+    return Address.volume(name)
 
 
 def _mode(read_only: bool) -> str:
@@ -145,7 +155,7 @@ def desired_graph(
 ) -> Graph:
     """The specs' topology. Host paths under ``base`` (the spec folder) are shown relative
     to it (``./static``), so the picture is the same in every checkout."""
-    build = _Builder(changes or {})
+    build = _Builder(changes or {}, elsewhere="not in the specs")
     for volume in sorted(desired.volumes.values(), key=lambda v: v.name):
         build.node(NodeKind.VOLUME, volume.name, _volume_lines(volume))
     containers = sorted(desired.containers.values(), key=lambda c: c.name)
@@ -209,7 +219,7 @@ def live_graph(
 ) -> Graph:
     """The engine's topology: what containers mount themselves (a mount inherited through
     ``volumes_from`` is the edge to the container it comes from)."""
-    build = _Builder(changes or {})
+    build = _Builder(changes or {}, elsewhere="not on the engine")
     for data in topology.data_containers:
         source = build.node(NodeKind.CONTAINER, data.name, (data.name, data.status))
         for user, mode in data.users:
@@ -221,19 +231,19 @@ def live_graph(
         if volume.owner is not None:
             lines.append(volume.owner)
         lines.extend(_live_flags(volume.project, volume.protected, dangling=not volume.users))
-        target = build.node(kind, volume.name, lines)
-        for use in volume.users:
-            if use.via is None:
-                mine = build.node(NodeKind.CONTAINER, use.container, (use.container,))
-                build.edge(mine, target, f"{use.target} {_mode(use.read_only)}")
+        _mounted_by(build, build.node(kind, volume.name, lines), volume.users)
     for bind in topology.binds:
-        target = build.node(NodeKind.BIND, bind.host_path, (bind.host_path,))
-        for use in bind.users:
-            if use.via is None:
-                mine = build.node(NodeKind.CONTAINER, use.container, (use.container,))
-                build.edge(mine, target, f"{use.target} {_mode(use.read_only)}")
+        _mounted_by(build, build.node(NodeKind.BIND, bind.host_path, (bind.host_path,)), bind.users)
     build.unshown_changes()
     return build.graph(title)
+
+
+def _mounted_by(build: _Builder, target: str, uses: Iterable[Use]) -> None:
+    """Edges to ``target`` from the containers that mount it themselves."""
+    for use in uses:
+        if use.via is None:
+            mine = build.node(NodeKind.CONTAINER, use.container, (use.container,))
+            build.edge(mine, target, f"{use.target} {_mode(use.read_only)}")
 
 
 def _live_volume_kind(anonymous: bool, image_volume: bool) -> NodeKind:

@@ -23,25 +23,42 @@ def render_drift_junit(report: DriftReport) -> str:
         tests=str(len(report.entries) + len(report.unclaimed)),
         failures=str(len(report.drifted)),
     )
-    groups = [(f"volplan drift: {', '.join(report.projects)}", report.entries, True)]
+    name = f"volplan drift: {', '.join(report.projects)}"
+    _suite(suites, name, [(entry, True) for entry in report.entries])
     if report.unclaimed:
         unclaimed = "volplan drift: unclaimed dangling volumes"
-        groups.append((unclaimed, report.unclaimed, report.include_unclaimed))
-    for name, entries, counts in groups:
-        failing = [e for e in entries if e.status is not DriftStatus.IN_SYNC] if counts else []
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=name,
-            tests=str(len(entries)),
-            failures=str(len(failing)),
-            errors="0",
-            skipped="0",
-        )
-        for entry in entries:
-            _test_case(suite, entry, failed=counts)
+        _suite(suites, unclaimed, [(entry, report.include_unclaimed) for entry in report.unclaimed])
+    return junit_text(suites)
+
+
+def drift_suite(parent: ET.Element, name: str, report: DriftReport) -> ET.Element:
+    """The whole report as one suite (a fleet's target): its resources, then its
+    unclaimed volumes, which fail only when the report counts them."""
+    cases = [(entry, True) for entry in report.entries]
+    cases += [(entry, report.include_unclaimed) for entry in report.unclaimed]
+    return _suite(parent, name, cases)
+
+
+def junit_text(suites: ET.Element) -> str:
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def _suite(parent: ET.Element, name: str, cases: list[tuple[DriftEntry, bool]]) -> ET.Element:
+    """``cases``: each entry, and whether its drift counts as a failure."""
+    failing = [e for e, counts in cases if counts and e.status is not DriftStatus.IN_SYNC]
+    suite = ET.SubElement(
+        parent,
+        "testsuite",
+        name=name,
+        tests=str(len(cases)),
+        failures=str(len(failing)),
+        errors="0",
+        skipped="0",
+    )
+    for entry, counts in cases:
+        _test_case(suite, entry, failed=counts)
+    return suite
 
 
 def _test_case(suite: ET.Element, entry: DriftEntry, *, failed: bool) -> None:

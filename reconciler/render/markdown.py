@@ -19,16 +19,23 @@ _FOOTER_ROOM = 400
 _UNCLAIMED_CHARS = 8_000
 
 
-def render_drift_markdown(report: DriftReport, *, json_hint: str) -> str:
-    """``json_hint`` tells the reader how to get the full JSON report (a command or a file)."""
-    head = _heading(report)
-    unclaimed = _unclaimed_list(report)
+def render_drift_markdown(
+    report: DriftReport,
+    *,
+    json_hint: str,
+    title: str = "## volplan drift",
+    max_chars: int = MAX_CHARS,
+) -> str:
+    """``json_hint`` tells the reader how to get the full JSON report (a command or a file).
+    A fleet's report gives each target's section its ``title`` and share of the limit."""
+    head = _heading(report, title)
+    unclaimed = _unclaimed_list(report, min(_UNCLAIMED_CHARS, max_chars // 8))
     if report.in_sync:
         return head + "No drift: the engine matches the specs.\n" + unclaimed
     rows = [_row(e) for e in report.drifted]
     table = "| Resource | Status | Fix destroys data | Details |\n|---|---|---|---|\n"
     shown = 0
-    budget = MAX_CHARS - _FOOTER_ROOM - len(head) - len(table) - len(unclaimed)
+    budget = max_chars - _FOOTER_ROOM - len(head) - len(table) - len(unclaimed)
     for row in rows:
         if len(row) > budget:
             break
@@ -50,21 +57,21 @@ def render_drift_markdown(report: DriftReport, *, json_hint: str) -> str:
     return body + unclaimed
 
 
-def _heading(report: DriftReport) -> str:
+def _heading(report: DriftReport, title: str) -> str:
     counts = report.counts()
     engine = report.engine
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n and status != "total")
     return (
-        f"## volplan drift: {len(report.drifted)} of {counted(counts['total'], 'resource')} "
+        f"{title}: {len(report.drifted)} of {counted(counts['total'], 'resource')} "
         "drifted\n\n"
         f"Projects {', '.join(_code(p) for p in report.projects)} on {_code(engine.endpoint)} "
-        f"(Docker {_cell(engine.server_version)}, daemon {_code(engine.daemon_id)}): "
+        f"(Docker {cell(engine.server_version)}, daemon {_code(engine.daemon_id)}): "
         f"{summary}.\n\n"
     )
 
 
 def _row(entry: DriftEntry) -> str:
-    details = [_cell(entry.reason)]
+    details = [cell(entry.reason)]
     details += [
         f"{_code(format_path(c.path))}: live {_value(c.before)} → spec {_value(c.after)}"
         for c in entry.changes
@@ -76,14 +83,14 @@ def _row(entry: DriftEntry) -> str:
     return f"| {address} | {entry.status.value} | {destroys} | {'<br>'.join(details)} |\n"
 
 
-def _unclaimed_list(report: DriftReport) -> str:
-    """Unclaimed volumes, collapsed, in at most ``_UNCLAIMED_CHARS`` (names only)."""
+def _unclaimed_list(report: DriftReport, limit: int) -> str:
+    """Unclaimed volumes, collapsed, in at most ``limit`` characters (names only)."""
     if not report.unclaimed or report.include_unclaimed:
         return ""
     items = ""
     for shown, entry in enumerate(report.unclaimed):
         item = f"- {_code(str(entry.address))}\n"
-        if len(items) + len(item) > _UNCLAIMED_CHARS:
+        if len(items) + len(item) > limit:
             items += f"- and {len(report.unclaimed) - shown} more (see the JSON report)\n"
             break
         items += item
@@ -108,11 +115,11 @@ def _value(value: Any) -> str:
 def _code(text: str) -> str:
     """An inline code span, or escaped text when the value itself holds a backtick."""
     if "`" in text or "\n" in text:
-        return _cell(text)
+        return cell(text)
     return "`" + text.replace("|", "\\|") + "`"
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     """Text safe inside a table cell: no pipe, newline or HTML tag can break the table."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return escaped.replace("|", "\\|").replace("\n", "<br>")

@@ -20,12 +20,19 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from reconciler.spec.schema import ContainerSpec, HealthcheckSpec, SpecDocument, VolumeSpec
-
-SCHEMA_URL = (
-    "https://raw.githubusercontent.com/volplan/volplan/main/reconciler/schemas/spec.schema.json"
+from reconciler.spec.json_schema import SCHEMA_FILE_NAME
+from reconciler.spec.schema import (
+    ContainerSpec,
+    HealthcheckSpec,
+    MountSpec,
+    SpecDocument,
+    VolumeSpec,
 )
-"""Where the modeline points editors by default; ``schema=`` overrides it per call."""
+
+SCHEMA_URL = SCHEMA_FILE_NAME
+"""Where the modeline points editors by default: ``spec.schema.json`` beside the spec file
+(json_schema.py writes it there; a relative ``$schema`` is resolved against the YAML
+file); ``schema=`` overrides it per call."""
 
 Path = tuple[str | int, ...]
 
@@ -34,6 +41,7 @@ _FIELD_ORDER: dict[Path, type[BaseModel]] = {
     ("volumes", "*"): VolumeSpec,
     ("containers", "*"): ContainerSpec,
     ("containers", "*", "healthcheck"): HealthcheckSpec,
+    ("containers", "*", "mounts", "*"): MountSpec,
 }
 """Mappings whose keys are spec fields, put in their model's order (``*``: any name)."""
 

@@ -13,7 +13,8 @@ needs an exact key and the same digest of the variables' current values (set or 
 and the files' current content (present or absent). Nothing but the loader's output is
 kept: the policy, the engine and the plan are checked afresh on every run.
 
-An entry is a pickle, written by volplan and only from specs that validated. Since
+An entry is the key, then a pickle (so an entry for other specs is refused before anything
+is unpickled), written by volplan and only from specs that validated. Since
 unpickling runs code, the cache folder must be the user's own: one owned by another user,
 or writable by group or others, is neither read nor written (ssh's rule for ~/.ssh). A
 CI cache shared between untrusted merge-request jobs and trusted apply jobs must not hold
@@ -40,7 +41,7 @@ from reconciler import __version__
 from reconciler.model import DesiredState
 from reconciler.spec.files import SpecSource
 
-FORMAT = b"volplan-spec-cache-2"
+FORMAT = b"volplan-spec-cache-3"
 LIBRARIES = ("pydantic", "pydantic_core", "ruamel.yaml")
 """What parses and validates besides volplan: an upgrade of any of them is a new key."""
 MAX_AGE_SECONDS = 30 * 24 * 3600
@@ -65,10 +66,12 @@ def lookup(sources: Sequence[SpecSource]) -> DesiredState | None:
         return None
     entry = folder / _slot(sources)
     try:
-        key, inputs, desired = pickle.loads(entry.read_bytes())
-        if key != _key(sources) or not isinstance(desired, DesiredState):
+        data = entry.read_bytes()
+        key = _key(sources)
+        if data[: len(key)] != key:  # another version of the specs: not even unpickled
             return None
-        if inputs != inputs_digest(desired):
+        inputs, desired = pickle.loads(data[len(key) :])
+        if not isinstance(desired, DesiredState) or inputs != inputs_digest(desired):
             return None
         os.utime(entry)
     except Exception:  # a damaged, foreign-version or vanished entry is a miss
@@ -85,8 +88,8 @@ def store(sources: Sequence[SpecSource], desired: DesiredState) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not trusted_folder(folder):
             return
-        entry = (_key(sources), inputs_digest(desired), desired)
-        write_atomically(folder / _slot(sources), pickle.dumps(entry))
+        entry = _key(sources) + pickle.dumps((inputs_digest(desired), desired))
+        write_atomically(folder / _slot(sources), entry)
         _remove_stale(folder)
     except (OSError, pickle.PicklingError):
         return
@@ -102,7 +105,7 @@ def _slot(sources: Sequence[SpecSource]) -> str:
 
 def _key(sources: Sequence[SpecSource]) -> bytes:
     digest = hashlib.sha256(FORMAT)
-    digest.update(f"{__version__}\0{sys.version}\0{_code_fingerprint()}\0".encode())
+    digest.update(f"{__version__}\0{sys.version}\0{code_fingerprint()}\0".encode())
     for source in sources:
         digest.update(f"{source.folder}\0{source.display_name}\0{len(source.raw)}\0".encode())
         digest.update(source.raw)
@@ -129,7 +132,7 @@ def inputs_digest(desired: DesiredState) -> bytes:
 
 
 @functools.cache
-def _code_fingerprint() -> str:
+def code_fingerprint() -> str:
     """Size and modification time of volplan's modules and of each library's entry file:
     editing volplan or upgrading a library changes it, with no file read. Taken once per
     process: a miss needs it for the lookup and again for the store."""

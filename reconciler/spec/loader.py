@@ -64,14 +64,17 @@ from reconciler.spec.yaml_source import Document, parse_documents
 
 
 def build_desired_state(
-    sources: list[SpecSource], environment: Mapping[str, str] | None = None
+    sources: list[SpecSource],
+    environment: Mapping[str, str] | None = None,
+    target_variables: Mapping[str, str] | None = None,
 ) -> DesiredState:
     """The stage itself, uncached; callers go through ``pipeline.load``, which caches it.
 
-    Values are interpolated from ``environment`` (default: this process's) and from the
-    ``.env`` in each spec file's folder."""
+    Values are interpolated from a target's ``target_variables`` (a targets file's), then
+    ``environment`` (default: this process's), then the ``.env`` in each spec file's folder."""
+    inputs = _Inputs(os.environ if environment is None else environment, target_variables or {})
     with gc_paused():
-        return _build(sources, _Inputs(os.environ if environment is None else environment))
+        return _build(sources, inputs)
 
 
 def interpolated_documents(
@@ -95,6 +98,7 @@ class _Inputs:
     """What the specs read besides their own bytes, recorded for the cache and the policy."""
 
     environment: Mapping[str, str]
+    target: Mapping[str, str] = field(default_factory=dict)
     dotenv: dict[str, Variables] = field(default_factory=dict)
     files_read: dict[str, None] = field(default_factory=dict)
 
@@ -102,7 +106,8 @@ class _Inputs:
         """The variables of specs in ``folder``: the environment, then the folder's ``.env``."""
         if folder not in self.dotenv:
             path = os.path.join(folder, DOTENV_NAME)
-            self.dotenv[folder] = Variables(self.environment, self.read(path, None, problems))
+            dotenv = self.read(path, None, problems)
+            self.dotenv[folder] = Variables(self.environment, dotenv, self.target)
         return self.dotenv[folder]
 
     def read(

@@ -1,6 +1,10 @@
 """The spec format, version 1, as pydantic models: one ``SpecDocument`` per YAML document.
 
-Unknown keys are errors (``extra="forbid"``), never silently dropped. Pure.
+Unknown keys are errors (``extra="forbid"``), never silently dropped. The JSON Schema
+editors check specs against is generated from these models (json_schema.py): every
+before-validator that accepts a shorthand (a command as a string, a mount as
+``SOURCE:TARGET``) names that input type too, so the schema accepts what the loader does.
+Pure.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from reconciler.labels import PREFIX as RESERVED_LABEL_PREFIX
 from reconciler.spec.mount_syntax import (
@@ -29,7 +34,7 @@ from reconciler.spec.mount_syntax import (
     short_mount_to_fields,
 )
 from reconciler.spec.ports import check_port
-from reconciler.spec.units import parse_bytes, parse_duration
+from reconciler.spec.units import DURATION_PATTERN, SIZE_PATTERN, parse_bytes, parse_duration
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 StrictStr = Annotated[str, Field(strict=True)]
@@ -51,6 +56,18 @@ _RESERVED_LABEL_PREFIXES = {
 }
 
 
+RESERVED_LABELS_SCHEMA: JsonDict = {
+    "propertyNames": {
+        "not": {
+            "pattern": "^("
+            + "|".join(p.replace(".", "\\.") for p in _RESERVED_LABEL_PREFIXES)
+            + ")"
+        }
+    }
+}
+"""``_check_labels`` in the JSON Schema: editors flag a reserved key as it is typed."""
+
+
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
     for prefix, owner in _RESERVED_LABEL_PREFIXES.items():
         reserved = sorted(k for k in labels if k.startswith(prefix))
@@ -62,12 +79,17 @@ def _check_labels(labels: dict[str, str]) -> dict[str, str]:
     return labels
 
 
+def _from_short_form(value: Any) -> Any:
+    return short_mount_to_fields(value) if isinstance(value, str) else value
+
+
 class MountSpec(_Model):
-    """The long mount form; short strings are turned into it before validation."""
+    """A mount in the long form; a string in the short form (``SOURCE:TARGET[:FLAGS]``, or
+    a path alone for an anonymous volume) is turned into it before validation."""
 
     type: Literal["bind", "volume"] | None = None
     source: StrictStr | None = None
-    target: StrictStr
+    target: StrictStr = Field(json_schema_extra={"pattern": "^/"})
     read_only: bool = False
     propagation: Propagation | None = None
     nocopy: bool = False
@@ -76,8 +98,8 @@ class MountSpec(_Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _from_short_form(cls, value: Any) -> Any:
-        return short_mount_to_fields(value) if isinstance(value, str) else value
+    def _short_form(cls, value: Any) -> Any:
+        return _from_short_form(value)
 
     @field_validator("target")
     @classmethod
@@ -135,8 +157,22 @@ class MountSpec(_Model):
             )
 
 
+Mount = Annotated[
+    MountSpec, BeforeValidator(_from_short_form, json_schema_input_type=StrictStr | MountSpec)
+]
+"""A mount in either form. MountSpec reads the short form itself too (for direct use); the
+field's validator is what tells the JSON Schema that a string is accepted here."""
+
+
 def _split_command(value: Any) -> Any:
     return shlex.split(value) if isinstance(value, str) else value
+
+
+Command = Annotated[
+    list[StrictStr] | None,
+    BeforeValidator(_split_command, json_schema_input_type=list[StrictStr] | StrictStr | None),
+]
+"""A list, or a string split as a shell would split it (never run by one)."""
 
 
 def _environment_from_list(value: Any) -> Any:
@@ -151,10 +187,25 @@ def _environment_from_list(value: Any) -> Any:
     return pairs
 
 
+_EXTERNAL_HAS_NO_CONFIG: JsonDict = {
+    "if": {"properties": {"external": {"const": True}}, "required": ["external"]},
+    "then": {
+        "properties": {
+            "driver": {"const": "local"},
+            "driver_opts": {"maxProperties": 0},
+            "labels": {"maxProperties": 0},
+        }
+    },
+}
+"""``_external_has_no_config`` in the JSON Schema."""
+
+
 class VolumeSpec(_Model):
+    model_config = ConfigDict(json_schema_extra=_EXTERNAL_HAS_NO_CONFIG)
+
     driver: StrictStr = "local"
     driver_opts: dict[StrictStr, StrictStr] = {}
-    labels: Labels = {}
+    labels: Labels = Field(default={}, json_schema_extra=RESERVED_LABELS_SCHEMA)
     external: bool = False
     protect: bool = False
 
@@ -210,8 +261,22 @@ def _duration(value: Any) -> Any:
     return parse_duration(value) if isinstance(value, str) else value
 
 
-Bytes = Annotated[int, BeforeValidator(_size), Field(ge=0)]
-Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0)]
+Bytes = Annotated[
+    int,
+    BeforeValidator(
+        _size,
+        json_schema_input_type=Annotated[int, Field(ge=0)]
+        | Annotated[str, StringConstraints(pattern=SIZE_PATTERN)],
+    ),
+]
+"""Bytes, or a size with a unit as Compose writes them: ``64m``, ``1gb``."""
+Duration = Annotated[
+    Annotated[int, Field(ge=0)],
+    BeforeValidator(
+        _duration,
+        json_schema_input_type=Annotated[str, StringConstraints(pattern=DURATION_PATTERN)],
+    ),
+]
 """Nanoseconds, written as Compose writes durations: ``30s``, ``1m30s``."""
 _CAPABILITY = r"^(?i:(CAP_)?[A-Z_]+)$"
 
@@ -262,14 +327,25 @@ def _networks_mapping(value: Any) -> Any:
     return dict.fromkeys(value) if isinstance(value, list) else value
 
 
+_VOLUMES_FROM_PATTERN = NAME_PATTERN.rstrip("$") + "(:(ro|rw))?$"
+
+
 class ContainerSpec(_Model):
     image: Annotated[str, StringConstraints(min_length=1), Field(strict=True)]
-    command: Annotated[list[StrictStr] | None, BeforeValidator(_split_command)] = None
+    command: Command = None
     state: Literal["created", "running"] = "running"
-    mounts: list[MountSpec] = []
-    volumes_from: list[StrictStr] = []
-    labels: Labels = {}
-    environment: Annotated[dict[StrictStr, StrictStr], BeforeValidator(_environment_from_list)] = {}
+    mounts: list[Mount] = []
+    volumes_from: list[
+        Annotated[StrictStr, Field(json_schema_extra={"pattern": _VOLUMES_FROM_PATTERN})]
+    ] = []
+    labels: Labels = Field(default={}, json_schema_extra=RESERVED_LABELS_SCHEMA)
+    environment: Annotated[
+        dict[StrictStr, StrictStr],
+        BeforeValidator(
+            _environment_from_list,
+            json_schema_input_type=dict[StrictStr, StrictStr] | list[StrictStr],
+        ),
+    ] = {}
     network_mode: StrictStr | None = None
     restart: (
         Annotated[str, StringConstraints(pattern=r"^(no|always|unless-stopped|on-failure(:\d+)?)$")]
@@ -278,25 +354,51 @@ class ContainerSpec(_Model):
     publish_all: bool = False
     stop_signal: StrictStr | None = None
     stop_timeout: Annotated[int, Field(ge=0)] | None = None
-    entrypoint: Annotated[list[StrictStr] | None, BeforeValidator(_split_command)] = None
+    entrypoint: Command = None
     user: StrictStr | None = None
     working_dir: StrictStr | None = None
     hostname: StrictStr | None = None
     init: bool | None = None
     read_only: bool = False
     shm_size: Bytes | None = None
-    tmpfs: Annotated[dict[StrictStr, StrictStr], BeforeValidator(_tmpfs_mapping)] = {}
+    tmpfs: Annotated[
+        dict[StrictStr, StrictStr],
+        BeforeValidator(
+            _tmpfs_mapping,
+            json_schema_input_type=dict[StrictStr, StrictStr] | list[StrictStr] | StrictStr,
+        ),
+    ] = {}
     cap_add: list[Annotated[str, StringConstraints(pattern=_CAPABILITY)]] = []
     cap_drop: list[Annotated[str, StringConstraints(pattern=_CAPABILITY)]] = []
     ulimits: dict[Name, UlimitSpec | Annotated[int, Field(ge=-1)]] = {}
     mem_limit: Bytes | None = None
-    cpus: Annotated[float, BeforeValidator(_cpus), Field(gt=0)] | None = None
+    cpus: (
+        Annotated[
+            float,
+            BeforeValidator(_cpus, json_schema_input_type=Annotated[float, Field(gt=0)] | str),
+        ]
+        | None
+    ) = None
     pids_limit: Annotated[int, Field(ge=-1)] | None = None
     healthcheck: HealthcheckSpec | None = None
-    env_file: Annotated[list[StrictStr], BeforeValidator(_one_or_many)] = []
+    env_file: Annotated[
+        list[StrictStr],
+        BeforeValidator(_one_or_many, json_schema_input_type=list[StrictStr] | StrictStr),
+    ] = []
     ports: list[Annotated[StrictStr | int, AfterValidator(check_port)]] = []
-    networks: Annotated[dict[Name, NetworkSpec | None], BeforeValidator(_networks_mapping)] = {}
-    depends_on: Annotated[dict[Name, DependencySpec], BeforeValidator(_dependencies_mapping)] = {}
+    networks: Annotated[
+        dict[Name, NetworkSpec | None],
+        BeforeValidator(
+            _networks_mapping, json_schema_input_type=dict[Name, NetworkSpec | None] | list[Name]
+        ),
+    ] = {}
+    depends_on: Annotated[
+        dict[Name, DependencySpec],
+        BeforeValidator(
+            _dependencies_mapping,
+            json_schema_input_type=dict[Name, DependencySpec] | list[Name],
+        ),
+    ] = {}
     pull: Literal["missing", "always", "never"] = "missing"
 
     _labels = field_validator("labels")(_check_labels)

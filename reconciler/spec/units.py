@@ -27,6 +27,10 @@ NANOSECONDS = {
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d|w)")
 _SIZE = re.compile(r"^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$", re.IGNORECASE)
 _SIZE_UNITS = {None: 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
+DURATION_PATTERN = rf"^\+?(-?0|({_DURATION_PART.pattern})+)$"
+"""What ``parse_duration`` accepts, as a JSON Schema pattern (for editors)."""
+SIZE_PATTERN = r"^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$"
+"""What ``parse_bytes`` accepts as a string (``_SIZE`` without its flag), for editors."""
 
 
 def parse_duration(text: str) -> int:

@@ -39,14 +39,24 @@ class DotenvError(ValueError):
 class Variables:
     """The values a spec may interpolate, and the record of every variable it read."""
 
-    def __init__(self, environment: Mapping[str, str], dotenv: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        environment: Mapping[str, str],
+        dotenv: Mapping[str, str],
+        target: Mapping[str, str] | None = None,
+    ) -> None:
         self.environment = environment
         self.dotenv = dotenv
+        self.target = target or {}
+        """A targets file's ``variables:`` for the engine planned: they win over both."""
         self.uses: list[VariableUse] = []
 
     def lookup(self, name: str, position: Position) -> str | None:
-        if name in self.environment:
-            value: str | None = self.environment[name]
+        if name in self.target:
+            value: str | None = self.target[name]
+            origin = Origin.TARGETS
+        elif name in self.environment:
+            value = self.environment[name]
             origin = Origin.ENVIRONMENT
         elif name in self.dotenv:
             value, origin = self.dotenv[name], Origin.DOTENV

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from signal import SIGTERM
 
@@ -31,11 +31,10 @@ from reconciler.engine.base import Engine
 from reconciler.engine.records import EngineEvent
 from reconciler.errors import EngineError, LockError, VolplanError
 from reconciler.identity import Address
-from reconciler.pipeline import Planned, Specs, load, plan
+from reconciler.pipeline import Planned, Specs, plan
 from reconciler.plan.actions import Action, describe
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.unattended import split_unattended
-from reconciler.policy.rules import Policy
 from reconciler.watch.events import Disconnected, EventFollower, Interest, Message
 from reconciler.watch.metrics import WatchMetrics
 from reconciler.watch.spec_stamp import spec_stamp
@@ -62,16 +61,23 @@ LOCK_RETRY_SECONDS = 2.0
 @dataclass(frozen=True)
 class WatchSettings:
     directory: Path
+    """The spec folder (or file) whose changes are looked for."""
+    load: Callable[[], Specs]
+    """Loads the specs from it, checked against the policy, as the command was told."""
     self_heal: bool
     interval: float
-    policy: Policy | None = None
 
 
+@dataclass(frozen=True)
 class UnattendedTarget(ApplyTarget):
-    """The specs, planned under the lock and cut to what may run unattended."""
+    """The specs, planned under the lock and cut to what may run unattended; ``seen`` is
+    shown the whole plan first (what is held back is reported from it)."""
+
+    seen: Callable[[Planned], None] = field(default=lambda planned: None)
 
     def plan(self, engine: Engine) -> Planned:
         planned = super().plan(engine)
+        self.seen(planned)
         return replace(planned, plan=split_unattended(planned.plan).unattended)
 
 
@@ -115,7 +121,7 @@ class TargetWatch:
         self._prefix = "" if name == DEFAULT_TARGET else f"[{name}] "
         self.problem: str | None = "not yet synced"
         """What /healthz reports for this target; None when the last sync succeeded."""
-        metrics.declare(name, specs.desired.projects)
+        metrics.declare(name)
 
     def wake(self) -> None:
         """Make the loop look at ``stop`` now (from a signal handler or another thread)."""
@@ -189,7 +195,7 @@ class TargetWatch:
             return False
         self._stamp = stamp
         try:
-            specs = load(self._settings.directory, policy=self._settings.policy)
+            specs = self._settings.load()
         except VolplanError as error:
             self._specs_valid = False
             self.problem = "the specs do not load"
@@ -199,27 +205,48 @@ class TargetWatch:
             return False
         self._specs, self._specs_valid = specs, True
         self._interest = Interest.of(specs.desired)
-        self._metrics.declare(self.name, specs.desired.projects)
         self._log(f"{self._prefix}specs changed: loaded {len(specs.sources)} file(s)")
         return True
 
     def _sync(self, engine: Engine) -> None:
-        """Plan, report, and (with self-heal) heal what may be healed, then report again."""
+        """Plan, report, and (with self-heal) heal what may be healed, then report again.
+
+        After an event, a self-healing watch plans once, under the lock, and reports from
+        that plan: an event usually means a heal, and the lock's plan is the one that
+        counts. A timed sync plans without the lock first, so a sync that finds nothing
+        costs what ``volplan plan`` costs.
+        """
         if not self._specs_valid:
             self._burst = None
             return
         first_event = self._burst[0] if self._burst else None
         self._burst = None
-        planned = self._report(engine)
-        if not self._settings.self_heal or time.monotonic() < self._retry_at:
-            return
-        split = split_unattended(planned.plan)
-        self._tell_held_back(split.held_back)
-        if split.unattended.actions and self._heal(engine, first_event):
-            self._report(engine)
+        may_heal = self._settings.self_heal and time.monotonic() >= self._retry_at
+        try:
+            if may_heal and first_event is not None:
+                healed = self._heal(engine, first_event, report=True)
+            else:
+                planned = plan(self._specs, engine, PlanOptions())
+                self._report(planned)
+                healed = (
+                    may_heal
+                    and bool(split_unattended(planned.plan).unattended.actions)
+                    and self._heal(engine, None, report=False)
+                )
+            if healed:
+                self._report(plan(self._specs, engine, PlanOptions()))
+        except EngineError:
+            raise
+        except VolplanError as error:  # e.g. a network the specs name is missing
+            self.problem = f"the specs cannot be planned: {error}"
+            self._log(f"{self._prefix}cannot plan the specs; trying again at the next sync:")
+            for line in _error_lines(error):
+                self._log(f"  {line}")
 
-    def _report(self, engine: Engine) -> Planned:
-        planned = plan(self._specs, engine, PlanOptions())
+    def _report(self, planned: Planned) -> None:
+        """Log the drift, set the metrics and print the status line of a full sync."""
+        if self._settings.self_heal:
+            self._tell_held_back(split_unattended(planned.plan).held_back)
         now = time.time()
         report = build_drift_report(planned.desired, planned.after_recovery, planned.diff)
         drift = drift_by_project(report, planned.desired, planned.after_recovery)
@@ -233,15 +260,16 @@ class TargetWatch:
             self.name, planned.observed.engine, now, drift, self._applies, self._failures
         )
         self._emit(status_line(status, now))
-        return planned
 
-    def _heal(self, engine: Engine, first_event: float | None) -> bool:
-        """Apply the unattended part of the plan; True if it was applied."""
+    def _heal(self, engine: Engine, first_event: float | None, *, report: bool) -> bool:
+        """Apply the unattended part of a plan made under the lock (with ``report``, the
+        sync's report is made from that plan); True if anything was applied."""
         target = UnattendedTarget(self._specs, PlanOptions())
+        target = replace(target, seen=self._report) if report else target
         prompts = Prompts(show_plan=self._tell_heal, confirm=None, on_lock_wait=self._waiting)
         listener = ApplyListener(on_result=self._tell_result)
         try:
-            report = apply_locked(
+            applied = apply_locked(
                 target, engine, prompts, listener, lock_timeout=0, parallelism=None
             )
         except LockError as error:
@@ -261,13 +289,13 @@ class TargetWatch:
                 raise
             return True
         self._failure_backoff = BACKOFF_SECONDS[0]
-        if report.done:
+        if applied.done:
             self._applies += 1
             self._metrics.applies.labels(target=self.name).inc()
             if first_event is not None:
                 seconds = time.monotonic() - first_event
                 self._metrics.heal_seconds.labels(target=self.name).observe(seconds)
-        return bool(report.done)
+        return bool(applied.done)
 
     def _heal_failed(self, error: VolplanError) -> None:
         self._failures += 1

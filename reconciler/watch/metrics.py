@@ -67,6 +67,7 @@ class WatchMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._projects: dict[str, set[str]] = {}
         r = self.registry
         self.drift = Gauge(
             "volplan_watch_drift_resources",
@@ -106,19 +107,22 @@ class WatchMetrics:
             registry=r,
         )
 
-    def declare(self, target: str, projects: Iterable[str]) -> None:
+    def declare(self, target: str) -> None:
         """Make the target's series exist from the start, at zero: a dashboard tells a
         target with no failure from one that reports nothing."""
-        for project in projects:
-            self.drift.labels(target=target, project=project)
         self.applies.labels(target=target)
         self.failures.labels(target=target)
         self.heal_seconds.labels(target=target)
         self.engine_up.labels(target=target)
 
     def set_drift(self, target: str, counts: Mapping[str, int]) -> None:
+        """The drift of every project the target's specs hold; a project no longer there
+        (or placed on other engines now) has its series removed, not left at its last value."""
+        for project in self._projects.get(target, set()) - counts.keys():
+            self.drift.remove(target, project)
         for project, count in counts.items():
             self.drift.labels(target=target, project=project).set(count)
+        self._projects[target] = set(counts)
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from reconciler import labels
 from reconciler.diff.drift import DriftEntry, DriftReport
 from reconciler.identity import ResourceKind
+from reconciler.live.fleet_reports import STATUS_KIND, STATUS_VERSION
 from reconciler.model import DesiredState, EngineInfo, LiveState
 
-KIND = "volplan.watch.status"
-VERSION = 1
+KIND, VERSION = STATUS_KIND, STATUS_VERSION
+"""What the line is: the reader of the lines (live/fleet_reports.py) holds the definition."""
 DEFAULT_TARGET = "default"
 """The target's name when the watch runs without a targets file."""
 

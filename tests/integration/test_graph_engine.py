@@ -3,13 +3,14 @@ picture, the live topology, and the picture without an engine; drawn by Graphviz
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from support.cli import NO_ENGINE_HOST, RunCli
 from support.engine import Engine
 from support.gitops import write_specs
-from support.graphviz import Drawn, render_svg
+from support.graphviz import Drawn, read_svg, render_svg
 
 from reconciler.plan.actions import Safety
 from reconciler.render.graph import NodeKind, node_id
@@ -42,6 +43,7 @@ SPEC = """\
         stop_timeout: 1
     """
 
+PICTURES = Path(__file__).resolve().parents[2] / "examples" / "pictures"
 RED, AMBER, GREEN = (FILL[s][0] for s in (Safety.DESTROYS_DATA, Safety.RESTARTS, Safety.SAFE))
 
 
@@ -89,12 +91,17 @@ def test_graph_draws_the_specs_with_the_plan_coloured_and_the_live_topology(
     )
     assert live.nodes[node_id(NodeKind.ANONYMOUS, shared)][:2] == [shared[:12], "store:/shared"]
     assert live.fills["volume_data"] == RED
-    assert "volume_logs" in live.nodes  # not on the engine yet: drawn for its planned create
+    # Not on the engine yet: drawn for its planned create, once.
+    assert live.nodes["volume_logs"] == ["logs", "not on the engine", "create [safe]"]
+    assert len([n for n in live.nodes if n.endswith("_logs")]) == 1
     conf = str((tmp_path / "specs" / "conf").resolve())
     assert live.edges[("container_app", node_id(NodeKind.BIND, conf))] == ["/etc/app ro"]
     assert live.edges[("container_app", "container_store")] == ["volumes_from ro"]
     # app reaches /shared through volumes_from: no edge of its own to that volume.
     assert ("container_app", node_id(NodeKind.ANONYMOUS, shared)) not in live.edges
+    whole = _dot(run_cli, "--live", cwd=tmp_path)  # the whole engine, no plan to colour
+    assert {"container_app", "container_store", "volume_data"} <= set(whole.nodes)
+    assert set(whole.fills.values()) <= {"", "none"}
 
 
 def test_graph_without_an_engine_draws_the_specs_and_says_so(
@@ -116,3 +123,19 @@ def test_graph_without_an_engine_draws_the_specs_and_says_so(
     missing = run_cli("graph", cwd=tmp_path)
     assert missing.exit_code == 1
     assert "give a spec file or folder to draw, or --live" in missing.stderr
+
+
+def test_the_readme_pictures_are_what_graph_draws_now(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """examples/pictures/draw.sh's steps on a copy of the example: the committed Mermaid
+    text is the output, and the committed SVG has the nodes, edges and colours of the DOT."""
+    shutil.copytree(PICTURES / "shop", tmp_path / "shop")
+    assert run_cli("apply", "shop", "--yes", cwd=tmp_path).exit_code == 0
+    release = {"RELEASE": "2", "CACHE_STATE": "running"}
+    mermaid = run_cli("graph", "shop", "--format", "mermaid", env=release, cwd=tmp_path)
+    assert mermaid.exit_code == 0, mermaid.stderr
+    assert mermaid.stdout == (PICTURES / "shop.mmd").read_text()
+    dot = run_cli("graph", "shop", "--format", "dot", env=release, cwd=tmp_path)
+    assert render_svg(dot.stdout) == read_svg((PICTURES / "shop.svg").read_text())
+    assert f"```mermaid\n{mermaid.stdout}```" in (PICTURES.parents[1] / "README.md").read_text()

@@ -4,7 +4,7 @@ pre-commit checks the manifest (``validate-manifest``), then runs the hook in a
 repository of specs as its own local hook: the same entry, args, ``files`` and
 ``pass_filenames``, but ``language: system``, so the volplan under test is the one on
 PATH instead of a copy pre-commit would install from PyPI on every commit (tens of
-seconds). pre-commit itself lives in a cached venv (tests/support/tool_venv.py).
+seconds). pre-commit itself lives in a cached venv (tests/support/tool_cache.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from support.cli import NO_ENGINE_HOST
-from support.tool_venv import cached_venv
+from support.tool_cache import cached_venv
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"

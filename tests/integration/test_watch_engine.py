@@ -14,6 +14,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ import pytest
 from support.cli import RunCli
 from support.engine import Engine, start_engine, stop_engine
 from support.gitops import SLOW, write_specs
-from support.watching import in_sync, watching
+from support.shared_engine import remove_projects
+from support.watching import Status, in_sync, watching
 
 pytestmark = pytest.mark.engine
 
@@ -251,3 +253,57 @@ def test_a_non_loopback_metrics_address_is_refused(run_cli_offline: RunCli, tmp_
         "address only (127.0.0.0/8 or ::1): they need no credentials and describe what the "
         "engine holds; put an authenticating proxy in front to publish them"
     ]
+
+
+def _first_of_each(firsts: dict[str, Status], targets: int, status: Status) -> bool:
+    """Keeps each target's first in-sync line; True once ``targets`` targets have one."""
+    if in_sync(status):
+        firsts.setdefault(status["target"], status)
+    return len(firsts) == targets
+
+
+FLEET = """\
+version: 1
+project: PROJECT
+TARGETS
+containers:
+  PROJECT-app:
+    image: busybox:latest
+    command: LOOP
+    network_mode: none
+    stop_timeout: 1
+"""
+
+
+def test_a_targets_file_watches_every_engine_each_healing_its_own(
+    clean_engine: Engine, edge_engine: Engine, tmp_path: Path
+) -> None:
+    projects = ("wfleet-all", "wfleet-edge")
+    remove_projects(edge_engine, *projects)
+    for project, where in zip(projects, ("", "targets: {labels: {role: edge}}"), strict=True):
+        text = FLEET.replace("PROJECT", project).replace("TARGETS", where).replace("LOOP", LOOP)
+        write_specs(tmp_path, text, name=f"{project}.yaml")
+    (tmp_path / "targets.yaml").write_text(
+        f"version: 1\ntargets:\n  here:\n    host: {clean_engine.host}\n"
+        f"  edge:\n    host: {edge_engine.host}\n"
+    )
+    args = ("specs", "--targets", "targets.yaml", "--self-heal", "--interval", "60")
+    try:
+        with watching("unix:///nonexistent/no-default.sock", *args, cwd=tmp_path) as watch:
+            synced: dict[str, Status] = {}  # each target's first in-sync line
+            watch.next_status(partial(_first_of_each, synced, 2))
+            here, edge = synced["here"], synced["edge"]
+            edge_engine.client.remove_container("wfleet-edge-app", force=True)
+            healed = watch.next_status(lambda s: s["target"] == "edge" and s["applies"] == 2)
+            code = watch.terminate()
+        running = _running(edge_engine, "wfleet-edge-app")[1]
+    finally:
+        remove_projects(edge_engine, *projects)
+    assert code == 0, watch.text
+    assert here["drift"] == {"wfleet-all": 0}
+    assert edge["drift"] == {"wfleet-all": 0, "wfleet-edge": 0}
+    assert edge["engine"]["labels"] == {"role": "edge", "zone": "a"}
+    assert healed["in_sync"] is True
+    assert running
+    assert clean_engine.container_names() == {"wfleet-all-app"}
+    assert "[edge] drift: container.wfleet-edge-app: missing" in watch.text

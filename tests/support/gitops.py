@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from referencing import Registry, Resource
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "reconciler" / "schemas"
 
@@ -42,10 +43,19 @@ def write_specs(root: Path, text: str, *, folder: str = "specs", name: str = "sh
 
 
 def validate(document: Any, schema_name: str) -> None:
-    """Raise if ``document`` breaks the committed schema ``schema_name``."""
+    """Raise if ``document`` breaks the committed schema ``schema_name`` (whose references
+    to the other committed schemas, as the fleet's to the plan's, resolve to them)."""
     schema = json.loads((SCHEMAS / schema_name).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    jsonschema.Draft202012Validator(schema).validate(document)
+    jsonschema.Draft202012Validator(schema, registry=_registry()).validate(document)
+
+
+def _registry() -> Registry:
+    resources = []
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        contents = json.loads(path.read_text())
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
 
 
 def start_cli(

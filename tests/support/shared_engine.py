@@ -41,6 +41,7 @@ def shared_engine(name: str, labels: Sequence[str]) -> Iterator[Engine]:
             if users <= 1:
                 stop_engine(directory)
                 Path(f"{directory}.users").unlink()
+                Path(f"{directory}.lock").unlink()
 
 
 @contextmanager

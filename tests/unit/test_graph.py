@@ -4,8 +4,10 @@ itself, and its Mermaid text, with hostile names and the plan's safety colours."
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from support.graphviz import render_svg
+from support.mermaid import mermaid_problems
 
 from reconciler.plan.actions import (
     CreateVolume,
@@ -148,3 +150,38 @@ def test_ids_never_collide_and_the_text_does_not_depend_on_file_order() -> None:
     other = desired_graph(desired_from(second, first), base=FOLDER)
     assert render_dot(one) == render_dot(other)
     assert render_mermaid(one) == render_mermaid(other)
+
+
+def test_mermaid_itself_parses_what_graph_writes() -> None:
+    """Mermaid's own parser (as forges run it), on hostile names, every node kind and
+    colour, and the README's picture; a broken text shows the check can fail."""
+    desired = desired_from(SHOP)
+    plan = Plan(
+        (
+            CreateVolume(volume=desired.volumes["shared-cache"], reason="new"),
+            ReplaceVolume(volume=desired.volumes["pgdata"], reason="driver_opts"),
+            RecreateContainer(
+                container=desired.containers["web"], old_id="1", was_running=True, reason="env"
+            ),
+        )
+    )
+    hostile = desired_from(
+        f"""\
+        version: 1
+        project: shop
+        containers:
+          web:
+            image: busybox:latest
+            mounts: ['{HOSTILE_PATH}:/uploads', '/srv/end:/end', '/srv/o:/x']
+        """
+    )
+    texts = [
+        render_mermaid(desired_graph(desired, planned_changes(plan), base=FOLDER, title="a %% b")),
+        render_mermaid(desired_graph(hostile, base=FOLDER, title='"quoted" <b>')),
+        (Path(__file__).resolve().parents[2] / "examples" / "pictures" / "shop.mmd").read_text(),
+        'flowchart LR\n  a["x"] -->|"y| b\n',
+    ]
+    problems = mermaid_problems(texts)
+    assert problems[:3] == [None, None, None]
+    assert problems[3] is not None
+    assert "Parse error" in problems[3]

@@ -4,19 +4,25 @@ metrics address, and which events matter."""
 from __future__ import annotations
 
 import json
+import queue
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 
 import pytest
 
 from reconciler.apply.applier import apply_plan
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.engine.reads import json_lines
-from reconciler.engine.records import parse_event
-from reconciler.errors import AddressError
+from reconciler.engine.records import EngineEvent, parse_event
+from reconciler.errors import AddressError, EngineUnreachable
+from reconciler.live.fleet_reports import NODE_ATTR, parse_line, status_report
 from reconciler.pipeline import Specs
 from reconciler.pipeline import plan as plan_specs
 from reconciler.plan.actions import Plan
 from reconciler.plan.unattended import split_unattended
-from reconciler.watch.events import Interest
+from reconciler.watch.events import Disconnected, EventFollower, Interest, Message
 from reconciler.watch.metrics import ListenAddress
 from reconciler.watch.status_line import WatchStatus, status_line
 from specs import ALLOW_DATA_LOSS, desired_from, key_of
@@ -84,6 +90,26 @@ def test_the_status_line_is_one_json_object_in_a_fixed_format() -> None:
     }
 
 
+def test_fleet_status_reads_the_status_line_as_written() -> None:
+    info = replace(FAKE_INFO, labels={"role": "edge"}, node_id="node1")
+    line = status_line(WatchStatus("default", info, 0.0, {"shop": 2}, 3, 1), 60.0)
+    logged = parse_line(f"2026-12-02T00:01:00.000000000Z {NODE_ATTR}=node1 {line.rstrip()}")
+    assert logged is not None
+    report = status_report(logged)
+    assert report is not None
+    assert (report.node_id, report.engine_name, report.engine_labels) == (
+        "node1",
+        "fake",
+        {"role": "edge"},
+    )
+    assert (report.in_sync, report.drift, report.applies, report.failures) == (
+        False,
+        {"shop": 2},
+        3,
+        1,
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "host", "port"),
     [
@@ -141,3 +167,28 @@ def test_event_lines_are_taken_whole_however_the_chunks_cut_them() -> None:
     chunks = [stream[i : i + 7] for i in range(0, len(stream), 7)]
     events = [parse_event(raw) for raw in json_lines(chunks, "following")]
     assert [e.name for e in events] == ["data", "logs"]
+
+
+def test_the_follower_passes_events_on_then_reports_a_lost_stream() -> None:
+    engine = FakeEngine()
+    engine.event_log.append({**_event("volume", "data"), "timeNano": time.time_ns()})
+    messages: queue.Queue[Message] = queue.Queue()
+    stop = threading.Event()
+    EventFollower(engine, messages, stop).start(since=time.time() - 60)
+    first = messages.get(timeout=10)
+    stop.set()
+    assert isinstance(first, EngineEvent)
+    assert first.name == "data"
+
+    class Gone(FakeEngine):
+        def events(
+            self, since: float, until: float, filters: Mapping[str, Sequence[str]]
+        ) -> Iterator[EngineEvent]:
+            raise EngineUnreachable("the engine went away")
+
+    EventFollower(Gone(), messages, threading.Event()).start(since=time.time())
+    lost = messages.get(timeout=10)
+    while isinstance(lost, EngineEvent):  # the first follower's last ones
+        lost = messages.get(timeout=10)
+    assert isinstance(lost, Disconnected)
+    assert "went away" in str(lost.error)

@@ -1,5 +1,5 @@
 """Folders the tests make once and keep in a cache: venvs of outside tools (pre-commit,
-build) and a wheelhouse of volplan's dependencies.
+build), a wheelhouse of volplan's dependencies, and node packages (mermaid's parser).
 
 A folder is filled under a lock and marked ``ready`` last, so two pytest workers never
 use a half-made one (one left by a killed run is made again). A fresh machine fills it
@@ -75,3 +75,21 @@ def cached_wheelhouse(requirements: Sequence[str]) -> Path:
         run_or_give_up([*pip, "-d", home, *requirements], "download volplan's dependencies")
 
     return cached("wheelhouse", requirements, fill)
+
+
+def cached_node_packages(packages: Sequence[str]) -> Path:
+    """A folder whose ``node_modules`` holds ``packages`` (``name@version``), from npm."""
+
+    def fill(home: Path) -> None:
+        npm: list[str | Path] = [
+            "npm",
+            "install",
+            "--prefix",
+            home,
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+        ]
+        run_or_give_up([*npm, *packages], f"npm install {' '.join(packages)}")
+
+    return cached("node", packages, fill)
