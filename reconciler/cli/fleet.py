@@ -524,6 +524,10 @@ def apply_fleet(
             fleet, chosen, all_or_nothing=True, lock_timeout=lock_timeout, parallelism=parallelism
         )
         return
+    if source.is_file() and source.suffix not in SPEC_SUFFIXES:
+        raise RefusedError(
+            f"{source} is a saved plan, which names its engines itself: apply it without --targets"
+        )
     policy = load_policy(policy_file, spec_dir=source)
     if dry_run:
         fleet_plan(

@@ -109,6 +109,19 @@ class _Converter:
         self.volume_names = self._volume_names()
 
     def run(self) -> Imported:
+        if "services" not in self.compose and self.compose:
+            # Compose file format 1: services at the top level, long gone from Compose
+            raise SpecError(
+                [
+                    Problem(
+                        self.compose.position,
+                        "",
+                        "no services: section; the Compose file format 1 (services at the "
+                        "top level) is not read: put them under services:",
+                        "compose",
+                    )
+                ]
+            )
         self._top_level_left_out()
         volumes = self._volumes()
         containers = {}
@@ -258,6 +271,8 @@ class _Converter:
                 self._leave_out(
                     at, key_path, f"volplan builds no images; the spec names {container['image']}"
                 )
+            elif key == "extends":
+                self._leave_out(at, key_path, "volplan does not follow extends; write it out")
             else:
                 self._leave_out(at, key_path, "volplan has no equivalent")
         if "volumes_from" in container:
@@ -417,13 +432,16 @@ class _Converter:
         """A host path as the spec in the output folder writes it. Compose resolves it
         against the project folder (``~``: the home folder); one inside the project folder
         is written relative to the output folder, so the two move together."""
-        expanded = os.path.expanduser(source) if source.startswith("~") else source
-        absolute = posixpath.normpath(posixpath.join(self.options.project_dir, expanded))
+        absolute = self._absolute(source)
         inside = posixpath.relpath(absolute, self.options.project_dir)
         if inside.startswith(".."):
             return absolute
         relative = posixpath.relpath(absolute, self.options.output_dir)
         return relative if relative.startswith("..") or relative == "." else "./" + relative
+
+    def _absolute(self, source: str) -> str:
+        expanded = os.path.expanduser(source) if source.startswith("~") else source
+        return posixpath.normpath(posixpath.join(self.options.project_dir, expanded))
 
     def _volumes_from(self, value: Any, at: Position, path: str) -> dict[str, Any]:
         entries = []
@@ -519,6 +537,9 @@ class _Converter:
                 continue
             if isinstance(entry, Tree) and entry.get("required") is False:
                 self._leave_out(at, f"{path}[{index}].required", "volplan requires every env_file")
+            if not os.path.isfile(self._absolute(name)):
+                # Compose refuses it too ("Couldn't find env file"), at config time
+                self._problem(at, f"{path}[{index}]", f"env file {name!r} does not exist")
             files.append(self._host_path(name))
         return {"env_file": files}
 

@@ -81,7 +81,8 @@ def _per_name(base: Tree, override: Tree, merge: Callable[[Any, Any], Any]) -> T
         existing = base.get(name)
         both = isinstance(existing, Tree) and isinstance(value, Tree)
         result[name] = merge(existing, value) if both else value
-        result.positions[name] = override.at(name)
+        # a service or volume is where it was first defined; its fields, where last set
+        result.positions[name] = base.at(name) if name in base else override.at(name)
     return result
 
 

@@ -117,8 +117,17 @@ def test_without_output_the_spec_goes_to_stdout(run_cli_offline: RunCli, tmp_pat
             "compose.yaml:4:20: error: services.web.volumes_from[0]: no service named 'db' "
             "[compose]",
         ),
+        (
+            "web:\n  image: nginx\n",
+            "compose.yaml:1:1: error: no services: section; the Compose file format 1",
+        ),
+        (
+            "services:\n  web:\n    image: nginx\n    env_file: app.env\n",
+            "compose.yaml:4:5: error: services.web.env_file[0]: env file 'app.env' does not "
+            "exist [compose]",
+        ),
     ],
-    ids=["yaml", "undeclared-volume", "required-variable", "volumes-from"],
+    ids=["yaml", "undeclared-volume", "required-variable", "volumes-from", "v1", "env-file"],
 )
 def test_bad_compose_input_is_one_error_at_its_position(
     run_cli_offline: RunCli, tmp_path: Path, text: str, error: str

@@ -2,7 +2,8 @@
 
 The real-world files (public repositories; source, commit and sha256 of each in
 ``tests/compose/corpus-manifest.tsv``) are data this repository does not hold: they are
-read from ``$VOLPLAN_COMPOSE_CORPUS`` (default ``/work/shared/compose-corpus``), each
+read from ``$VOLPLAN_COMPOSE_CORPUS`` (default: ``shared/compose-corpus`` beside the
+checkout, else ``/work/shared/compose-corpus``), each
 checked against its sha256. Our own projects (``tests/compose/own/``, written for these
 tests) are always there. A project is copied to a temporary folder and given what its
 files refer to but no repository ships with them: build contexts, env files, bind
@@ -25,7 +26,12 @@ from ruamel.yaml import YAML
 TESTS = Path(__file__).resolve().parents[1]
 MANIFEST = TESTS / "compose" / "corpus-manifest.tsv"
 OWN = TESTS / "compose" / "own"
-CORPUS = Path(os.environ.get("VOLPLAN_COMPOSE_CORPUS", "/work/shared/compose-corpus"))
+_PLACES = (TESTS.parents[1] / "shared" / "compose-corpus", Path("/work/shared/compose-corpus"))
+"""``shared/`` beside the checkout (where CI has it), then this workplace's."""
+CORPUS = Path(
+    os.environ.get("VOLPLAN_COMPOSE_CORPUS")
+    or next((str(place) for place in _PLACES if place.is_dir()), str(_PLACES[-1]))
+)
 
 DOTENV = {
     "ac-plex": "PLEX_MEDIA_PATH=./media\n",

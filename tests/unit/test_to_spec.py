@@ -18,7 +18,7 @@ from reconciler.model import EngineInfo
 from reconciler.spec.json_schema import spec_schema
 
 ENGINE = EngineInfo("unix:///x.sock", "ID", "vm", "20.10", "1.41", is_local=True)
-IMAGE = {
+IMAGE: dict[str, Any] = {
     "Id": "sha256:img",
     "Config": {
         "Cmd": ["serve"],
@@ -35,17 +35,13 @@ IMAGE = {
 
 
 def _container(name: str, *, labels: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
+    """A container as the engine makes it from IMAGE: its config starts as the image's."""
+    inherited = {k: v for k, v in IMAGE["Config"].items() if k != "Volumes"}
     config = {
+        **inherited,
         "Image": "img:1",
-        "Cmd": ["serve"],
-        "Entrypoint": ["entry.sh"],
-        "Env": ["PATH=/bin", "PGDATA=/data"],
-        "WorkingDir": "/srv",
-        "User": "app",
-        "StopSignal": "SIGINT",
         "Hostname": f"{name}00000000"[:12],
         "Labels": {"vendor": "x", **(labels or {})},
-        "Healthcheck": {"Test": ["CMD", "ok"], "Interval": 30_000_000_000},
         **fields.pop("config", {}),
     }
     host = {"NetworkMode": "none", "ShmSize": 64 * 1024 * 1024, **fields.pop("host", {})}
