@@ -62,7 +62,7 @@ from types import FrameType
 
 from reconciler import labels
 from reconciler.engine.base import ContainerCreate, Engine, ensure_image
-from reconciler.errors import EngineConflict, EngineError, EngineNotFound, LockError
+from reconciler.errors import EngineConflict, EngineError, EngineNotFound, LockError, VolplanError
 
 LOCK_NAME_PREFIX = "volplan-lock-"
 LOCK = labels.PREFIX + "lock"
@@ -215,14 +215,15 @@ def engine_lock(
     with _terminate_gracefully():
         try:
             for project in sorted(set(projects)):
-                container_id = _acquire(
-                    engine,
-                    project,
-                    request=_lock_request(project, image, operation, lease),
-                    timeout=timeout,
-                    on_wait=on_wait,
-                )
-                renewals.append(_Renewal(engine, project, container_id, lease))
+                request = _lock_request(project, image, operation, lease)
+                try:
+                    container_id = _acquire(
+                        engine, project, request=request, timeout=timeout, on_wait=on_wait
+                    )
+                    renewals.append(_Renewal(engine, project, container_id, lease))
+                except BaseException:
+                    _release_if_made(engine, project, request)
+                    raise
                 renewals[-1].start()
             yield
         except KeyboardInterrupt:
@@ -232,6 +233,17 @@ def engine_lock(
             lost = _release_all(engine, renewals)
         if lost:
             raise LockError(_lost_message(lost, lease))
+
+
+def _release_if_made(engine: Engine, project: str, request: ContainerCreate) -> None:
+    """A stop (SIGTERM) that lands while the lock is being created may leave it made on the
+    engine with its ID never read: found by the lock ID this run gave it, and removed."""
+    try:
+        holder = read_holder(engine, project)
+        if holder is not None and holder.lock_id == request.labels[LOCK_ID]:
+            _release(engine, holder.container_id)
+    except VolplanError:
+        pass  # the engine is gone: a lock left so frees itself after its lease
 
 
 def _release_all(engine: Engine, renewals: list[_Renewal]) -> list[str]:

@@ -71,14 +71,27 @@ class WatchSettings:
 @dataclass(frozen=True)
 class UnattendedTarget(ApplyTarget):
     """The specs, planned under the lock and cut to what may run unattended; ``seen`` is
-    shown the whole plan first (what is held back is reported from it)."""
+    shown the whole plan first (what is held back is reported from it).
+
+    Nothing is done while a container of the specs is being removed (``docker rm -f`` is
+    under way): a start planned now would fail, and its ``destroy`` event is coming,
+    which starts the next sync.
+    """
 
     seen: Callable[[Planned], None] = field(default=lambda planned: None)
 
     def plan(self, engine: Engine) -> Planned:
         planned = super().plan(engine)
         self.seen(planned)
+        if being_removed(planned):
+            return replace(planned, plan=replace(planned.plan, actions=()))
         return replace(planned, plan=split_unattended(planned.plan).unattended)
+
+
+def being_removed(planned: Planned) -> list[str]:
+    """The specs' containers the engine is removing."""
+    live = planned.observed.containers
+    return [n for n in planned.desired.containers if n in live and live[n].status == "removing"]
 
 
 class TargetWatch:
@@ -308,6 +321,9 @@ class TargetWatch:
         self._failure_backoff = min(self._failure_backoff * 2, BACKOFF_SECONDS[1])
 
     def _tell_heal(self, planned: Planned) -> None:
+        removing = being_removed(planned)
+        if removing:
+            self._log(f"{self._prefix}healing once the engine has removed {', '.join(removing)}")
         if planned.plan.actions:
             self._log(f"{self._prefix}healing {len(planned.plan.actions)} action(s):")
         for action in planned.plan.actions:

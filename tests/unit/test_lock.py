@@ -152,6 +152,27 @@ def test_sigterm_while_holding_the_lock_releases_it() -> None:
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+class StoppedWhileLocking(FakeEngine):
+    """The lock's container is made, then SIGTERM lands before its answer is read."""
+
+    def create_container(self, request: ContainerCreate) -> str:
+        super().create_container(request)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not stop the run")
+
+
+def test_sigterm_while_the_lock_is_made_removes_what_was_made() -> None:
+    engine = StoppedWhileLocking(images=set(IMAGES))
+    with (
+        pytest.raises(SystemExit),
+        engine_lock(
+            engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=0, on_wait=print
+        ),
+    ):
+        pytest.fail("the lock was taken")
+    assert engine.containers == {}
+
+
 class Clock:
     """A monotonic clock that only moves when the waiter sleeps."""
 
