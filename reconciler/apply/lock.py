@@ -57,12 +57,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
 from reconciler import labels
 from reconciler.engine.base import ContainerCreate, Engine, ensure_image
-from reconciler.errors import EngineConflict, EngineError, EngineNotFound, LockError, VolplanError
+from reconciler.errors import EngineConflict, EngineError, EngineNotFound, LockError
 
 LOCK_NAME_PREFIX = "volplan-lock-"
 LOCK = labels.PREFIX + "lock"
@@ -215,15 +216,14 @@ def engine_lock(
     with _terminate_gracefully():
         try:
             for project in sorted(set(projects)):
-                request = _lock_request(project, image, operation, lease)
-                try:
-                    container_id = _acquire(
-                        engine, project, request=request, timeout=timeout, on_wait=on_wait
-                    )
-                    renewals.append(_Renewal(engine, project, container_id, lease))
-                except BaseException:
-                    _release_if_made(engine, project, request)
-                    raise
+                _acquire(
+                    engine,
+                    project,
+                    request=_lock_request(project, image, operation, lease),
+                    timeout=timeout,
+                    on_wait=on_wait,
+                    on_made=partial(_held, renewals, engine, project, lease),
+                )
                 renewals[-1].start()
             yield
         except KeyboardInterrupt:
@@ -235,15 +235,10 @@ def engine_lock(
             raise LockError(_lost_message(lost, lease))
 
 
-def _release_if_made(engine: Engine, project: str, request: ContainerCreate) -> None:
-    """A stop (SIGTERM) that lands while the lock is being created may leave it made on the
-    engine with its ID never read: found by the lock ID this run gave it, and removed."""
-    try:
-        holder = read_holder(engine, project)
-        if holder is not None and holder.lock_id == request.labels[LOCK_ID]:
-            _release(engine, holder.container_id)
-    except VolplanError:
-        pass  # the engine is gone: a lock left so frees itself after its lease
+def _held(
+    renewals: list[_Renewal], engine: Engine, project: str, lease: float, container_id: str
+) -> None:
+    renewals.append(_Renewal(engine, project, container_id, lease))
 
 
 def _release_all(engine: Engine, renewals: list[_Renewal]) -> list[str]:
@@ -273,7 +268,33 @@ def _terminate_gracefully() -> Iterator[None]:
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    if _stop.deferred:
+        _stop.pending = signum
+        return
     raise SystemExit(128 + signum)
+
+
+class _Stop:
+    deferred = False
+    pending = 0
+
+
+_stop = _Stop()
+
+
+@contextmanager
+def _stop_deferred() -> Iterator[None]:
+    """SIGTERM waits while a lock is made and registered: landing in the middle of the
+    create request, it would leave the lock made on the engine with its ID never read, so
+    never released (until its lease ran out). It takes effect once the lock is known."""
+    _stop.deferred = True
+    try:
+        yield
+    finally:
+        _stop.deferred = False
+        signum, _stop.pending = _stop.pending, 0
+        if signum:  # the stop wins over whatever the create raised (a busy lock)
+            raise SystemExit(128 + signum)
 
 
 def _acquire(
@@ -283,13 +304,18 @@ def _acquire(
     request: ContainerCreate,
     timeout: float,
     on_wait: Callable[[LockHolder], None],
-) -> str:
+    on_made: Callable[[str], None],
+) -> None:
+    """Create the project's lock, waiting for its holder if it is held; ``on_made`` is
+    given the lock's ID before any SIGTERM can stop the run."""
     deadline = time.monotonic() + timeout
     watch = _LeaseWatch()
     announced = False
     while True:
         try:
-            return engine.create_container(request)
+            with _stop_deferred():
+                on_made(engine.create_container(request))
+            return
         except EngineConflict:
             holder = read_holder(engine, project)
         if holder is None:
