@@ -21,7 +21,7 @@ from pathlib import Path
 
 import docker
 
-from benchmarks import table, topology, watch_bench, workloads
+from benchmarks import fleet_bench, table, topology, watch_bench, workloads
 from benchmarks.request_counter import CountingProxy
 from benchmarks.topology import Topology
 from benchmarks.workloads import Bench, Row
@@ -44,6 +44,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default="",
         help="sizes for `volplan watch`'s heal-latency and resync rows (default: none)",
     )
+    parser.add_argument(
+        "--fleet",
+        action="store_true",
+        help="only the fleet rows (plan across 8 more private engines, apply across 4)",
+    )
+    parser.add_argument("--fleet-size", type=int, default=300, help="volumes per fleet engine")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs, fastest kept")
     parser.add_argument("--cli-max", type=int, default=100, help="largest N for CLI creates")
     parser.add_argument("--host", help="use this unix:// engine instead of starting one")
@@ -58,7 +64,12 @@ def main(argv: list[str]) -> int:
         client = docker.APIClient(base_url=host, version="auto")
         with CountingProxy(host) as proxy:
             bench = Bench(client, proxy, Path(tmp), args.repeats, args.cli_max, notes=[])
-            rows = list(_run_all(bench, args))
+            if args.fleet:
+                rows = list(
+                    map(_progress, fleet_bench.fleet_rows(Path(tmp), args.repeats, args.fleet_size))
+                )
+            else:
+                rows = list(_run_all(bench, args))
             bench.reset()
         problems = [*_unmet(rows), *workloads.sizes_agree(rows, "plan, no changes")]
         report = table.render(rows, bench.notes, problems, _machine(client))

@@ -28,6 +28,10 @@ RECREATE_SUFFIX = "_volplan-old"
 """The old container's name while its replacement is made; a leftover marks a cut-off run."""
 MIGRATION_SUFFIX = "_volplan-migrate"
 """The name of a migration's temporary volume: the migrated volume's name, then this."""
+ADOPTED_FROM = PREFIX + "adopted-from"
+"""On a container made by adopting one volplan did not make: the old container's ID. A run
+cut short leaves that one set aside as ``NAME_volplan-old``, unlabelled; only this label on
+the new ``NAME`` proves it is the adopted container and not a stranger's of that name."""
 HELPER = PREFIX + "helper"
 """On short-lived helper containers (copy, backup); one left by a crash is removed by the plan."""
 MIGRATION_OF = PREFIX + "migration-of"

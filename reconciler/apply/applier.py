@@ -209,8 +209,12 @@ def volume_request(volume: DesiredVolume) -> VolumeCreate:
 
 
 def container_request(
-    container: DesiredContainer, anonymous: tuple[AnonymousVolume, ...]
+    container: DesiredContainer,
+    anonymous: tuple[AnonymousVolume, ...],
+    *,
+    adopted_from: str | None = None,
 ) -> ContainerCreate:
+    """``adopted_from``: the ID of the container this one adopts (labels.ADOPTED_FROM)."""
     names = {a.target: a.name for a in anonymous}
     mounts = tuple(
         replace(m, kind=MountKind.VOLUME, source=names[m.target])
@@ -222,7 +226,8 @@ def container_request(
         name=container.name,
         image=container.image,
         command=container.command,
-        labels=labels.container_labels(container),
+        labels=labels.container_labels(container)
+        | ({labels.ADOPTED_FROM: adopted_from} if adopted_from else {}),
         mounts=mounts,
         volumes_from=tuple(
             f"{vf.container}:{'ro' if vf.read_only else 'rw'}" for vf in container.volumes_from
@@ -238,7 +243,11 @@ def container_request(
 
 
 def _create_and_start(
-    engine: Engine, container: DesiredContainer, anonymous: tuple[AnonymousVolume, ...]
+    engine: Engine,
+    container: DesiredContainer,
+    anonymous: tuple[AnonymousVolume, ...],
+    *,
+    adopted_from: str | None = None,
 ) -> str:
     for volume in anonymous:
         if not volume.exists:
@@ -255,7 +264,8 @@ def _create_and_start(
                     ),
                 )
             )
-    container_id = engine.create_container(container_request(container, anonymous))
+    request = container_request(container, anonymous, adopted_from=adopted_from)
+    container_id = engine.create_container(request)
     if container.state is RunState.RUNNING:
         try:
             wait_for_dependencies(engine, container.name, container.options.depends_on)
@@ -279,7 +289,8 @@ def _recreate(engine: Engine, action: RecreateContainer) -> None:
     try:
         engine.rename_container(action.old_id, container.name + RECREATE_SUFFIX)
         renamed = True
-        _create_and_start(engine, container, action.anonymous)
+        adopted_from = action.old_id if action.adopt else None
+        _create_and_start(engine, container, action.anonymous, adopted_from=adopted_from)
     except VolplanError as exc:
         _roll_back(engine, action, exc, renamed=renamed)
         raise

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from reconciler.plan.saved_plan import SavedPlan
     from reconciler.policy.rules import Policy
     from reconciler.render.fleet import TargetResult
-    from reconciler.spec.targets_file import Target
+    from reconciler.spec.targets import Target
 
 T = TypeVar("T")
 
@@ -86,30 +86,37 @@ class Fleet:
 
     @classmethod
     def read(cls, path: Path, chosen: Sequence[str] | None, parallel: int) -> Fleet:
-        from reconciler.spec.targets_file import read_targets
+        from reconciler.spec.targets_cache import read_targets_cached
 
-        targets = read_targets(path, tuple(chosen or ()))
+        targets = read_targets_cached(path, tuple(chosen or ()))
         problems = [p for p in map(_address_problem, targets) if p is not None]
         if problems:
             raise SpecError(problems)
         return cls(targets, parallel)
 
-    def each(self, work: Callable[[Target], T]) -> list[T | VolplanError]:
+    def each(self, work: Callable[[Target], T], *, writes: bool = False) -> list[T | VolplanError]:
         """``work`` on every target, at most ``parallel`` at once, in the file's order; a
-        target whose work raises a volplan error has that error as its result."""
+        target whose work raises a volplan error has that error as its result. docker-py,
+        which writes (``writes``) and non-local endpoints use, is imported first, here."""
         from concurrent.futures import ThreadPoolExecutor
 
+        from reconciler.engine.adapter import load_sdk
+
+        if writes or any(not (t.host or "").startswith("unix://") for t in self.targets):
+            load_sdk()
         with ThreadPoolExecutor(
             max_workers=min(self.parallel, len(self.targets)), thread_name_prefix="volplan-target"
         ) as pool:
             futures = [pool.submit(_guarded, work, target) for target in self.targets]
             return [future.result() for future in futures]
 
-    def results(self, work: Callable[[Target], TargetResult]) -> list[TargetResult]:
+    def results(
+        self, work: Callable[[Target], TargetResult], *, writes: bool = False
+    ) -> list[TargetResult]:
         """``each``, with a target's error as its ``TargetResult``."""
         return [
             failed(target, outcome) if isinstance(outcome, VolplanError) else outcome
-            for target, outcome in zip(self.targets, self.each(work), strict=True)
+            for target, outcome in zip(self.targets, self.each(work, writes=writes), strict=True)
         ]
 
 
@@ -389,14 +396,16 @@ def fleet_apply(
         return by_target[target.name].apply(_listener(target, printing))
 
     if all_or_nothing:
-        phase = fleet.each(locked)
+        phase = fleet.each(locked, writes=True)
         by_target = {h.target.name: h for h in phase if isinstance(h, _Locked)}
         if len(by_target) < len(phase):
             results = [_refused(t, h) for t, h in zip(fleet.targets, phase, strict=True)]
         else:
-            results = fleet.results(apply_one)
+            results = fleet.results(apply_one, writes=True)
     else:
-        results = fleet.results(lambda target: locked(target).apply(_listener(target, printing)))
+        results = fleet.results(
+            lambda target: locked(target).apply(_listener(target, printing)), writes=True
+        )
     _print(results, None)
     raise typer.Exit(exit_code(results))
 
@@ -515,6 +524,10 @@ def apply_fleet(
             fleet, chosen, all_or_nothing=True, lock_timeout=lock_timeout, parallelism=parallelism
         )
         return
+    if source.is_file() and source.suffix not in SPEC_SUFFIXES:
+        raise RefusedError(
+            f"{source} is a saved plan, which names its engines itself: apply it without --targets"
+        )
     policy = load_policy(policy_file, spec_dir=source)
     if dry_run:
         fleet_plan(

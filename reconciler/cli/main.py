@@ -17,6 +17,7 @@ import typer
 
 from reconciler import __version__
 from reconciler.cli.completion import COMPLETE_VAR, completing, enable_completion
+from reconciler.cli.compose import importer
 from reconciler.cli.content import content
 from reconciler.cli.export import exporting
 from reconciler.cli.gitops import gitops
@@ -41,6 +42,7 @@ app = typer.Typer(
 app.add_typer(reconcile)
 app.add_typer(gitops)
 app.add_typer(content)
+app.add_typer(importer)
 app.add_typer(drawing)
 app.add_typer(exporting)
 app.add_typer(completing)

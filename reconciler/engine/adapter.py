@@ -290,8 +290,10 @@ class DockerEngine:
 
         repository, tag = parse_repository_tag(image)
         with engine_errors(f"importing image {image}"):
+            # The tag goes in ``repo`` (the API allows it there): Podman (4.3) ignores a
+            # ``tag`` parameter on import and would move ``:latest`` instead.
             self.client.import_image_from_data(
-                archive, repository=repository, tag=tag or "latest", changes=list(changes)
+                archive, repository=f"{repository}:{tag or 'latest'}", changes=list(changes)
             )
 
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
@@ -351,6 +353,18 @@ def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClien
         # the environment for proxy settings on every call (a sixth of its CPU per call).
         client.trust_env = False
     return client
+
+
+def load_sdk() -> None:
+    """Import docker-py now, in this thread. Threads that connect at once (a fleet's
+    targets) would otherwise import it side by side, and Python hands a thread that
+    meets another's import halfway round docker-py's import cycles the half-made module
+    (``module 'docker' has no attribute 'APIClient'``)."""
+    import docker.tls
+    import docker.types
+    import docker.utils  # noqa: F401
+
+    _client_type()
 
 
 @functools.cache

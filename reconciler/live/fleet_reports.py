@@ -23,6 +23,8 @@ from urllib.parse import unquote
 
 STATUS_KIND = "volplan.watch.status"
 STATUS_VERSION = 1
+"""The status line's ``kind`` and ``version``, as ``watch.status_line`` writes them (a
+layer above this one; tests/unit/test_fleet_reports.py reads what it writes)."""
 NODE_ATTR = "com.docker.swarm.node.id"
 TASK_ATTR = "com.docker.swarm.task.id"
 HEADER_BYTES = 8

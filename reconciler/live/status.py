@@ -119,15 +119,25 @@ def read_topology(engine: Engine, desired: DesiredState | None) -> Topology:
 
 
 def adopted_volumes(live: LiveState, desired: DesiredState | None) -> dict[str, str]:
-    """Volume -> project, for the declared volumes (not external) that carry no label."""
+    """Volume -> project, for the unlabelled volumes a project relies on: those its specs
+    declare (not external), and the anonymous ones its containers were adopted with."""
     if desired is None:
         return {}
-    return {
+    adopted = {
         name: volume.project
         for name, volume in desired.volumes.items()
-        if not volume.external
-        and name in live.volumes
-        and labels.PROJECT not in live.volumes[name].labels
+        if not volume.external and name in live.volumes
+    }
+    for name in desired.containers.keys() & live.containers.keys():
+        project = live.containers[name].labels.get(labels.PROJECT)
+        if project in desired.projects:
+            for mount in live.containers[name].mounts:
+                if mount.name is not None and is_anonymous_name(mount.name):
+                    adopted.setdefault(mount.name, project)
+    return {
+        name: project
+        for name, project in adopted.items()
+        if name in live.volumes and labels.PROJECT not in live.volumes[name].labels
     }
 
 

@@ -24,6 +24,9 @@ from reconciler.model import Change, DesiredState, EngineInfo, LiveState
 from reconciler.plan.actions import Action, Plan, Safety, describe
 from reconciler.plan.planner import PlanOptions
 
+FLEET_FORMAT_VERSION = "1.0"
+"""Of the fleet documents (render/fleet.py, fleet_plan.py); each target's own document
+keeps its version (plan, drift). Here, with the plan's, as the saved plans' layer reads it."""
 PLAN_FORMAT_VERSION = "2.1"
 """2.1: ``adopted`` (volumes volplan did not create, used as is) and the ``adopt`` kind.
 2.0: summary keys are identifiers (``roll_back``, not ``roll back``), as are the kinds in

@@ -16,11 +16,10 @@ from typing import Any
 
 from reconciler.errors import PlanFileError, Position
 from reconciler.model import TlsFiles
+from reconciler.plan.document import FLEET_FORMAT_VERSION
 from reconciler.plan.saved_plan import SavedPlan, read_json, saved_plan_of
-from reconciler.spec.targets_file import Target
+from reconciler.spec.targets import Target
 
-FLEET_FORMAT_VERSION = "1.0"
-"""Of the fleet documents; each target's own document keeps its version (plan, drift)."""
 KIND = "fleet_plan"
 
 

@@ -71,9 +71,7 @@ def plan_migrations(plan: Plan, live: LiveState, options: MigrationOptions) -> P
             case _:
                 actions.append(action)
     resumed = [a for name in sorted(leftovers.keys() - handled) for a in steps.leftover(name)]
-    return replace(
-        plan, actions=_wait_for_copies((*resumed, *actions)), notes=(*plan.notes, *kept)
-    )
+    return replace(plan, actions=_wait_for_copies((*resumed, *actions)), notes=(*plan.notes, *kept))
 
 
 def _foreign_leftover(temporary: LiveVolume) -> Note:

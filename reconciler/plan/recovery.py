@@ -6,7 +6,9 @@ helper containers of a copy or backup. Both are recognised by name and label, cl
 first, and the rest of the plan is made against the live state as it will be then. Only
 the specs' projects' recreates are cleared: another project's run may still be in the
 middle of one, under its own lock. An adoption cut short leaves an old container without
-volplan's labels: it is recognised by its name, that of a container the specs declare.
+volplan's labels: it is finished only when the new container proves it adopted that one
+(labels.ADOPTED_FROM holds its ID), and rolled back only when no container has the name;
+any other unlabelled ``NAME_volplan-old`` is a stranger's and left alone.
 Helper containers carry no project; any run clears them (removing one that another run
 still streams from fails, and loses nothing).
 (A migration's temporary volume is handled by migration.py, next to the migration.)
@@ -48,7 +50,7 @@ def plan_recovery(
         if labels.HELPER in leftover.labels:
             actions.append(_remove_helper(leftover))
             del containers[leftover.name]
-        elif _is_recreate_leftover(leftover, projects, declared):
+        elif _is_recreate_leftover(leftover, live, projects, declared):
             name = leftover.name.removesuffix(labels.RECREATE_SUFFIX)
             roll_back = name not in live.containers
             actions.append(_finish_recreate(name, leftover, roll_back=roll_back))
@@ -59,14 +61,18 @@ def plan_recovery(
 
 
 def _is_recreate_leftover(
-    container: LiveContainer, projects: Collection[str], declared: Collection[str]
+    container: LiveContainer, live: LiveState, projects: Collection[str], declared: Collection[str]
 ) -> bool:
     if not container.name.endswith(labels.RECREATE_SUFFIX):
         return False
     project = container.labels.get(labels.PROJECT)
-    if project is None:
-        return container.name.removesuffix(labels.RECREATE_SUFFIX) in declared
-    return project in projects
+    if project is not None:
+        return project in projects
+    name = container.name.removesuffix(labels.RECREATE_SUFFIX)
+    if name not in declared:
+        return False
+    replacement = live.containers.get(name)
+    return replacement is None or replacement.labels.get(labels.ADOPTED_FROM) == container.id
 
 
 def _remove_helper(helper: LiveContainer) -> RemoveContainer:

@@ -20,8 +20,7 @@ from rich.text import Text
 from reconciler import __version__
 from reconciler.diff.drift import DriftReport
 from reconciler.identity import VERBS
-from reconciler.plan.document import PlanRecord, plan_document
-from reconciler.plan.fleet_plan import FLEET_FORMAT_VERSION
+from reconciler.plan.document import FLEET_FORMAT_VERSION, PlanRecord, plan_document
 from reconciler.render.drift_text import render_drift
 from reconciler.render.json import drift_document
 from reconciler.render.junit import drift_suite, junit_text
@@ -78,6 +77,8 @@ class TargetResult:
         if self.drift is not None:
             counts = self.drift.counts()
             return f"{len(self.drift.drifted)} of {counted(counts['total'], 'resource')} drifted"
+        if self.applied is not None and not (self.applied.done or self.applied.failed):
+            return "nothing to apply"
         if self.applied is not None:
             done = counted(len(self.applied.done), "action")
             return f"{done} done" + (", then an action failed" if self.applied.failed else "")

@@ -34,7 +34,8 @@ def render_fleet_status(service: str, reports: FleetReports) -> Text:
         style = "bold" if index == 0 else ("yellow" if not nodes[index - 1].in_sync else "")
         text.append(line.rstrip() + "\n", style=style)
     for node in reports.drifted:
-        projects = ", ".join(f"{p} ({count})" for p, count in sorted(node.drift.items()))
+        drifted = sorted((p, count) for p, count in node.drift.items() if count)
+        projects = ", ".join(f"{p} ({count})" for p, count in drifted)
         text.append(f"{node.node_id[:NODE_ID_CHARS]} drifted in: {projects or 'unknown'}\n")
     if reports.unreadable:
         text.append(

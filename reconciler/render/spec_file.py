@@ -21,7 +21,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from reconciler.spec.json_schema import SCHEMA_FILE_NAME
-from reconciler.spec.schema import ContainerSpec, HealthcheckSpec, SpecDocument, VolumeSpec
+from reconciler.spec.schema import (
+    ContainerSpec,
+    HealthcheckSpec,
+    MountSpec,
+    SpecDocument,
+    VolumeSpec,
+)
 
 SCHEMA_URL = SCHEMA_FILE_NAME
 """Where the modeline points editors by default: ``spec.schema.json`` beside the spec file
@@ -35,6 +41,7 @@ _FIELD_ORDER: dict[Path, type[BaseModel]] = {
     ("volumes", "*"): VolumeSpec,
     ("containers", "*"): ContainerSpec,
     ("containers", "*", "healthcheck"): HealthcheckSpec,
+    ("containers", "*", "mounts", "*"): MountSpec,
 }
 """Mappings whose keys are spec fields, put in their model's order (``*``: any name)."""
 

@@ -105,7 +105,7 @@ def _slot(sources: Sequence[SpecSource]) -> str:
 
 def _key(sources: Sequence[SpecSource]) -> bytes:
     digest = hashlib.sha256(FORMAT)
-    digest.update(f"{__version__}\0{sys.version}\0{_code_fingerprint()}\0".encode())
+    digest.update(f"{__version__}\0{sys.version}\0{code_fingerprint()}\0".encode())
     for source in sources:
         digest.update(f"{source.folder}\0{source.display_name}\0{len(source.raw)}\0".encode())
         digest.update(source.raw)
@@ -132,7 +132,7 @@ def inputs_digest(desired: DesiredState) -> bytes:
 
 
 @functools.cache
-def _code_fingerprint() -> str:
+def code_fingerprint() -> str:
     """Size and modification time of volplan's modules and of each library's entry file:
     editing volplan or upgrading a library changes it, with no file read. Taken once per
     process: a miss needs it for the lookup and again for the store."""

@@ -6,9 +6,11 @@ export``, ``volplan import compose``) start with a modeline naming ``spec.schema
 beside them, and ``write_schema_beside`` puts it there: a relative ``$schema`` resolves
 against the YAML file (yaml-language-server), so it works offline and on any machine.
 
-The schema checks a file's shape as written, before variables are interpolated, and
-cannot check what only the loader knows (a mount string's flags, a name declared twice,
-a ``volumes_from`` naming no container); see README "Editor support".
+The schema checks a file as written, before variables are interpolated: wherever a value
+is not a plain string, a string with a ``${VARIABLE}`` is let through too (the loader types
+it once interpolated). It cannot check what only the loader knows (a mount string's
+flags, a name declared twice, a ``volumes_from`` naming no container); see README "Editor
+support".
 """
 
 from __future__ import annotations
@@ -25,9 +27,18 @@ SCHEMA_ID = "https://volplan.invalid/schemas/spec.schema.json"
 COMMITTED = Path(__file__).resolve().parents[1] / "schemas" / SCHEMA_FILE_NAME
 
 
+INTERPOLATED = {
+    "type": "string",
+    "pattern": r"\$\{?[A-Za-z_]",
+    "description": "A value with ${VARIABLE}s: checked once they are interpolated.",
+}
+_DESCENDED = frozenset({"properties", "patternProperties", "$defs"})
+
+
 def spec_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of one spec document, as the loader validates it."""
-    generated = SpecDocument.model_json_schema(mode="validation")
+    generated = _with_variables(_closed(SpecDocument.model_json_schema(mode="validation")))
+    generated["$defs"]["Interpolated"] = INTERPOLATED
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -39,6 +50,50 @@ def spec_schema() -> dict[str, Any]:
             "checks more than this schema can (see README, Editor support)."
         ),
     }
+
+
+def _closed(node: Any) -> Any:
+    """Maps keyed by a name pattern (volumes, containers, networks…) refuse other keys, as
+    the loader does: pydantic writes ``patternProperties`` alone, which lets any key by."""
+    if isinstance(node, list):
+        return [_closed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    closed = {key: _closed(value) for key, value in node.items()}
+    if "patternProperties" in closed:
+        closed.setdefault("additionalProperties", False)
+    return closed
+
+
+def _with_variables(node: Any) -> Any:
+    """Every typed scalar (a number, a boolean, an enum, a patterned string) may also be
+    a string holding a variable. Keys and conditions are left as they are: keys are never
+    interpolated."""
+    if not isinstance(node, dict):
+        return node
+    done: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DESCENDED:
+            done[key] = {name: _with_variables(item) for name, item in value.items()}
+        elif key in {"items", "additionalProperties"}:
+            done[key] = _with_variables(value)
+        elif key == "anyOf":
+            done[key] = [_with_variables(item) for item in value]
+        else:
+            done[key] = value
+    if _typed_scalar(done):
+        return {"anyOf": [done, {"$ref": "#/$defs/Interpolated"}]}
+    return done
+
+
+def _typed_scalar(node: dict[str, Any]) -> bool:
+    kind = node.get("type")
+    return (
+        kind in {"integer", "number", "boolean"}
+        or "enum" in node
+        or "const" in node
+        or (kind == "string" and "pattern" in node)
+    )
 
 
 def spec_schema_text() -> str:

@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from reconciler.labels import PREFIX as RESERVED_LABEL_PREFIX
 from reconciler.spec.mount_syntax import (
@@ -55,6 +56,18 @@ _RESERVED_LABEL_PREFIXES = {
 }
 
 
+RESERVED_LABELS_SCHEMA: JsonDict = {
+    "propertyNames": {
+        "not": {
+            "pattern": "^("
+            + "|".join(p.replace(".", "\\.") for p in _RESERVED_LABEL_PREFIXES)
+            + ")"
+        }
+    }
+}
+"""``_check_labels`` in the JSON Schema: editors flag a reserved key as it is typed."""
+
+
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
     for prefix, owner in _RESERVED_LABEL_PREFIXES.items():
         reserved = sorted(k for k in labels if k.startswith(prefix))
@@ -76,7 +89,7 @@ class MountSpec(_Model):
 
     type: Literal["bind", "volume"] | None = None
     source: StrictStr | None = None
-    target: StrictStr
+    target: StrictStr = Field(json_schema_extra={"pattern": "^/"})
     read_only: bool = False
     propagation: Propagation | None = None
     nocopy: bool = False
@@ -174,10 +187,25 @@ def _environment_from_list(value: Any) -> Any:
     return pairs
 
 
+_EXTERNAL_HAS_NO_CONFIG: JsonDict = {
+    "if": {"properties": {"external": {"const": True}}, "required": ["external"]},
+    "then": {
+        "properties": {
+            "driver": {"const": "local"},
+            "driver_opts": {"maxProperties": 0},
+            "labels": {"maxProperties": 0},
+        }
+    },
+}
+"""``_external_has_no_config`` in the JSON Schema."""
+
+
 class VolumeSpec(_Model):
+    model_config = ConfigDict(json_schema_extra=_EXTERNAL_HAS_NO_CONFIG)
+
     driver: StrictStr = "local"
     driver_opts: dict[StrictStr, StrictStr] = {}
-    labels: Labels = {}
+    labels: Labels = Field(default={}, json_schema_extra=RESERVED_LABELS_SCHEMA)
     external: bool = False
     protect: bool = False
 
@@ -299,13 +327,18 @@ def _networks_mapping(value: Any) -> Any:
     return dict.fromkeys(value) if isinstance(value, list) else value
 
 
+_VOLUMES_FROM_PATTERN = NAME_PATTERN.rstrip("$") + "(:(ro|rw))?$"
+
+
 class ContainerSpec(_Model):
     image: Annotated[str, StringConstraints(min_length=1), Field(strict=True)]
     command: Command = None
     state: Literal["created", "running"] = "running"
     mounts: list[Mount] = []
-    volumes_from: list[StrictStr] = []
-    labels: Labels = {}
+    volumes_from: list[
+        Annotated[StrictStr, Field(json_schema_extra={"pattern": _VOLUMES_FROM_PATTERN})]
+    ] = []
+    labels: Labels = Field(default={}, json_schema_extra=RESERVED_LABELS_SCHEMA)
     environment: Annotated[
         dict[StrictStr, StrictStr],
         BeforeValidator(

@@ -18,8 +18,6 @@ relative to the targets file's folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -33,11 +31,12 @@ from pydantic import (
     model_validator,
 )
 
-from reconciler.errors import Position, Problem, SpecError
+from reconciler.errors import Problem, SpecError
 from reconciler.model import TlsFiles
 from reconciler.spec.config_file import read_one_document
 from reconciler.spec.mount_syntax import NAME_PATTERN
 from reconciler.spec.positions import problems_from_validation
+from reconciler.spec.targets import Target
 from reconciler.spec.yaml_source import Document
 
 StrictStr = Annotated[str, Field(strict=True)]
@@ -87,25 +86,6 @@ class TargetsDocument(_Section):
         if not targets:
             raise ValueError("name at least one target")
         return targets
-
-
-@dataclass(frozen=True)
-class Target:
-    """One engine of the fleet, as the targets file names it."""
-
-    name: str
-    host: str | None
-    context: str | None
-    origin: Position
-    """Where its ``host:`` or ``context:`` stands in the file, for an address error."""
-    tls: TlsFiles | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)
-    variables: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def endpoint(self) -> str:
-        """How reports name where it is: its address, or its context."""
-        return self.host if self.host is not None else f"context {self.context}"
 
 
 def read_targets(path: Path, chosen: tuple[str, ...] = ()) -> tuple[Target, ...]:

@@ -200,7 +200,7 @@ def test_a_missing_bind_source_is_an_error_at_plan_time(
 
     assert result.exit_code == 1
     assert f"bind source {folder}/static does not exist on this host" in result.stderr
-    assert "webapp.yaml:47:9" in result.stderr
+    assert "webapp.yaml:48:9" in result.stderr
 
 
 def test_a_failing_pull_names_the_image_and_changes_nothing(

@@ -11,15 +11,21 @@ import json
 import re
 import textwrap
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from support.cli import CliResult, cli_runner
+from support.docker_cli import DockerCli
 from support.engine import Engine
 from support.gitops import validate, write_specs
 from support.shared_engine import remove_projects
 
-pytestmark = pytest.mark.engine
+from reconciler.cli.fleet import target_endpoint
+from reconciler.engine.contexts import Endpoint, TlsMaterial
+from reconciler.errors import Position
+from reconciler.model import TlsFiles
+from reconciler.spec.targets import Target
 
 WEB = """\
     version: 1
@@ -80,6 +86,7 @@ def edge(edge_engine: Engine) -> Engine:
     return edge_engine
 
 
+@pytest.mark.engine
 def test_three_targets_one_unreachable_in_every_format(
     clean_engine: Engine, edge: Engine, tmp_path: Path
 ) -> None:
@@ -146,6 +153,7 @@ def test_three_targets_one_unreachable_in_every_format(
     remove_projects(edge, "fl1-web", "fl1-edge")
 
 
+@pytest.mark.engine
 def test_a_fleets_saved_plan_is_applied_everywhere_or_nowhere(
     clean_engine: Engine, edge: Engine, tmp_path: Path
 ) -> None:
@@ -185,3 +193,42 @@ def test_a_fleets_saved_plan_is_applied_everywhere_or_nowhere(
         assert engine.inspect_container("fl2-web-app")["Config"]["Cmd"] == ["sleep", "301"]
     assert run("apply", "fresh.json", cwd=tmp_path).exit_code == 1  # applied once only
     remove_projects(edge, "fl2-web", "fl2-edge")
+
+
+def test_a_targets_context_is_resolved_as_the_cli_does_and_its_tls_is_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = DockerCli(tmp_path / "config")
+    cli.ok("context", "create", "edge-ctx", "--docker", "host=tcp://127.0.0.1:2376")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "config"))
+    tls = TlsFiles("/certs/ca.pem", "/certs/cert.pem", "/certs/key.pem")
+    by_context = Target("edge", None, "edge-ctx", Position("targets.yaml", 3, 5))
+    by_host = Target("core", "tcp://core:2376", None, Position("targets.yaml", 5, 5), tls=tls)
+
+    assert target_endpoint(by_context).host == "tcp://127.0.0.1:2376"
+    assert target_endpoint(replace(by_context, tls=tls)).tls == TlsMaterial(
+        Path("/certs/ca.pem"), Path("/certs/cert.pem"), Path("/certs/key.pem"), verify=True
+    )
+    assert target_endpoint(by_host) == Endpoint(
+        "tcp://core:2376",
+        tls=TlsMaterial(
+            Path("/certs/ca.pem"), Path("/certs/cert.pem"), Path("/certs/key.pem"), verify=True
+        ),
+    )
+
+
+def test_a_bad_targets_file_is_one_error_and_no_engine_is_asked(tmp_path: Path) -> None:
+    write_specs(tmp_path, WEB.format(prefix="fl3", sleep=300), name="web.yaml")
+    (tmp_path / "targets.yaml").write_text(
+        "version: 1\ntargets:\n  here:\n    host: htp://here:2375\n"
+    )
+
+    result = cli_runner("unix:///nonexistent/no-default.sock")(
+        "plan", "specs", "--targets", "targets.yaml", cwd=tmp_path
+    )
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0].startswith(
+        "targets.yaml:4:11: error: targets.here.host: 'htp://here:2375' is not an engine address"
+    )

@@ -79,6 +79,7 @@ def test_the_sdist_and_wheel_hold_what_a_user_needs_and_install_in_a_fresh_venv(
         "install",
         "-q",
         "--disable-pip-version-check",
+        "--no-compile",  # the venv is thrown away: compiling every module is wasted time
         "--no-index",
         "--find-links",
         house,

@@ -20,7 +20,9 @@ from reconciler.live.fleet_reports import (
     parse_line,
     stdout_payloads,
 )
+from reconciler.model import EngineInfo
 from reconciler.render.fleet_status import fleet_status_document, render_fleet_status
+from reconciler.watch.status_line import WatchStatus, status_line
 
 RECORDED = (Path(__file__).parent / "data" / "service-logs.bin").read_bytes()
 CORE, EDGE = "kysysr7998fmi7iztagwnfkjw", "9cj9parqhbvd1moqvibg9mekp"
@@ -34,7 +36,7 @@ def frames(body: bytes) -> list[bytes]:
     return [frame(payload) for payload in stdout_payloads(body)]
 
 
-def status_line(node: str, logged_at: str, **status: object) -> bytes:
+def logged_status(node: str, logged_at: str, **status: object) -> bytes:
     body = {"kind": "volplan.watch.status", "version": 1, "in_sync": True, **status}
     attrs = f"com.docker.swarm.node.id={node},com.docker.swarm.task.id=t1"
     return f"{logged_at} {attrs} {json.dumps(body)}\n".encode()
@@ -71,12 +73,12 @@ def test_latest_is_by_log_time_not_by_arrival() -> None:
 
 
 def test_a_frame_cut_short_at_the_end_is_dropped_and_the_rest_read() -> None:
-    cut = RECORDED + frame(status_line(CORE, "2099-01-01T00:00:00.000000000Z"))[:-5]
+    cut = RECORDED + frame(logged_status(CORE, "2099-01-01T00:00:00.000000000Z"))[:-5]
     assert latest_reports(cut) == latest_reports(RECORDED)
 
 
 def test_stderr_frames_are_not_reports() -> None:
-    late = status_line(CORE, "2099-01-01T00:00:00.000000000Z", in_sync=False)
+    late = logged_status(CORE, "2099-01-01T00:00:00.000000000Z", in_sync=False)
     assert latest_reports(RECORDED + frame(late, stream=2)) == latest_reports(RECORDED)
     assert not latest_reports(RECORDED + frame(late)).nodes[1].in_sync
 
@@ -102,8 +104,8 @@ def test_lines_that_are_not_status_lines_are_ignored() -> None:
 
 
 def test_a_status_line_of_the_wrong_shape_is_counted_not_shown() -> None:
-    body = frame(status_line("n1", "2026-12-01T23:50:00.000000000Z", applies="3"))
-    body += frame(status_line("n1", "2026-12-01T23:50:01.000000000Z", in_sync=1))
+    body = frame(logged_status("n1", "2026-12-01T23:50:00.000000000Z", applies="3"))
+    body += frame(logged_status("n1", "2026-12-01T23:50:01.000000000Z", in_sync=1))
     assert latest_reports(body).nodes == ()
     assert latest_reports(body).unreadable == 2
 
@@ -118,7 +120,7 @@ def test_attributes_are_url_decoded() -> None:
 
 def test_engine_labels_may_be_info_style_pairs() -> None:
     engine = {"labels": ["role=edge", "zone=a=b"], "name": "node-2"}
-    body = frame(status_line("n1", "2026-12-01T23:50:00.000000000Z", engine=engine))
+    body = frame(logged_status("n1", "2026-12-01T23:50:00.000000000Z", engine=engine))
     (node,) = latest_reports(body).nodes
     assert node.engine_name == "node-2"
     assert dict(node.engine_labels) == {"role": "edge", "zone": "a=b"}
@@ -147,3 +149,32 @@ def test_the_json_document_has_every_node_in_full() -> None:
     assert document["nodes"][0]["drift"] == {"edge": 1}
     assert document["nodes"][0]["engine_labels"] == {"role": "edge", "zone": "a"}
     assert document["unreadable_status_lines"] == 2
+
+
+def test_what_the_watch_writes_is_what_fleet_status_reads() -> None:
+    engine = EngineInfo(
+        endpoint="unix:///var/run/docker.sock",
+        daemon_id="D1",
+        name="node-2",
+        server_version="20.10.24",
+        api_version="1.41",
+        is_local=True,
+        node_id=EDGE,
+        labels={"role": "edge"},
+    )
+    status = WatchStatus("default", engine, 1_764_633_600, {"shop": 2, "blog": 0}, 3, 1)
+    line = status_line(status, now=1_764_633_601).rstrip("\n")
+    attrs = f"com.docker.swarm.node.id={EDGE},com.docker.swarm.task.id=t1"
+    logged = f"2025-12-02T00:00:01.000000000Z {attrs} {line}\n".encode()
+    (node,) = latest_reports(frame(logged)).nodes
+    assert (node.node_id, node.engine_name, dict(node.engine_labels)) == (
+        EDGE,
+        "node-2",
+        {"role": "edge"},
+    )
+    assert (node.last_sync, node.in_sync, dict(node.drift)) == (
+        "2025-12-02T00:00:00Z",
+        False,
+        {"blog": 0, "shop": 2},
+    )
+    assert (node.applies, node.failures, node.drift_count) == (3, 1, 2)

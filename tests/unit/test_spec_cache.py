@@ -80,7 +80,7 @@ def test_a_changed_spec_replaces_its_old_entry(folder: Path) -> None:
 def test_other_code_is_a_miss(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     load(SOURCES)
 
-    monkeypatch.setattr(cache, "_code_fingerprint", lambda: "volplan, edited")
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "volplan, edited")
 
     assert cache.lookup(SOURCES) is None
 

@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.errors import SpecError
 from reconciler.model import TlsFiles
+from reconciler.spec.targets_cache import read_targets_cached
 from reconciler.spec.targets_file import read_targets
 
 GOOD = """\
@@ -86,3 +87,23 @@ def test_an_unknown_target_name_is_refused(tmp_path: Path) -> None:
         read_targets(targets_file(tmp_path, GOOD), ("edge-2",))
 
     assert "no target 'edge-2' here (--target); the file names edge-1, prod" in str(caught.value)
+
+
+def test_unchanged_targets_come_from_the_cache_and_an_edit_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOLPLAN_NO_CACHE", raising=False)
+    monkeypatch.setenv("VOLPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    path = targets_file(tmp_path, GOOD)
+
+    first = read_targets_cached(path)
+    assert list((tmp_path / "cache").glob("targets-*.pickle"))
+    monkeypatch.setattr("reconciler.spec.targets_file.read_targets", None)  # a hit reads nothing
+    assert read_targets_cached(path, ("prod",)) == first[1:]
+    monkeypatch.undo()
+
+    monkeypatch.setenv("VOLPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    path.write_text(GOOD.replace("role: edge", "role: core"))
+    assert read_targets_cached(path)[0].labels == {"role": "core"}
+    with pytest.raises(SpecError):
+        read_targets_cached(path, ("edge-9",))
