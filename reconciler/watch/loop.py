@@ -127,6 +127,8 @@ class TargetWatch:
         self._burst: tuple[float, float] | None = None
         """Monotonic times of the first and the latest relevant event not yet synced."""
         self._retry_at = 0.0
+        self._busy = ""
+        """The last lock-busy message logged (another run holds the lock)."""
         self._failure_backoff = BACKOFF_SECONDS[0]
         self._applies = 0
         self._failures = 0
@@ -286,7 +288,9 @@ class TargetWatch:
                 target, engine, prompts, listener, lock_timeout=0, parallelism=None
             )
         except LockError as error:
-            self._log(f"{self._prefix}not healing yet: {error}")
+            if str(error) != self._busy:  # once per holder, not at every retry
+                self._log(f"{self._prefix}not healing yet: {error}")
+            self._busy = str(error)
             self._retry_at = time.monotonic() + LOCK_RETRY_SECONDS
             self._burst = self._burst or (time.monotonic(), time.monotonic())
             return False
@@ -302,6 +306,7 @@ class TargetWatch:
                 raise
             return True
         self._failure_backoff = BACKOFF_SECONDS[0]
+        self._busy = ""
         if applied.done:
             self._applies += 1
             self._metrics.applies.labels(target=self.name).inc()
