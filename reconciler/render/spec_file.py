@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from reconciler.spec.json_schema import SCHEMA_FILE_NAME
 from reconciler.spec.schema import (
@@ -104,7 +105,9 @@ def _build(value: Any, path: Path, notes: Mapping[Path, str]) -> Any:
                 sequence.yaml_add_eol_comment(comment, index)
         return sequence
     if isinstance(value, str):
-        return value.replace("$", "$$")
+        escaped = value.replace("$", "$$")
+        # double quotes escape every unprintable character (ruamel would fold a NEL, say)
+        return escaped if escaped.isprintable() else DoubleQuotedScalarString(escaped)
     return value
 
 
