@@ -127,5 +127,10 @@ def _matches(pattern: Path, path: Path) -> bool:
 
 
 def _comment(text: str) -> str:
-    """One line: a comment cannot hold a line break (the rest would be read as YAML)."""
-    return "# " + " ".join(text.split())
+    """One line of printable text: a comment cannot hold a line break (the rest would be
+    read as YAML) nor a control character (YAML refuses those anywhere in a file)."""
+    printable = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode()
+        for c in " ".join(text.split())
+    )
+    return "# " + printable
