@@ -8,8 +8,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-readonly APPLETS=(sh true sleep cat tar ls mkdir rm echo touch chmod chown ln find sha256sum stat
-  wc test '[' env id head)
 readonly MARKER=.volplan-engine # in every DIR that start made; stop removes no other DIR
 
 die() {
@@ -73,26 +71,6 @@ launch() {
   return 1
 }
 
-# Import busybox:latest (also tagged volplan-helper:latest) from the static busybox: no registry.
-build_image() {
-  dockerctl image inspect busybox:latest volplan-helper:latest >/dev/null 2>&1 && return 0
-  local rootfs=$dir/rootfs applets applet
-  rm -rf "$rootfs"
-  mkdir -p "$rootfs"/{bin,etc,root,tmp}
-  chmod 1777 "$rootfs/tmp"
-  cp /bin/busybox "$rootfs/bin/busybox"
-  applets=$(/bin/busybox --list)
-  for applet in "${APPLETS[@]}"; do
-    if grep -qxF -- "$applet" <<<"$applets"; then ln -s busybox "$rootfs/bin/$applet"; fi
-  done
-  printf '%s\n' root:x:0:0:root:/root:/bin/sh nobody:x:65534:65534:nobody:/nonexistent:/bin/sh \
-    >"$rootfs/etc/passwd"
-  printf '%s\n' root:x:0: nobody:x:65534: >"$rootfs/etc/group"
-  tar -C "$rootfs" -c . | dockerctl import --change 'CMD ["sh"]' - busybox:latest >/dev/null
-  dockerctl tag busybox:latest volplan-helper:latest
-  rm -rf "$rootfs"
-}
-
 start() {
   # containerd's sockets go 37 characters deeper than DIR; a socket path has at most 107.
   ((${#dir} <= 70)) || die 2 "DIR is too long for unix socket paths (max 70 chars): $dir"
@@ -114,7 +92,7 @@ start() {
     tail -n 20 "$dir/dockerd.log" >&2
     die 3 "dockerd would not start with overlay2 nor vfs; see $dir/dockerd.log"
   fi
-  build_image
+  import_busybox "$host" "$dir"
   echo "$host"
 }
 

@@ -31,6 +31,17 @@ missing_remote_packages() {
   command -v podman >/dev/null || echo podman
 }
 
+# Fail, naming them, if network interfaces of Podman's default bridge network exist: the
+# tests never attach anything to it (10.88.0.0/16, a private range), so none may be made.
+no_podman_interfaces() {
+  local found
+  found=$(find /sys/class/net -mindepth 1 -maxdepth 1 \( -name 'cni-podman*' -o -name 'podman*' \) \
+    -printf '%f ')
+  [[ -z $found ]] && return 0
+  echo "error: Podman network interfaces exist: $found(a test attached a container to a network)" >&2
+  return 1
+}
+
 # Print what the swarm test needs and is missing: debootstrap (the agent image's Debian
 # rootfs), nsenter and ip (its daemons' network namespace).
 missing_swarm_packages() {
@@ -72,4 +83,30 @@ install_packages() {
 install_volplan() {
   [[ -x .venv/bin/python ]] || python3 -m venv .venv
   .venv/bin/pip install -qq --disable-pip-version-check -e "$1"
+}
+
+# The busybox applets the test images link; /bin/busybox --list says which exist here.
+readonly BUSYBOX_APPLETS=(sh true sleep cat tar ls mkdir rm echo touch chmod chown ln find
+  sha256sum stat wc test '[' env id head)
+
+# Import busybox:latest (also tagged volplan-helper:latest) into the engine at $1 (any
+# Docker-compatible API: dockerd, podman) from the static busybox, building in $2: no
+# registry.
+import_busybox() {
+  local host=$1 rootfs=$2/rootfs applets applet
+  docker -H "$host" image inspect busybox:latest volplan-helper:latest >/dev/null 2>&1 && return 0
+  rm -rf "$rootfs"
+  mkdir -p "$rootfs"/{bin,etc,root,tmp}
+  chmod 1777 "$rootfs/tmp"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  applets=$(/bin/busybox --list)
+  for applet in "${BUSYBOX_APPLETS[@]}"; do
+    if grep -qxF -- "$applet" <<<"$applets"; then ln -s busybox "$rootfs/bin/$applet"; fi
+  done
+  printf '%s\n' root:x:0:0:root:/root:/bin/sh nobody:x:65534:65534:nobody:/nonexistent:/bin/sh \
+    >"$rootfs/etc/passwd"
+  printf '%s\n' root:x:0: nobody:x:65534: >"$rootfs/etc/group"
+  tar -C "$rootfs" -c . | docker -H "$host" import --change 'CMD ["sh"]' - busybox:latest >/dev/null
+  docker -H "$host" tag busybox:latest volplan-helper:latest
+  rm -rf "$rootfs"
 }

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 from support.cli import NO_ENGINE_HOST, RunCli, cli_runner
-from support.engine import Engine, EngineUnavailableError, start_engine, stop_engine
+from support.engine import (
+    ENGINE_KIND,
+    Engine,
+    EngineUnavailableError,
+    start_engine,
+    stop_engine,
+)
+from support.portable import not_portable_reason, portable
 
 pytest_plugins = ("support.fuzz_counts",)
 
@@ -23,10 +30,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests that use the engine `engine`, so that -m 'not engine' leaves them out."""
+    """Mark the tests that use the engine `engine`, so that -m 'not engine' leaves them out,
+    and those that must hold on Podman too `portable` (support/portable.py); against
+    Podman, an engine test that is not portable is skipped with the reason."""
     for item in items:
         if "engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.engine)
+        if portable(item.path.name, item.name):
+            item.add_marker(pytest.mark.portable)
+        elif ENGINE_KIND == "podman" and item.get_closest_marker("engine"):
+            reason = not_portable_reason(item.path.name, item.name)
+            item.add_marker(pytest.mark.skip(reason=f"not run on Podman: {reason}"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,11 +61,12 @@ def spec_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def engine() -> Iterator[Engine]:
     """This worker's private engine, started once; skipped where none can run, but not in CI."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    directory = Path(tempfile.mkdtemp(prefix=f"volplan-engine-{worker}-", dir="/tmp"))
+    kind = "engine" if ENGINE_KIND == "docker" else ENGINE_KIND
+    directory = Path(tempfile.mkdtemp(prefix=f"volplan-{kind}-{worker}-", dir="/tmp"))
     try:
-        started = start_engine(directory)
+        started = start_engine(directory, kind=ENGINE_KIND)
     except BaseException as error:
-        stop_engine(directory)
+        stop_engine(directory, ENGINE_KIND)
         if not isinstance(error, EngineUnavailableError):
             raise
         if os.environ.get("CI") == "true":
@@ -63,7 +78,7 @@ def engine() -> Iterator[Engine]:
         yield started
     finally:
         started.client.close()
-        stop_engine(directory)
+        stop_engine(directory, ENGINE_KIND)
 
 
 @pytest.fixture

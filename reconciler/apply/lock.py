@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -215,14 +216,14 @@ def engine_lock(
     with _terminate_gracefully():
         try:
             for project in sorted(set(projects)):
-                container_id = _acquire(
+                _acquire(
                     engine,
                     project,
                     request=_lock_request(project, image, operation, lease),
                     timeout=timeout,
                     on_wait=on_wait,
+                    on_made=partial(_held, renewals, engine, project, lease),
                 )
-                renewals.append(_Renewal(engine, project, container_id, lease))
                 renewals[-1].start()
             yield
         except KeyboardInterrupt:
@@ -232,6 +233,12 @@ def engine_lock(
             lost = _release_all(engine, renewals)
         if lost:
             raise LockError(_lost_message(lost, lease))
+
+
+def _held(
+    renewals: list[_Renewal], engine: Engine, project: str, lease: float, container_id: str
+) -> None:
+    renewals.append(_Renewal(engine, project, container_id, lease))
 
 
 def _release_all(engine: Engine, renewals: list[_Renewal]) -> list[str]:
@@ -261,7 +268,33 @@ def _terminate_gracefully() -> Iterator[None]:
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    if _stop.deferred:
+        _stop.pending = signum
+        return
     raise SystemExit(128 + signum)
+
+
+class _Stop:
+    deferred = False
+    pending = 0
+
+
+_stop = _Stop()
+
+
+@contextmanager
+def _stop_deferred() -> Iterator[None]:
+    """SIGTERM waits while a lock is made and registered: landing in the middle of the
+    create request, it would leave the lock made on the engine with its ID never read, so
+    never released (until its lease ran out). It takes effect once the lock is known."""
+    _stop.deferred = True
+    try:
+        yield
+    finally:
+        _stop.deferred = False
+        signum, _stop.pending = _stop.pending, 0
+        if signum:  # the stop wins over whatever the create raised (a busy lock)
+            raise SystemExit(128 + signum)
 
 
 def _acquire(
@@ -271,13 +304,18 @@ def _acquire(
     request: ContainerCreate,
     timeout: float,
     on_wait: Callable[[LockHolder], None],
-) -> str:
+    on_made: Callable[[str], None],
+) -> None:
+    """Create the project's lock, waiting for its holder if it is held; ``on_made`` is
+    given the lock's ID before any SIGTERM can stop the run."""
     deadline = time.monotonic() + timeout
     watch = _LeaseWatch()
     announced = False
     while True:
         try:
-            return engine.create_container(request)
+            with _stop_deferred():
+                on_made(engine.create_container(request))
+            return
         except EngineConflict:
             holder = read_holder(engine, project)
         if holder is None:

@@ -526,8 +526,7 @@ def apply_fleet(
         return
     if source.is_file() and source.suffix not in SPEC_SUFFIXES:
         raise RefusedError(
-            f"{source} is a saved plan, which names its engines itself: apply it without "
-            "--targets"
+            f"{source} is a saved plan, which names its engines itself: apply it without --targets"
         )
     policy = load_policy(policy_file, spec_dir=source)
     if dry_run:

@@ -72,7 +72,8 @@ def lock_waiting(console: Console) -> Callable[[LockHolder], None]:
 
 @gitops.command(
     epilog="Examples: volplan drift specs/ ; volplan drift specs/ --format markdown "
-    "--output drift.md ; volplan drift specs/ --format junit --output drift.xml"
+    "--output drift.md ; volplan drift specs/ --format junit --output drift.xml ; "
+    "volplan drift specs/ --targets targets.yaml --format markdown"
 )
 def drift(
     directory: SpecDir,

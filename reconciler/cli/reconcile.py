@@ -105,6 +105,7 @@ def validate(
 @reconcile.command(
     epilog="Examples: volplan plan specs/ ; volplan plan specs/ --detailed-exitcode || echo "
     "changes ; volplan plan specs/ --format json > plan.json ; volplan plan specs/ --out plan.json"
+    " ; volplan plan specs/ --targets targets.yaml --target edge-1"
 )
 def plan(
     directory: SpecDir,
@@ -187,7 +188,7 @@ def plan(
 @reconcile.command(
     epilog="Examples: volplan apply specs/ ; volplan apply specs/ --yes ; "
     "volplan apply specs/ --dry-run ; volplan apply specs/ --pull always ; "
-    "volplan apply plan.json"
+    "volplan apply plan.json ; volplan apply specs/ --targets targets.yaml --yes"
 )
 def apply(
     target: Annotated[

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from reconciler.content.volume_io import (
     ChunkReader,
+    below_top,
     has_content,
     helper_container,
     manifest_of,
@@ -144,7 +145,7 @@ def _add_entries(
 
 def _rebase(member: tarfile.TarInfo, old_top: str, new_top: str) -> None:
     """The engine names entries after the last path segment; restore the full mount path."""
-    member.name = new_top + member.name[len(old_top) :]
+    member.name = new_top + below_top(member.name)[len(old_top) :]
     if member.islnk():
         member.linkname = new_top + member.linkname[len(old_top) :]
 

@@ -22,7 +22,7 @@ from itertools import islice
 
 from reconciler import labels
 from reconciler.engine.base import ContainerCreate, Engine
-from reconciler.errors import CopyMismatch, VolplanError
+from reconciler.errors import CopyMismatch, EngineError, VolplanError
 from reconciler.model import Mount, MountKind
 
 MOUNT_POINT = "/volplan-volume"
@@ -129,7 +129,27 @@ class Manifest:
 
 def relative_name(name: str) -> str:
     """A member's path below the archived directory: ``dir/a/b`` -> ``a/b``, ``dir`` -> ``""``."""
-    return name.strip("/").partition("/")[2]
+    return below_top(name).strip("/").partition("/")[2]
+
+
+def below_top(name: str) -> str:
+    """``name`` of a member of the engine's tar of a directory, checked to be below the
+    directory's own name, as dockerd names them.
+
+    Podman (4.3) names them relative to the directory with a leading slash (``""``, ``/a``,
+    ``/a/b``) and extracts a tar at ``/`` into the container's root file system rather
+    than into the volume mounted there (tests/integration/test_podman_differences.py pins
+    both), so its archives would be misread and a copy would land outside the volume:
+    refused, before anything is changed.
+    """
+    if not name or name.startswith("/"):
+        raise EngineError(
+            f"the engine's archive names an entry {name!r}, relative to the directory (as "
+            "Podman 4.x does) rather than below its name (as dockerd does): volplan cannot "
+            "read or move volume content through this engine's archive endpoints; nothing "
+            "was changed"
+        )
+    return name
 
 
 def manifest_of(chunks: Iterable[bytes]) -> Manifest:

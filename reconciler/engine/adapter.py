@@ -290,8 +290,10 @@ class DockerEngine:
 
         repository, tag = parse_repository_tag(image)
         with engine_errors(f"importing image {image}"):
+            # The tag goes in ``repo`` (the API allows it there): Podman (4.3) ignores a
+            # ``tag`` parameter on import and would move ``:latest`` instead.
             self.client.import_image_from_data(
-                archive, repository=repository, tag=tag or "latest", changes=list(changes)
+                archive, repository=f"{repository}:{tag or 'latest'}", changes=list(changes)
             )
 
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:

@@ -145,7 +145,7 @@ def parse_info(raw: RawObject, *, endpoint: str, api_version: str) -> EngineInfo
     """``GET /info``, with what only the caller knows: where the engine is, which API."""
     return EngineInfo(
         endpoint=endpoint,
-        daemon_id=raw.get("ID", ""),
+        daemon_id=daemon_id(raw),
         name=raw.get("Name", ""),
         server_version=raw.get("ServerVersion", ""),
         api_version=api_version,
@@ -154,6 +154,16 @@ def parse_info(raw: RawObject, *, endpoint: str, api_version: str) -> EngineInfo
         cpus=int(raw.get("NCPU") or 0),
         labels=engine_labels(raw.get("Labels") or []),
     )
+
+
+def daemon_id(raw: RawObject) -> str:
+    """The engine's identity, which a saved plan is tied to. dockerd keeps its ``ID`` in its
+    data root; Podman's Docker-compatible API (4.x, told by its ``BuildahVersion``) answers a
+    new random ``ID`` on every call, so a Podman engine is named by its host name and
+    storage root instead, which last as long as its containers and volumes do."""
+    if "BuildahVersion" in raw:
+        return f"podman:{raw.get('Name', '')}:{raw.get('DockerRootDir', '')}"
+    return str(raw.get("ID", ""))
 
 
 def parse_event(raw: RawObject) -> EngineEvent:

@@ -71,14 +71,27 @@ class WatchSettings:
 @dataclass(frozen=True)
 class UnattendedTarget(ApplyTarget):
     """The specs, planned under the lock and cut to what may run unattended; ``seen`` is
-    shown the whole plan first (what is held back is reported from it)."""
+    shown the whole plan first (what is held back is reported from it).
+
+    Nothing is done while a container of the specs is being removed (``docker rm -f`` is
+    under way): a start planned now would fail, and its ``destroy`` event is coming,
+    which starts the next sync.
+    """
 
     seen: Callable[[Planned], None] = field(default=lambda planned: None)
 
     def plan(self, engine: Engine) -> Planned:
         planned = super().plan(engine)
         self.seen(planned)
+        if being_removed(planned):
+            return replace(planned, plan=replace(planned.plan, actions=()))
         return replace(planned, plan=split_unattended(planned.plan).unattended)
+
+
+def being_removed(planned: Planned) -> list[str]:
+    """The specs' containers the engine is removing."""
+    live = planned.observed.containers
+    return [n for n in planned.desired.containers if n in live and live[n].status == "removing"]
 
 
 class TargetWatch:
@@ -114,6 +127,8 @@ class TargetWatch:
         self._burst: tuple[float, float] | None = None
         """Monotonic times of the first and the latest relevant event not yet synced."""
         self._retry_at = 0.0
+        self._busy = ""
+        """The last lock-busy message logged (another run holds the lock)."""
         self._failure_backoff = BACKOFF_SECONDS[0]
         self._applies = 0
         self._failures = 0
@@ -273,7 +288,9 @@ class TargetWatch:
                 target, engine, prompts, listener, lock_timeout=0, parallelism=None
             )
         except LockError as error:
-            self._log(f"{self._prefix}not healing yet: {error}")
+            if str(error) != self._busy:  # once per holder, not at every retry
+                self._log(f"{self._prefix}not healing yet: {error}")
+            self._busy = str(error)
             self._retry_at = time.monotonic() + LOCK_RETRY_SECONDS
             self._burst = self._burst or (time.monotonic(), time.monotonic())
             return False
@@ -289,6 +306,7 @@ class TargetWatch:
                 raise
             return True
         self._failure_backoff = BACKOFF_SECONDS[0]
+        self._busy = ""
         if applied.done:
             self._applies += 1
             self._metrics.applies.labels(target=self.name).inc()
@@ -308,6 +326,9 @@ class TargetWatch:
         self._failure_backoff = min(self._failure_backoff * 2, BACKOFF_SECONDS[1])
 
     def _tell_heal(self, planned: Planned) -> None:
+        removing = being_removed(planned)
+        if removing:
+            self._log(f"{self._prefix}healing once the engine has removed {', '.join(removing)}")
         if planned.plan.actions:
             self._log(f"{self._prefix}healing {len(planned.plan.actions)} action(s):")
         for action in planned.plan.actions:

@@ -129,7 +129,8 @@ def test_self_heal_heals_removed_stopped_and_volume_loss_and_only_reports_destru
     assert removed["engine"]["name"]
     assert removed["target"] == "default"
     _check_metrics(before, after)
-    assert not any(n.startswith("volplan-lock") for n in clean_engine.container_names())
+    locks = [n for n in clean_engine.container_names() if n.startswith("volplan-lock")]
+    assert locks == [], watch.text
 
 
 def _check_metrics(before: dict[str, float], after: dict[str, float]) -> None:

@@ -12,7 +12,11 @@ from typing import Any
 import docker
 from docker.types import Mount
 
-ENGINE_SH = Path(__file__).resolve().parents[2] / "scripts" / "engine.sh"
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+ENGINE_SH = SCRIPTS / "engine.sh"
+ENGINE_KIND = os.environ.get("VOLPLAN_TEST_ENGINE", "docker")
+"""``docker`` (engine.sh's dockerd), or ``podman`` (podman.sh's service): the engine the
+session's fixtures start; scripts/test runs the ``portable`` tests against Podman too."""
 IMAGE = "busybox:latest"
 UNAVAILABLE = 3  # engine.sh's exit code when no engine can run on this machine
 
@@ -25,6 +29,7 @@ class EngineUnavailableError(Exception):
 class Engine:
     host: str  # unix://.../docker.sock, for DOCKER_HOST
     client: docker.APIClient
+    kind: str = "docker"  # or "podman"
 
     def exec_sh(self, container: str, script: str) -> tuple[int, str]:
         """Run `sh -c script` in a running container; return its exit code and output."""
@@ -93,10 +98,11 @@ class Engine:
 
 
 def _engine_sh(
-    command: str, directory: Path, env: Mapping[str, str] | None = None
+    command: str, directory: Path, env: Mapping[str, str] | None = None, kind: str = "docker"
 ) -> subprocess.CompletedProcess[str]:
+    script = ENGINE_SH if kind == "docker" else SCRIPTS / "podman.sh"
     return subprocess.run(
-        [str(ENGINE_SH), command, str(directory)],
+        [str(script), command, str(directory)],
         env={**os.environ, **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -106,20 +112,22 @@ def _engine_sh(
     )
 
 
-def start_engine(directory: Path, env: Mapping[str, str] | None = None) -> Engine:
-    """Start (or find running) the private engine kept in `directory`; ``env`` adds to
-    engine.sh's environment (``VOLPLAN_ENGINE_TCP``)."""
-    result = _engine_sh("start", directory, env)
+def start_engine(
+    directory: Path, env: Mapping[str, str] | None = None, kind: str = "docker"
+) -> Engine:
+    """Start (or find running) the private engine of ``kind`` kept in `directory`; ``env``
+    adds to engine.sh's environment (``VOLPLAN_ENGINE_TCP``)."""
+    result = _engine_sh("start", directory, env, kind)
     if result.returncode == UNAVAILABLE:
         raise EngineUnavailableError(result.stderr.strip())
     if result.returncode != 0:
-        raise RuntimeError(f"engine.sh start failed ({result.returncode}):\n{result.stderr}")
+        raise RuntimeError(f"{kind} engine start failed ({result.returncode}):\n{result.stderr}")
     host = result.stdout.splitlines()[-1]
-    return Engine(host=host, client=docker.APIClient(base_url=host, version="auto"))
+    return Engine(host=host, client=docker.APIClient(base_url=host, version="auto"), kind=kind)
 
 
-def stop_engine(directory: Path) -> None:
+def stop_engine(directory: Path, kind: str = "docker") -> None:
     """Stop the private engine kept in `directory` and remove the directory."""
-    result = _engine_sh("stop", directory)
+    result = _engine_sh("stop", directory, kind=kind)
     if result.returncode != 0:
-        raise RuntimeError(f"engine.sh stop failed ({result.returncode}):\n{result.stderr}")
+        raise RuntimeError(f"{kind} engine stop failed ({result.returncode}):\n{result.stderr}")

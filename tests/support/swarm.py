@@ -205,9 +205,12 @@ def _await(folder: Path) -> None:
 
 
 def _answers(host: str) -> bool:
-    return subprocess.run(
-        [DOCKER, "-H", host, "info", "--format", "{{.ID}}"], capture_output=True, check=False
-    ).returncode == 0
+    return (
+        subprocess.run(
+            [DOCKER, "-H", host, "info", "--format", "{{.ID}}"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
 
 
 def _load(host: str, image: ImageArchive) -> None:

@@ -152,6 +152,27 @@ def test_sigterm_while_holding_the_lock_releases_it() -> None:
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+class StoppedWhileLocking(FakeEngine):
+    """SIGTERM lands once the engine made the lock's container, before its ID is read."""
+
+    def create_container(self, request: ContainerCreate) -> str:
+        made = super().create_container(request)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return made
+
+
+def test_sigterm_while_the_lock_is_made_stops_the_run_once_it_can_release_it() -> None:
+    engine = StoppedWhileLocking(images=set(IMAGES))
+    with (
+        pytest.raises(SystemExit),
+        engine_lock(
+            engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=0, on_wait=print
+        ),
+    ):
+        pytest.fail("the lock was taken")
+    assert engine.containers == {}
+
+
 class Clock:
     """A monotonic clock that only moves when the waiter sleeps."""
 
