@@ -106,10 +106,11 @@ stop() {
       true
     terminate "$pid"
   fi
-  # conmon keeps an exec session's monitor for minutes after the service has gone.
-  for pid in $(grep -laF -- "$dir/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
-    terminate "$pid"
-  done
+  # conmon keeps each exec session's monitor for minutes after the service has gone, and
+  # waits out SIGTERM: its containers are gone, so the leftovers are killed, all at once.
+  local leftovers
+  mapfile -t leftovers < <(grep -laF -- "$dir/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3)
+  ((${#leftovers[@]} == 0)) || kill -KILL "${leftovers[@]}" 2>/dev/null || true
   awk -v prefix="$dir/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r |
     while IFS= read -r mount; do umount "$mount" 2>/dev/null || umount -l "$mount"; done
   rm -rf --one-file-system -- "$dir"
