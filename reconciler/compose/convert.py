@@ -90,6 +90,41 @@ _MOUNT_FLAGS = {"ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS}
 _PULL = {"always": "always", "never": "never", "missing": "missing", "if_not_present": "missing"}
 
 
+_TEXTS = (str, Items)
+_MAPPINGS = (Tree, Items)
+_SECTIONS = ("services", "volumes", "networks", "secrets", "configs")
+_TOP_SHAPES: dict[str, tuple[type, ...]] = dict.fromkeys(_SECTIONS, (Tree,))
+_SERVICE_SHAPES: dict[str, tuple[type, ...]] = {
+    "image": (str,),
+    "container_name": (str,),
+    "command": _TEXTS,
+    "entrypoint": _TEXTS,
+    "tmpfs": _TEXTS,
+    "env_file": _TEXTS,
+    "environment": _MAPPINGS,
+    "labels": _MAPPINGS,
+    "depends_on": _MAPPINGS,
+    "networks": _MAPPINGS,
+    "volumes": (Items,),
+    "volumes_from": (Items,),
+    "ports": (Items,),
+    "profiles": (Items,),
+    "cap_add": (Items,),
+    "cap_drop": (Items,),
+    "healthcheck": (Tree,),
+    "ulimits": (Tree,),
+}
+_VOLUME_SHAPES: dict[str, tuple[type, ...]] = {
+    "driver": (str,),
+    "driver_opts": (Tree,),
+    "labels": _MAPPINGS,
+    "name": (str,),
+    "external": (bool, Tree),
+}
+_SHAPE_WORDS = {str: "a string", Items: "a list", Tree: "a mapping", bool: "true or false"}
+"""What Compose's own schema requires of each key's value (a null is taken as absent)."""
+
+
 def convert_project(compose: Tree, options: Options) -> Imported:
     """The spec of the whole project; ``SpecError`` where Compose itself would refuse it."""
     converter = _Converter(compose, options)
@@ -122,6 +157,9 @@ class _Converter:
                     )
                 ]
             )
+        self._check_shapes()
+        if self.problems:
+            raise SpecError(self.problems)
         self._top_level_left_out()
         volumes = self._volumes()
         containers = {}
@@ -186,6 +224,34 @@ class _Converter:
     def _section(self, key: str) -> Tree:
         section = self.compose.get(key)
         return section if isinstance(section, Tree) else Tree(self.compose.at(key))
+
+    def _check_shapes(self) -> None:
+        """A value of the wrong type is an error, as Compose's schema makes it."""
+        self._check(self.compose, "", _TOP_SHAPES)
+        for name, volume in self._section("volumes").items():
+            if volume is not None:
+                self._check(
+                    volume, f"volumes.{name}.", _VOLUME_SHAPES, self._section("volumes").at(name)
+                )
+        for name, service in self.services.items():
+            if isinstance(service, Tree):
+                self._check(service, f"services.{name}.", _SERVICE_SHAPES)
+
+    def _check(
+        self,
+        mapping: Any,
+        prefix: str,
+        shapes: Mapping[str, tuple[type, ...]],
+        at: Position | None = None,
+    ) -> None:
+        if not isinstance(mapping, Tree):
+            self._problem(at or self.compose.position, prefix.rstrip("."), "must be a mapping")
+            return
+        for key, types in shapes.items():
+            value = mapping.get(key)
+            if value is not None and not isinstance(value, types):
+                words = " or ".join(_SHAPE_WORDS[t] for t in types)
+                self._problem(mapping.at(key), f"{prefix}{key}", f"must be {words}")
 
     def _top_level_left_out(self) -> None:
         for key in self.compose:
@@ -365,7 +431,10 @@ class _Converter:
     def _long_mount(self, entry: Tree, at: Position, path: str) -> dict[str, Any] | None:
         kind = entry.get("type")
         target = entry.get("target")
-        if kind not in {"bind", "volume"} or not isinstance(target, str):
+        if not isinstance(target, str) or not isinstance(entry.get("source", ""), str):
+            self._problem(at, path, "a mount needs a target, and a source that is a string")
+            return None
+        if kind not in {"bind", "volume"}:
             self._leave_out(at, path, f"mount type {kind!r} is not one volplan can make")
             return None
         fields: dict[str, Any] = {"target": target}

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from reconciler.spec.json_schema import SCHEMA_FILE_NAME
 from reconciler.spec.schema import (
@@ -104,7 +105,9 @@ def _build(value: Any, path: Path, notes: Mapping[Path, str]) -> Any:
                 sequence.yaml_add_eol_comment(comment, index)
         return sequence
     if isinstance(value, str):
-        return value.replace("$", "$$")
+        escaped = value.replace("$", "$$")
+        # double quotes escape every unprintable character (ruamel would fold a NEL, say)
+        return escaped if escaped.isprintable() else DoubleQuotedScalarString(escaped)
     return value
 
 
@@ -127,5 +130,10 @@ def _matches(pattern: Path, path: Path) -> bool:
 
 
 def _comment(text: str) -> str:
-    """One line: a comment cannot hold a line break (the rest would be read as YAML)."""
-    return "# " + " ".join(text.split())
+    """One line of printable text: a comment cannot hold a line break (the rest would be
+    read as YAML) nor a control character (YAML refuses those anywhere in a file)."""
+    printable = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode()
+        for c in " ".join(text.split())
+    )
+    return "# " + printable

@@ -8,8 +8,6 @@ the CLI actually reaches (``docker info``'s daemon ID).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -175,20 +173,6 @@ def test_an_unreadable_meta_or_config_is_refused(store: DockerCli, tmp_path: Pat
     assert broken.run("--context", "ctx-broken", "context", "inspect").returncode == 1
 
 
-def _volplan(cli: DockerCli, *args: str, env: Mapping[str, str] | None = None) -> str:
-    """Run volplan with the test's docker config and no DOCKER_HOST; its stdout, or the
-    failure's stderr."""
-    result = subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
-        env=cli.environment({"NO_COLOR": "1", **(env or {})}),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    return result.stdout if result.returncode == 0 else f"exit {result.returncode}: {result.stderr}"
-
-
 SPEC = """\
 version: 1
 project: ctx
@@ -204,10 +188,10 @@ def test_plan_reaches_the_engine_the_cli_reaches(clean_engine: Engine, tmp_path:
     specs.write_text(SPEC)
     engine_id = clean_engine.client.info()["ID"]
 
-    applied = _volplan(cli, "apply", "--yes", "--context", "private", str(specs))
-    by_variable = _volplan(cli, "plan", str(specs), env={"DOCKER_CONTEXT": "private"})
+    applied = cli.volplan("apply", "--yes", "--context", "private", str(specs))
+    by_variable = cli.volplan("plan", str(specs), env={"DOCKER_CONTEXT": "private"})
     cli.ok("context", "use", "private")
-    by_config = _volplan(cli, "plan", str(specs))
+    by_config = cli.volplan("plan", str(specs))
     reached = cli.ok("info", "--format", "{{.ID}}").strip()
 
     assert reached == engine_id
@@ -223,7 +207,7 @@ def test_an_unknown_context_stops_the_command_with_one_line(tmp_path: Path) -> N
     specs = tmp_path / "specs.yaml"
     specs.write_text(SPEC)
 
-    output = _volplan(cli, "plan", "--context", "nope", str(specs))
+    output = cli.volplan("plan", "--context", "nope", str(specs))
 
     assert output.startswith("exit 1: error: unknown Docker context 'nope': there is no "), output
     assert output.count("\n") == 1, output

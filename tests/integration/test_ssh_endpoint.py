@@ -7,8 +7,6 @@ unknown or a changed one is refused with one clear error and nothing is changed.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,32 +38,16 @@ def specs(tmp_path: Path) -> Path:
     return path
 
 
-def _volplan(sshd: Sshd, tmp_path: Path, *args: str) -> str:
-    """volplan with the client's HOME (its key, its known_hosts), no DOCKER_HOST and no
-    ssh agent; its stdout, or the failure's stderr."""
-    cli = DockerCli(tmp_path / "config")
-    env = {k: v for k, v in cli.environment().items() if k != "SSH_AUTH_SOCK"}
-    result = subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
-        env=env | {"HOME": str(sshd.home), "NO_COLOR": "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    return result.stdout if result.returncode == 0 else f"exit {result.returncode}: {result.stderr}"
-
-
 def test_a_known_host_key_connects_by_host_and_by_context(
     sshd: Sshd, clean_engine: Engine, specs: Path, tmp_path: Path
 ) -> None:
     sshd.known_hosts(sshd.host_key)
-    DockerCli(tmp_path / "config").ok(
-        "context", "create", "over-ssh", "--docker", f"host={sshd.url}"
-    )
+    cli = DockerCli(tmp_path / "config")
+    cli.ok("context", "create", "over-ssh", "--docker", f"host={sshd.url}")
+    home = {"HOME": str(sshd.home)}  # the client's key and known_hosts
 
-    applied = _volplan(sshd, tmp_path, "apply", "--yes", "-H", sshd.url, str(specs))
-    planned = _volplan(sshd, tmp_path, "plan", "--context", "over-ssh", str(specs))
+    applied = cli.volplan("apply", "--yes", "-H", sshd.url, str(specs), env=home)
+    planned = cli.volplan("plan", "--context", "over-ssh", str(specs), env=home)
 
     assert applied.startswith(f"Plan for {sshd.url} "), applied
     assert clean_engine.volume_names() == {"data"}
@@ -83,7 +65,10 @@ def test_an_unknown_or_changed_host_key_is_refused(
         sshd.known_hosts()
         reason = f"ssh: Server '[127.0.0.1]:{sshd.port}' not found in known_hosts"
 
-    refused = _volplan(sshd, tmp_path, "apply", "--yes", "-H", sshd.url, str(specs))
+    cli = DockerCli(tmp_path / "config")
+    refused = cli.volplan(
+        "apply", "--yes", "-H", sshd.url, str(specs), env={"HOME": str(sshd.home)}
+    )
 
     assert refused.startswith(
         f"exit 1: error: connecting to the Docker engine at {sshd.url}: {reason}"

@@ -5,16 +5,14 @@ certificates made in the test, reached through a context's TLS material and thro
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.docker_cli import DockerCli
 from support.engine import Engine, start_engine, stop_engine
+from support.ports import free_port
 from support.tls import Certificates, make_certificates
 
 pytestmark = pytest.mark.engine
@@ -48,32 +46,13 @@ def tls_engine(certificates: Certificates) -> Iterator[tuple[Engine, str]]:
             }
         )
     )
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     try:
         engine = start_engine(directory, {"VOLPLAN_ENGINE_TCP": address})
         yield engine, f"tcp://{address}"
         engine.client.close()
     finally:
         stop_engine(directory)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _volplan(cli: DockerCli, *args: str, env: Mapping[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
-        env=cli.environment({"NO_COLOR": "1", **(env or {})}),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    return result.stdout if result.returncode == 0 else f"exit {result.returncode}: {result.stderr}"
 
 
 @pytest.fixture
@@ -92,7 +71,7 @@ def test_a_contexts_tls_material_reaches_the_engine_the_cli_reaches(
     tls = f"ca={certificates.ca},cert={certificates.cert},key={certificates.key}"
     cli.ok("context", "create", "secure", "--docker", f"host={address},{tls}")
 
-    applied = _volplan(cli, "apply", "--yes", "--context", "secure", str(specs))
+    applied = cli.volplan("apply", "--yes", "--context", "secure", str(specs))
     reached = cli.ok("--context", "secure", "info", "--format", "{{.ID}}").strip()
 
     assert applied.startswith(f"Plan for {address} "), applied
@@ -112,7 +91,7 @@ def test_docker_tls_verify_and_cert_path_reach_the_engine(
     }
     engine.client.create_volume("data", labels={"io.volplan.project": "tls"})
 
-    planned = _volplan(cli, "plan", str(specs), env=env)
+    planned = cli.volplan("plan", str(specs), env=env)
     reached = cli.ok("info", "--format", "{{.ID}}", env=env).strip()
 
     assert reached == engine.client.info()["ID"]
@@ -132,8 +111,8 @@ def test_a_wrong_ca_or_no_client_certificate_is_refused(
     cli.ok("context", "create", "wrong-ca", "--docker", f"host={address},ca={other.ca},{client}")
     cli.ok("context", "create", "no-cert", "--docker", f"host={address},ca={certificates.ca}")
 
-    wrong_ca = _volplan(cli, "plan", "--context", "wrong-ca", str(specs))
-    no_cert = _volplan(cli, "plan", "--context", "no-cert", str(specs))
+    wrong_ca = cli.volplan("plan", "--context", "wrong-ca", str(specs))
+    no_cert = cli.volplan("plan", "--context", "no-cert", str(specs))
 
     refused = f"exit 1: error: connecting to the Docker engine at {address}: TLS: "
     assert wrong_ca.startswith(

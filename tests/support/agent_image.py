@@ -40,8 +40,7 @@ TRIMMED = (
 (~140 MB: each node imports the image, so its size is the test's time)."""
 ENTRYPOINT = 'ENTRYPOINT ["volplan"]'
 LAUNCHER = (
-    "#!/usr/bin/python3\nimport sys\n"
-    "from reconciler.cli.main import main\nsys.exit(main())\n"
+    "#!/usr/bin/python3\nimport sys\nfrom reconciler.cli.main import main\nsys.exit(main())\n"
 )
 """What pip writes for the console script in the Dockerfile's image."""
 LAUNCHER_PATH = "usr/local/bin/volplan"

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,23 @@ class DockerCli:
         result = self.run(*args, env=env)
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+    def volplan(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        """Run volplan in this environment (no ssh agent either); its stdout, or
+        ``exit N: `` and its stderr when it fails."""
+        run_env = self.environment({"NO_COLOR": "1", **(env or {})})
+        run_env.pop("SSH_AUTH_SOCK", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "reconciler", *args],
+            env=run_env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if result.returncode == 0:
+            return result.stdout
+        return f"exit {result.returncode}: {result.stderr}"
 
     def inspect(self, *flags: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         """``docker [flags] context inspect``: the context the CLI would use."""

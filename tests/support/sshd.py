@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from support.ports import free_port
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -72,7 +74,7 @@ def running_sshd(folder: Path, docker_host: str) -> Iterator[Sshd]:
     client = new_key(home / ".ssh" / "id_ed25519")
     host_key = new_key(folder / "host_ed25519")
     (folder / "authorized_keys").write_text(client + "\n")
-    port = _free_port()
+    port = free_port()
     config = folder / "sshd_config"
     config.write_text(
         f"ListenAddress 127.0.0.1:{port}\n"
@@ -101,13 +103,6 @@ def running_sshd(folder: Path, docker_host: str) -> Iterator[Sshd]:
         os.kill(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
         log.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _await_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reconciler.model import MountKind
 from reconciler.render.spec_file import SCHEMA_URL, render_spec_file
 from reconciler.spec.files import SpecSource
@@ -66,3 +69,24 @@ def test_deterministic_and_documents_apart() -> None:
     assert two.count("\n---\n") == 1
     state = build_desired_state([SpecSource("two.yaml", "/srv", two.encode())], {})
     assert {v.name: v.project for v in state.volumes.values()} == {"data": "shop", "logs": "other"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.dictionaries(
+        st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True),
+        st.text(max_size=20),  # any character but surrogates, control ones included
+        max_size=5,
+    ),
+    comment=st.text(max_size=30),
+)
+def test_any_text_loads_back_as_written(values: dict[str, str], comment: str) -> None:
+    """Values with ``$``, quotes, colons, ``#`` or YAML words (``yes``, ``null``) stay text."""
+    document = {
+        "version": 1,
+        "project": "shop",
+        "containers": {"web": {"image": "busybox", "environment": values}},
+    }
+    text = render_spec_file([document], comments=[{("containers", "web"): comment}])
+    state = build_desired_state([SpecSource("out.yaml", "/srv", text.encode())], {})
+    assert state.containers["web"].environment == values
