@@ -330,7 +330,9 @@ class DockerEngine:
 
 ALL = {"all": "1"}
 """``/containers/json`` lists only running containers unless asked for all."""
-SERVICE_LOGS = {"stdout": "1", "details": "1", "timestamps": "1"}
+SERVICE_LOGS = {"stdout": "1", "details": "1", "timestamps": "1", "tail": "100"}
+"""Each task's last 100 stdout lines (``tail`` counts per task): an agent's stdout holds
+its status lines alone, so its latest is there however long it has run."""
 
 
 def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClient:

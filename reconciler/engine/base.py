@@ -146,9 +146,9 @@ class Engine(Protocol):
         ...
 
     def service_logs(self, service: str) -> bytes:
-        """``GET /services/{service}/logs?stdout=1&details=1&timestamps=1``: the stdout of
-        every task of a Swarm service, which a manager gathers from all nodes, as the
-        Engine API sends it (``live.fleet_reports`` parses it)."""
+        """``GET /services/{service}/logs?stdout=1&details=1&timestamps=1&tail=100``: the
+        end of the stdout of every task of a Swarm service, which a manager gathers from
+        all nodes, as the Engine API sends it (``live.fleet_reports`` parses it)."""
         ...
 
 

@@ -111,7 +111,7 @@ def running_swarm(
     with ExitStack() as cleanup:
         cleanup.callback(folder.rmdir)
         _run("mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE},mode=0700", "tmpfs", str(folder))
-        cleanup.callback(_run, "umount", str(folder))
+        cleanup.callback(_unmount, folder)
         _run("ip", "netns", "add", namespace)
         cleanup.callback(_run, "ip", "netns", "del", namespace)
         _run(
@@ -289,5 +289,10 @@ def _unmount_under(folder: Path) -> None:
     prefix = f"{folder}/"
     mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
     for mount in sorted((m for m in mounts if m.startswith(prefix)), reverse=True):
-        if subprocess.run(["umount", mount], capture_output=True, check=False).returncode:
-            subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
+        _unmount(Path(mount))
+
+
+def _unmount(mount: Path) -> None:
+    """Unmount, lazily if something still holds it (it goes once nothing does)."""
+    if subprocess.run(["umount", str(mount)], capture_output=True, check=False).returncode:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
