@@ -21,6 +21,7 @@ from typing import Any
 
 from reconciler.compose.source import Items, Tree
 from reconciler.errors import Position, Problem, SpecError
+from reconciler.spec.interpolation import VARIABLE_NAME, Template
 from reconciler.spec.mount_syntax import PROPAGATIONS, is_host_path
 from reconciler.spec.units import NANOSECONDS, parse_duration
 
@@ -46,8 +47,6 @@ class Options:
     output_dir: str
     profiles: frozenset[str] = frozenset()
     compatibility: bool = False
-    lookup: Callable[[str], str | None] = lambda _name: None
-    """A variable's value, for ``environment`` entries written as a bare ``KEY``."""
 
 
 @dataclass
@@ -543,13 +542,17 @@ class _Converter:
             if item is not None:
                 environment[key] = item
                 continue
-            found = self.options.lookup(key)
-            if found is None:
+            if not VARIABLE_NAME.match(key):
                 self.result.notes.append(
-                    LeftOut(at, f"{path}.{key}", "not set in the environment, so left unset")
+                    LeftOut(at, f"{path}.{key}", "no variable can have that name: left unset")
                 )
-            else:
-                environment[key] = found
+                continue
+            # Compose takes a bare KEY from the environment when it makes the container;
+            # the spec reads it when it is loaded, and no value is copied into the file
+            environment[key] = Template(f"${{{key}}}")
+            self.result.notes.append(
+                LeftOut(at, f"{path}.{key}", f"written as ${{{key}}}: read from the environment")
+            )
         return {"environment": environment}
 
     def _network_mode(self, value: Any, at: Position, path: str) -> dict[str, Any]:

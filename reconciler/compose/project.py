@@ -62,7 +62,6 @@ def import_compose(request: Request, environment: Mapping[str, str]) -> tuple[st
         output_dir=os.path.abspath(request.output_dir),
         profiles=frozenset(profiles),
         compatibility=request.compatibility,
-        lookup=lambda name: variables.lookup(name, merged.position),
     )
     return project, convert_project(merged, options)
 

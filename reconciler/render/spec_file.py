@@ -5,7 +5,8 @@ reviewed and edited, then loaded back by the loader; so the text is deterministi
 same document gives the same bytes), each spec key comes in the order of the schema's
 fields (``version``, ``project`` first; ``image`` first in a container), every string
 value has its ``$`` written ``$$`` (the loader interpolates values, and a written spec
-holds values as they are meant, already interpolated), and comments say where an item
+holds values as they are meant, already interpolated; an ``interpolation.Template`` is
+the exception, written as it is), and comments say where an item
 came from. The first line is the ``yaml-language-server`` modeline that points editors
 at the spec's JSON Schema.
 """
@@ -21,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from reconciler.spec.interpolation import Template
 from reconciler.spec.json_schema import SCHEMA_FILE_NAME
 from reconciler.spec.schema import (
     ContainerSpec,
@@ -104,6 +106,8 @@ def _build(value: Any, path: Path, notes: Mapping[Path, str]) -> Any:
             else:
                 sequence.yaml_add_eol_comment(comment, index)
         return sequence
+    if isinstance(value, Template):
+        return DoubleQuotedScalarString(value)  # quoted: an empty value stays a string
     if isinstance(value, str):
         escaped = value.replace("$", "$$")
         # double quotes escape every unprintable character (ruamel would fold a NEL, say)

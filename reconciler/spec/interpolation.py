@@ -27,6 +27,15 @@ MAX_NESTING = 16
 is a recursion, and a spec must not be able to exhaust the stack."""
 
 
+class Template(str):
+    """A spec value to be interpolated when the spec is loaded, such as ``${TOKEN}``: the
+    spec writer writes it as it is, where it writes every other ``$`` as ``$$``."""
+
+
+VARIABLE_NAME = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
+"""What ``$NAME`` and ``${NAME}`` can name."""
+
+
 class InvalidTemplate(ValueError):
     """A ``${`` that starts no valid reference (Compose: "Invalid template")."""
 

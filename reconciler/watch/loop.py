@@ -1,7 +1,8 @@
 """One engine's watch: follow its events, sync in full on a timer, heal what is safe.
 
 Every sync is the pipeline's plan of the specs against the engine (``pipeline.plan``), so
-the watch sees exactly what ``volplan plan`` would show, at the same cost. A sync runs
+the watch sees exactly what ``volplan plan`` would show (a timed sync that finds nothing
+costs its reads, no more). A sync runs
 when the watch (re)connects, every ``interval``, when the spec files change, and once a
 burst of relevant events has settled (``QUIET_SECONDS`` without one, at most
 ``BURST_SECONDS`` after the first). With ``self_heal`` the part of the plan that may run

@@ -339,6 +339,7 @@ def _prepare_for_engine(specs: Path, host: Path) -> set[str]:
     """Each spec made runnable on the private engine (the test's docstring says how);
     returns the external volumes to make first."""
     yaml = YAML(typ="rt", pure=True)
+    yaml.preserve_quotes = True  # "${KEY}" must stay a string
     externals: set[str] = set()
     for path in sorted(specs.rglob("*.yaml")):
         document = yaml.load(path.read_text())

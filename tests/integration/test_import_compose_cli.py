@@ -86,10 +86,14 @@ def test_allowed_the_spec_is_written_named_as_compose_names_things(
 
 
 def test_without_output_the_spec_goes_to_stdout(run_cli_offline: RunCli, tmp_path: Path) -> None:
-    project = _project(tmp_path, "services:\n  db:\n    image: postgres\n    volumes: [/data]\n")
-    env = {"COMPOSE_PROJECT_NAME": "Shop"}
+    text = "services:\n  db:\n    image: postgres\n    volumes: [/data]\n    environment: [TOKEN]\n"
+    project = _project(tmp_path, text)
+    env = {"COMPOSE_PROJECT_NAME": "Shop", "TOKEN": "s3cret"}
     result = run_cli_offline("import", "compose", "compose.yaml", env=env, cwd=project)
     assert result.exit_code == 0, result.stderr
+    # a bare KEY is read from the environment when the spec loads; its value is not copied
+    assert '      TOKEN: "${TOKEN}"\n' in result.stdout
+    assert "s3cret" not in result.stdout
     printed = _one_space_before_comments(result.stdout)
     assert "  shop-db-1: # service db (compose.yaml:2:3)\n" in printed
     assert "      - /data # from compose.yaml:4:15\n" in printed

@@ -11,8 +11,10 @@ status line of a made-up version 2.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+from reconciler.engine.fake import FAKE_INFO
 from reconciler.live.fleet_reports import (
     HEADER_BYTES,
     latest_reports,
@@ -20,7 +22,6 @@ from reconciler.live.fleet_reports import (
     parse_line,
     stdout_payloads,
 )
-from reconciler.model import EngineInfo
 from reconciler.render.fleet_status import fleet_status_document, render_fleet_status
 from reconciler.watch.status_line import WatchStatus, status_line
 
@@ -152,16 +153,7 @@ def test_the_json_document_has_every_node_in_full() -> None:
 
 
 def test_what_the_watch_writes_is_what_fleet_status_reads() -> None:
-    engine = EngineInfo(
-        endpoint="unix:///var/run/docker.sock",
-        daemon_id="D1",
-        name="node-2",
-        server_version="20.10.24",
-        api_version="1.41",
-        is_local=True,
-        node_id=EDGE,
-        labels={"role": "edge"},
-    )
+    engine = replace(FAKE_INFO, name="node-2", node_id=EDGE, labels={"role": "edge"})
     status = WatchStatus("default", engine, 1_764_633_600, {"shop": 2, "blog": 0}, 3, 1)
     line = status_line(status, now=1_764_633_601).rstrip("\n")
     attrs = f"com.docker.swarm.node.id={EDGE},com.docker.swarm.task.id=t1"

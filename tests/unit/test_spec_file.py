@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from reconciler.model import MountKind
 from reconciler.render.spec_file import SCHEMA_URL, render_spec_file
 from reconciler.spec.files import SpecSource
+from reconciler.spec.interpolation import Template
 from reconciler.spec.loader import build_desired_state
 
 DOCUMENT: dict[str, Any] = {
@@ -60,6 +61,18 @@ def test_modeline_first_then_schema_order_and_comments() -> None:
     assert "  web:  # service web, compose.yaml:3:3" in lines
     assert "      - type: bind  # compose.yaml:9:7 second line" in lines
     assert lines.index("    image: busybox") < lines.index("    command:")
+
+
+def test_a_template_is_written_to_be_interpolated() -> None:
+    document = {
+        "version": 1,
+        "project": "shop",
+        "containers": {"web": {"image": "busybox", "environment": {"T": Template("${T}")}}},
+    }
+    text = render_spec_file([document])
+    assert '      T: "${T}"' in text.splitlines()
+    state = build_desired_state([SpecSource("out.yaml", "/srv", text.encode())], {"T": "x"})
+    assert state.containers["web"].environment == {"T": "x"}
 
 
 def test_deterministic_and_documents_apart() -> None:
