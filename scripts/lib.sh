@@ -110,3 +110,11 @@ import_busybox() {
   docker -H "$host" tag busybox:latest volplan-helper:latest
   rm -rf "$rootfs"
 }
+
+# Print "SCRIPT: MESSAGE..." on stderr and exit with CODE: die CODE MESSAGE...
+die() {
+  local code=$1
+  shift
+  echo "${0##*/}: $*" >&2
+  exit "$code"
+}

@@ -11,13 +11,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly MARKER=.volplan-podman # in every DIR that start made; stop removes no other DIR
 
-die() {
-  local code=$1
-  shift
-  echo "podman.sh: $*" >&2
-  exit "$code"
-}
-
 (($# == 2)) || die 2 "usage: podman.sh start|stop DIR"
 dir=$(realpath -m -- "$2")
 host=unix://$dir/podman.sock

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable
 
 from support.engine import Engine
+from support.images import build_offline
 
 REAL_VOLUMES: dict[str, tuple[str, ...]] = {
     "postgres": ("/var/lib/postgresql/data",),
@@ -62,21 +63,4 @@ def build_stand_ins(engine: Engine, references: Iterable[str]) -> None:
 def _build(engine: Engine, volumes: tuple[str, ...]) -> str:
     lines = ["FROM busybox:latest", "LABEL volplan-test.stand-in=compose"]
     lines += [f'VOLUME ["{path}"]' for path in volumes]
-    output = list(
-        engine.client.build(
-            fileobj=io.BytesIO("\n".join(lines).encode()),
-            rm=True,
-            forcerm=True,
-            network_mode="none",
-            decode=True,
-        )
-    )
-    errors = [line["error"] for line in output if "error" in line]
-    assert not errors, errors
-    ids = [line["aux"]["ID"] for line in output if "ID" in line.get("aux", {})]
-    ids += [
-        line["stream"].split()[-1]
-        for line in output
-        if line.get("stream", "").startswith("Successfully built")
-    ]
-    return str(ids[-1])
+    return build_offline(engine, fileobj=io.BytesIO("\n".join(lines).encode()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from support.engine import Engine
 
@@ -26,21 +27,30 @@ def build(
     engine: Engine, name: str, tag: str | None = None, labels: Mapping[str, str] | None = None
 ) -> str:
     """Build ``NAME.Dockerfile`` as ``tag`` (its usual tag by default); return the image ID."""
+    build_offline(
+        engine,
+        path=str(FOLDER),
+        dockerfile=f"{name}.Dockerfile",
+        tag=tag or TAGS[name],
+        labels=dict(labels or {}),
+    )
+    return engine.image_id(tag or TAGS[name])
+
+
+def build_offline(engine: Engine, **build: Any) -> str:
+    """The legacy builder with no network, failing on any build error; the new image's ID."""
     output = list(
-        engine.client.build(
-            path=str(FOLDER),
-            dockerfile=f"{name}.Dockerfile",
-            tag=tag or TAGS[name],
-            labels=dict(labels or {}),
-            rm=True,
-            forcerm=True,
-            network_mode="none",
-            decode=True,
-        )
+        engine.client.build(rm=True, forcerm=True, network_mode="none", decode=True, **build)
     )
     errors = [line["error"] for line in output if "error" in line]
     assert not errors, errors
-    return engine.image_id(tag or TAGS[name])
+    ids = [line["aux"]["ID"] for line in output if "ID" in line.get("aux", {})]
+    ids += [
+        line["stream"].split()[-1]
+        for line in output
+        if line.get("stream", "").startswith("Successfully built")
+    ]
+    return str(ids[-1])
 
 
 def build_all(engine: Engine) -> None:
