@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import tarfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -150,7 +151,7 @@ def test_archive_names_and_extraction_differ(
     Podman relative to it with a leading slash; PUT at ``/`` of a tar holding ``data/g``
     reaches the volume mounted at /data on dockerd, Podman writes it into the root file
     system beneath the mount. volplan's content operations (backup, restore, --migrate)
-    refuse such archives before changing anything (content/volume_io.relative_name)."""
+    refuse such archives before changing anything (content/volume_io.below_top)."""
     client = clean_engine.client
     whole, _ = client.get_archive(holder, "/data")
     one_file, _ = client.get_archive(holder, "/data/sub/f")
@@ -215,21 +216,107 @@ def test_a_binds_selinux_relabel_shows_differently_in_mode(
     assert (mount["Mode"], mount["RW"]) == ("Z" if podman else "ro,Z", False)
 
 
-def test_volume_content_commands_are_refused_on_podman_before_any_change(
-    clean_engine: Engine, holder: str, run_cli: RunCli, tmp_path_factory: pytest.TempPathFactory,
-    podman: bool,
-) -> None:  # fmt: skip
-    """backup (and restore, --migrate: the same archive reading) of a volume: on Podman
-    one clear error and no file, on dockerd the backup."""
-    target = tmp_path_factory.mktemp("backup") / "data.tar"
+def _owners(chunks: Iterator[bytes]) -> dict[str, str]:
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+        return {member.name: f"{member.uid}:{member.gid}" for member in tar}
 
-    result = run_cli("backup", "volume:data", "-o", str(target))
+
+@pytest.mark.parametrize("reader_user", ["", "1234"])
+def test_podman_reports_every_archived_entry_as_owned_by_the_reading_containers_user(
+    clean_engine: Engine, podman: bool, reader_user: str
+) -> None:
+    """GET archive: dockerd reports each entry's owner; Podman (libpod's copyToArchive
+    chowns to the container's user) reports whoever the reading container runs as. No
+    request can read a volume's owners through it, so volplan moves no volume content
+    through Podman's archive endpoints (content/volume_io.below_top)."""
+    code, _ = clean_engine.run_with_volumes(
+        "mkdir /d/sub && echo hi > /d/sub/f && chown -R 999:998 /d && touch /d/rootfile",
+        mounts=[docker.types.Mount("/d", "owned")],
+    )
+    client = clean_engine.client
+    host_config = client.create_host_config(
+        network_mode="none", mounts=[docker.types.Mount("/d", "owned", no_copy=True)]
+    )
+    reader = client.create_container(
+        "busybox:latest", ["true"], host_config=host_config, user=reader_user or None
+    )["Id"]
+
+    whole, _ = client.get_archive(reader, "/d")
+    owners = _owners(whole)
+
+    assert code == 0
+    if podman:
+        everyone = f"{reader_user}:0" if reader_user else "0:0"
+        assert owners == dict.fromkeys(["", "/rootfile", "/sub", "/sub/f"], everyone)
+    else:
+        assert owners == {"d": "999:998", "d/rootfile": "0:0", "d/sub": "999:998",
+                          "d/sub/f": "999:998"}  # fmt: skip
+
+
+def test_a_put_at_the_mount_path_lands_in_the_volume_on_both(
+    clean_engine: Engine, holder: str, podman: bool
+) -> None:
+    """PUT archive at a volume's mount path, of a tar naming ``.`` (0700, 999:998) and
+    ``a`` (owned by 5): both engines write ``a`` into the volume with its owner; dockerd
+    leaves the mount point as it was, Podman gives it the owner and mode of ``.``. So
+    Podman could be written to faithfully, but not read back (above). Read with ``stat``
+    in a container, since Podman's archive reads cannot tell owners."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        top = tarfile.TarInfo(".")
+        top.type, top.mode, top.uid, top.gid = tarfile.DIRTYPE, 0o700, 999, 998
+        tar.addfile(top)
+        entry = tarfile.TarInfo("a")
+        entry.size, entry.uid = 1, 5
+        tar.addfile(entry, io.BytesIO(b"A"))
+    clean_engine.client.put_archive(holder, "/data", buffer.getvalue())
+
+    code, output = clean_engine.run_with_volumes(
+        "stat -c '%n %u:%g %a' /m /m/a", mounts=[docker.types.Mount("/m", "data")]
+    )
+
+    assert code == 0, output
+    top_line = "/m 999:998 700" if podman else "/m 0:0 755"
+    assert output.splitlines() == [top_line, "/m/a 5:0 644"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["backup", "volume:data", "-o", "{file}"],
+        ["restore", "container:holder", "{file}", "--force"],
+    ],
+    ids=["backup", "restore-force"],
+)
+def test_volume_content_commands_are_refused_on_podman_before_any_change(
+    clean_engine: Engine, holder: str, run_cli: RunCli, tmp_path: Path, command: list[str]
+) -> None:
+    """backup, and restore even with --force (its file would otherwise land outside the
+    volume while the command said it was restored); --migrate reads the same way: on
+    Podman one clear error, no file written and the volume as it was; on dockerd the
+    command's work."""
+    file = tmp_path / "data.tar"
+    restoring = command[0] == "restore"
+    if restoring:
+        with tarfile.open(file, "w") as tar:
+            entry = tarfile.TarInfo("data/restored")
+            entry.size = 2
+            tar.addfile(entry, io.BytesIO(b"hi"))
+
+    result = run_cli(*(part.format(file=file) for part in command))
+    podman = clean_engine.kind == "podman"
+    code, listing = clean_engine.run_with_volumes(
+        "ls /data", mounts=[docker.types.Mount("/data", "data")]
+    )
 
     if podman:
         assert result.exit_code == 1, result.stdout
         assert "archive names an entry '', relative to the directory (as Podman" in result.stderr
+        assert "would lose file ownership" in result.stderr
         assert "nothing was changed" in result.stderr
-        assert not target.exists()
+        assert file.exists() == restoring
+        assert (code, listing.split()) == (0, ["sub"])
     else:
         assert result.exit_code == 0, result.stderr
-        assert target.stat().st_size > 0
+        assert file.stat().st_size > 0
+        assert (code, listing.split()) == (0, ["restored", "sub"] if restoring else ["sub"])
