@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import records
 from reconciler.engine.base import (
+    ENGINE_STOP_TIMEOUT,
     MAX_CONCURRENT_CALLS,
     ContainerCreate,
     VolumeCreate,
@@ -233,7 +234,9 @@ class DockerEngine:
                 labels=dict(request.labels),
                 host_config=host_config,
                 stop_signal=request.stop_signal,
-                stop_timeout=request.stop_timeout,
+                stop_timeout=(
+                    ENGINE_STOP_TIMEOUT if request.stop_timeout is None else request.stop_timeout
+                ),
                 networking_config=networking_config(request.options),
             )
             config.update(config_fields(request.options))

@@ -121,8 +121,9 @@ def test_volumes_from_inherits_binds_that_podman_does_not_report(
     clean_engine: Engine, tmp_path_factory: pytest.TempPathFactory, podman: bool
 ) -> None:
     """Podman gives a volumes_from consumer its source's bind mounts, but leaves them out
-    of the consumer's ``Mounts``: volplan would see them missing and plan a recreate every
-    time (the readonly-config example), so on Podman declare a bind on each consumer."""
+    of the consumer's ``Mounts`` (inherited volumes it lists). volplan reads them from the
+    live source on Podman (diff/differ._inherited_binds), so the readonly-config example
+    converges there too (test_core)."""
     source = tmp_path_factory.mktemp("bind")
     (source / "x").write_text("hello")
     client = clean_engine.client
@@ -320,3 +321,37 @@ def test_volume_content_commands_are_refused_on_podman_before_any_change(
         assert result.exit_code == 0, result.stderr
         assert file.stat().st_size > 0
         assert (code, listing.split()) == (0, ["restored", "sub"] if restoring else ["sub"])
+
+
+def test_podman_stops_a_container_created_without_stop_timeout_at_once(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path, podman: bool
+) -> None:
+    """Created without ``StopTimeout``, a container has none on dockerd (a stop waits 10 s
+    for it) and 0 on Podman (a stop without ``t`` kills it at once: a database would not
+    shut down). volplan sends ``StopTimeout`` at create, the spec's or 10 (the engine's
+    ENGINE_STOP_TIMEOUT), so its stops wait on both."""
+    client = clean_engine.client
+    host_config = client.create_host_config(network_mode="none")
+    bare = client.create_container("busybox:latest", ["true"], host_config=host_config)["Id"]
+    (tmp_path / "app.yaml").write_text(
+        "version: 1\nproject: stop\ncontainers:\n  app:\n    image: busybox:latest\n"
+        "    command: [sleep, '600']\n    network_mode: none\n"
+    )
+
+    applied = run_cli("apply", "--yes", str(tmp_path))
+
+    assert applied.exit_code == 0, applied.stderr
+    assert clean_engine.inspect_container(bare)["Config"].get("StopTimeout") == (
+        0 if podman else None
+    )
+    assert clean_engine.inspect_container("app")["Config"]["StopTimeout"] == 10
+
+
+def test_none_and_host_are_listed_as_networks_by_dockerd_only(
+    clean_engine: Engine, podman: bool
+) -> None:
+    """Both engines take ``network_mode: none`` and ``host``; dockerd lists them as networks,
+    Podman does not, so volplan does not look them up (live/networks.NETWORK_MODES)."""
+    names = {network["Name"] for network in clean_engine.client.networks()}
+
+    assert names & {"none", "host"} == (set() if podman else {"none", "host"})
