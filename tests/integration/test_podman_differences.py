@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from support.cli import RunCli
 from support.engine import Engine
 
 from reconciler.engine.adapter import DockerEngine
+from reconciler.engine.error_map import mapped
+from reconciler.errors import EngineConflict
 
 pytestmark = pytest.mark.engine
 
@@ -355,3 +358,69 @@ def test_none_and_host_are_listed_as_networks_by_dockerd_only(
     names = {network["Name"] for network in clean_engine.client.networks()}
 
     assert names & {"none", "host"} == (set() if podman else {"none", "host"})
+
+
+def test_a_create_whose_name_is_taken_is_a_500_on_podman(
+    clean_engine: Engine, podman: bool
+) -> None:
+    """dockerd answers 409, Podman 500 (its message ending ``that name is already in
+    use``); volplan reads both as the conflict (engine/error_map), so an apply waits for a
+    held lock on Podman too (test_lock_engine)."""
+    client = clean_engine.client
+    host_config = client.create_host_config(network_mode="none")
+    client.create_container("busybox:latest", ["true"], host_config=host_config, name="taken")
+
+    with pytest.raises(docker.errors.APIError) as caught:
+        client.create_container("busybox:latest", ["true"], host_config=host_config, name="taken")
+
+    assert caught.value.status_code == (500 if podman else 409)
+    assert isinstance(mapped(caught.value, "creating container taken"), EngineConflict)
+
+
+def test_podman_reports_its_defaults_in_ulimits_and_tmpfs(
+    clean_engine: Engine, podman: bool
+) -> None:
+    """A container created with no ulimits and one tmpfs: dockerd reports them as given,
+    Podman adds its defaults: ulimits (here scripts/podman.sh's containers.conf) under
+    their RLIMIT_ names, and mount options to the tmpfs. volplan compares what it recorded,
+    not these, so plans converge; but ``volplan export`` writes the ulimits out for every
+    container, and the options test's inspect checks do not hold on Podman (NOT_ON_PODMAN)."""
+    client = clean_engine.client
+    host_config = client.create_host_config(network_mode="none", tmpfs={"/scratch": "size=1m"})
+    created = client.create_container("busybox:latest", ["true"], host_config=host_config)["Id"]
+
+    host = clean_engine.inspect_container(created)["HostConfig"]
+    ulimits = [(u["Name"], u["Soft"], u["Hard"]) for u in host.get("Ulimits") or []]
+
+    if podman:
+        assert ulimits == [("RLIMIT_NOFILE", 1024, 1024), ("RLIMIT_NPROC", 32768, 32768)]
+        assert host["Tmpfs"] == {"/scratch": "size=1m,rw,rprivate,nosuid,nodev,tmpcopyup"}
+    else:
+        assert ulimits == []
+        assert host["Tmpfs"] == {"/scratch": "size=1m"}
+
+
+def test_the_private_podman_runs_no_healthcheck(clean_engine: Engine, podman: bool) -> None:
+    """Podman runs healthchecks from systemd timers, which a ``podman system service``
+    started outside systemd (scripts/podman.sh) does not get: a container stays
+    ``starting``, so ``depends_on: {condition: service_healthy}`` (test_depends_on_engine)
+    would wait out its timeout there. dockerd runs them itself."""
+    client = clean_engine.client
+    host_config = client.create_host_config(network_mode="none")
+    created = client.create_container(
+        "busybox:latest",
+        ["sleep", "600"],
+        host_config=host_config,
+        healthcheck={"Test": ["CMD", "true"], "Interval": 200_000_000, "StartPeriod": 0},
+    )["Id"]
+    client.start(created)
+
+    status = "starting"
+    for _ in range(30):
+        status = clean_engine.inspect_container(created)["State"]["Health"]["Status"]
+        if status != "starting":
+            break
+        time.sleep(0.1)
+    client.remove_container(created, force=True)
+
+    assert status == ("starting" if podman else "healthy")
