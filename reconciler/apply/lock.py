@@ -62,6 +62,7 @@ from pathlib import Path
 from types import FrameType
 
 from reconciler import labels
+from reconciler.apply.interrupt import Interruption
 from reconciler.engine.base import ContainerCreate, Engine, ensure_image
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound, LockError
 
@@ -204,11 +205,14 @@ def engine_lock(
     operation: str,
     timeout: float,
     on_wait: Callable[[LockHolder], None],
+    interruption: Interruption | None = None,
 ) -> Iterator[None]:
     """Hold every project's lock (taken in sorted order, so two runs cannot deadlock).
 
     While held, SIGTERM (what CI runners send to cancel a job) unwinds like Ctrl-C, so the
     lock is released; a SIGKILLed holder's lock frees itself (see the module docstring).
+    In a thread, where no signal arrives, the stop the main thread asks (``interruption``,
+    interrupt.py) ends a wait for a lock; the caller's block unwinds on its own.
     """
     lease = lease_seconds()
     ensure_image(engine, image, lambda status: None)
@@ -223,6 +227,7 @@ def engine_lock(
                     timeout=timeout,
                     on_wait=on_wait,
                     on_made=partial(_held, renewals, engine, project, lease),
+                    interruption=interruption,
                 )
                 renewals[-1].start()
             yield
@@ -305,6 +310,7 @@ def _acquire(
     timeout: float,
     on_wait: Callable[[LockHolder], None],
     on_made: Callable[[str], None],
+    interruption: Interruption | None,
 ) -> None:
     """Create the project's lock, waiting for its holder if it is held; ``on_made`` is
     given the lock's ID before any SIGTERM can stop the run."""
@@ -332,6 +338,8 @@ def _acquire(
         if not announced:
             on_wait(holder)
             announced = True
+        if interruption is not None:
+            interruption.check(f"waiting for the lock on project {project!r}, held by {holder}")
         time.sleep(POLL_SECONDS)
 
 

@@ -11,10 +11,11 @@ from collections.abc import Callable
 import pytest
 
 from reconciler.apply import lock
+from reconciler.apply.interrupt import Interruption
 from reconciler.apply.lock import LockHolder, engine_lock, read_holder, unlock
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, ContainerCreate, ensure_image
 from reconciler.engine.fake import FakeEngine
-from reconciler.errors import LockError
+from reconciler.errors import Interrupted, LockError
 
 real_sleep = time.sleep
 
@@ -99,6 +100,34 @@ def test_a_waiting_run_takes_the_lock_once_it_is_released(monkeypatch: pytest.Mo
         assert holder.pid == os.getpid()
 
     assert [h.who for h in seen] == ["alice@laptop"]
+
+
+def test_a_stop_asked_from_the_main_thread_ends_a_wait_and_frees_the_locks_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = FakeEngine(images=set(IMAGES))
+    _hold(engine, who="alice@laptop", pid=7)
+    interruption = Interruption()
+    monkeypatch.setattr(time, "sleep", lambda seconds: interruption.request(signal.SIGTERM))
+
+    with (
+        pytest.raises(Interrupted, match=r"^stopped by SIGTERM: waiting for the lock on project "),
+        engine_lock(
+            engine,
+            ["a-first", "shop"],
+            image=LOCK_IMAGE,
+            operation="apply",
+            timeout=60,
+            on_wait=print,
+            interruption=interruption,
+        ),
+    ):
+        pass
+
+    assert read_holder(engine, "a-first") is None  # taken, then released
+    holder = read_holder(engine, "shop")
+    assert holder is not None
+    assert holder.who == "alice@laptop"
 
 
 def test_unlock_releases_a_dead_holders_lock_and_needs_force_otherwise() -> None:
