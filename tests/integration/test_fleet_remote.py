@@ -17,9 +17,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from support.cli import NO_ENGINE_HOST, CliResult
+from support.cli import NO_ENGINE_HOST, CliResult, cli_runner
 from support.docker_cli import DockerCli
-from support.engine import Engine
+from support.engine import Engine, relabel
 from support.gitops import write_specs
 from support.sshd import running_sshd
 from support.tls import Certificates, make_certificates
@@ -161,3 +161,77 @@ def test_ssh_tls_and_a_context_from_one_targets_file_and_a_wrong_ca_fails_alone(
         "by-host": "in sync",
         "by-context": "drift",
     }, drifted.stdout
+
+
+PLACED = """\
+    version: 1
+    project: rf-{name}
+    {targets}
+    volumes:
+      rf-{name}-data: {{}}
+    """
+
+
+def test_a_saved_plan_is_stale_once_the_engines_own_labels_move_a_project(
+    clean_engine: Engine,
+    tls_engine: tuple[Engine, str],
+    tls_certificates: Certificates,
+    tmp_path: Path,
+) -> None:
+    """``dockerd --label`` changed (daemon.json, then SIGHUP) between plan and apply: a
+    project the labels now send elsewhere, or now bring here, refuses the plan, whether
+    one engine's or a fleet's, and nothing is applied anywhere."""
+    secure, address = tls_engine
+    secure.reset()
+    write_specs(tmp_path, PLACED.format(name="all", targets=""), name="all.yaml")
+    edge_only = "targets: {labels: {role: edge}}"
+    write_specs(tmp_path, PLACED.format(name="edge", targets=edge_only), name="edge.yaml")
+    certs = shutil.copytree(tls_certificates.folder, tmp_path / "certs")
+    tls = {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(certs)}
+    run = cli_runner(address)
+    (tmp_path / "targets.yaml").write_text(
+        textwrap.dedent(f"""\
+            version: 1
+            targets:
+              here:
+                host: {clean_engine.host}
+                labels: {{role: edge}}
+              secure:
+                host: {address}
+                tls: {{ca: certs/ca.pem, cert: certs/cert.pem, key: certs/key.pem}}
+            """)
+    )
+    try:
+        relabel(secure, ["role=edge"])
+        assert run("plan", "--out", "left.json", "specs", env=tls, cwd=tmp_path).exit_code == 0
+        fleet = run(
+            "plan", "specs", "--targets", "targets.yaml", "--out", "fleet.json", cwd=tmp_path
+        )
+        assert fleet.exit_code == 2, fleet.stderr
+        relabel(secure, [])
+        assert run("plan", "--out", "came.json", "specs", env=tls, cwd=tmp_path).exit_code == 0
+        relabel(secure, ["role=edge"])
+        came = run("apply", "came.json", env=tls, cwd=tmp_path)
+        relabel(secure, ["role=core"])
+        left = run("apply", "left.json", env=tls, cwd=tmp_path)
+        fleet_left = run("apply", "fleet.json", cwd=tmp_path)
+    finally:
+        relabel(secure, [])
+
+    assert came.exit_code == 1
+    assert came.stderr.startswith(
+        "error: stale plan: came.json was made for project rf-all on this engine, whose "
+        "labels now select projects rf-all, rf-edge; re-plan"
+    ), came.stderr
+    assert left.exit_code == 1
+    assert left.stderr.startswith(
+        "error: stale plan: left.json was made for projects rf-all, rf-edge on this engine, "
+        "whose labels now select project rf-all; re-plan"
+    ), left.stderr
+    assert fleet_left.exit_code == 1, fleet_left.stdout
+    assert (
+        "error: stale plan: fleet.json was made for projects rf-all, rf-edge on this engine, "
+        "whose labels now select project rf-all; re-plan"
+    ) in fleet_left.stdout
+    assert "not applied: another target refused the saved plan" in fleet_left.stdout
+    assert secure.volume_names() == clean_engine.volume_names() == set()
