@@ -133,8 +133,7 @@ def apply_plan(
     if not failures and scheduled.not_started and options.interruption is not None:
         raise ApplyError(
             f"stopped by {options.interruption.name}: of the plan's actions {len(done)} done, "
-            f"{len(scheduled.not_started)} never started. Run volplan apply again: it "
-            "continues from here",
+            f"{len(scheduled.not_started)} never started",
             ApplyReport(done, not_done=scheduled.not_started),
         )
     if not failures:
