@@ -8,6 +8,10 @@ request each target's thread sees at its next step: before it starts, while it w
 lock, before it applies, and between actions (the scheduler starts none once stopped; those
 running finish, a container's stop included). Each thread then unwinds as after an error,
 releasing its locks at once, and the run reports what was done and what was not.
+
+Each target's thread has its own ``Interruption``, a ``child`` of the run's: a signal stops
+them all, while a target whose lock was taken over (its lease expired: lock.py) stops
+alone, where a single engine's run is interrupted in its main thread.
 """
 
 from __future__ import annotations
@@ -27,10 +31,20 @@ STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 @dataclass
 class Interruption:
-    """Whether a stop was asked, and by which signal; shared by the run's threads."""
+    """Whether a stop was asked, and by which signal: the run's (shared by its threads), or
+    one thread's, which also stops when its ``parent`` does."""
 
     signum: int = 0
+    parent: Interruption | None = None
     _asked: threading.Event = field(default_factory=threading.Event)
+
+    def child(self) -> Interruption:
+        """One thread's: stopped by this one's signal, or on its own (``stop``)."""
+        return Interruption(parent=self)
+
+    def stop(self) -> None:
+        """Ask this one (not its parent, nor its siblings) to stop, with no signal."""
+        self._asked.set()
 
     def request(self, signum: int, frame: FrameType | None = None) -> None:
         """The signal handler: ask every thread to stop at its next step."""
@@ -43,11 +57,16 @@ class Interruption:
             )
 
     def requested(self) -> bool:
-        return self._asked.is_set()
+        return self._asked.is_set() or (self.parent is not None and self.parent.requested())
 
     @property
     def name(self) -> str:
-        return signal.Signals(self.signum).name if self.signum else "no signal"
+        """The signal that stopped the run, or ``a stop`` (``stop``, with no signal)."""
+        if self.signum:
+            return signal.Signals(self.signum).name
+        if self.parent is not None and self.parent.requested():
+            return self.parent.name
+        return "a stop"
 
     @property
     def exit_code(self) -> int | None:

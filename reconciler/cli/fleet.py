@@ -385,6 +385,7 @@ def fleet_apply(
 
         def locked(target: Target) -> _Locked:
             interruption.check("this target was not started")
+            own = interruption.child()  # a lock lost stops this target alone
             engine = connect_target(target)
             stack = ExitStack()
             ready = stack.enter_context(
@@ -395,7 +396,7 @@ def fleet_apply(
                     _listener(target, printing),
                     lock_timeout=lock_timeout,
                     parallelism=parallelism,
-                    interruption=interruption,
+                    interruption=own,
                 )
             )
             return _Locked(target, engine, ready, stack)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -316,6 +317,44 @@ def test_a_holder_that_lost_its_lock_stops_with_a_lock_error(
         ),
     ):
         _taken_over_meanwhile(engine)
+
+
+def test_a_fleet_target_that_lost_its_lock_stops_alone_with_a_lock_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a target's thread the loss stops that target's own interruption, not the main
+    thread (nor the other targets): its work stops at its next check."""
+    monkeypatch.setenv(lock.LEASE_ENV, "1")
+    engine = FakeEngine(images=set(IMAGES))
+    run = Interruption()
+    target, other = run.child(), run.child()
+    raised: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            with engine_lock(
+                engine,
+                ["shop"],
+                image=LOCK_IMAGE,
+                operation="apply",
+                timeout=0,
+                on_wait=print,
+                interruption=target,
+            ):
+                engine.remove_container("volplan-lock-shop")
+                while not target.requested():
+                    real_sleep(0.05)
+                target.check("the rest of the plan")
+        except LockError as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    thread.join(timeout=10)
+
+    assert [str(e).split(":")[0] for e in raised] == ["lost the lock on project shop"]
+    assert not run.requested()
+    assert not other.requested()
 
 
 def test_the_holder_renews_its_lease_and_declares_its_period(
