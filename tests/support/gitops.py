@@ -7,11 +7,14 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 from referencing import Registry, Resource
+
+from support.engine import Engine
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "reconciler" / "schemas"
 
@@ -78,3 +81,21 @@ def start_cli(
         env=run_env,
         cwd=cwd,
     )
+
+
+def await_stopping(engine: Engine, name: str, since: float | None = None) -> None:
+    """Return once apply has asked the engine to stop ``name`` (if its ``sleep`` is pid 1,
+    which ignores SIGTERM, the stop then lasts its whole stop timeout), since ``since``
+    (a Unix time; default: a second ago)."""
+    now = int(time.time())
+    start = now - 1 if since is None else int(since)
+    events = engine.client.events(
+        decode=True, filters={"event": "kill"}, since=start, until=now + 60
+    )
+    try:
+        for event in events:
+            if event.get("Actor", {}).get("Attributes", {}).get("name") == name:
+                return
+    finally:
+        events.close()
+    raise AssertionError(f"apply never stopped {name}")
