@@ -9,14 +9,13 @@ is this module's own, since the labelled engine is shared between the workers.
 from __future__ import annotations
 
 import signal
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 from support.cli import NO_ENGINE_HOST, cli_runner
 from support.engine import Engine
-from support.gitops import await_stopping, start_cli, write_specs
+from support.gitops import await_stopping, start_cli, write_specs, write_targets
 from support.shared_engine import remove_projects
 
 from reconciler.apply.lock import lock_name
@@ -61,16 +60,7 @@ def test_sigterm_mid_apply_releases_every_lock_at_once_and_the_next_run_converge
 ) -> None:
     engines = (clean_engine, edge)
     write_specs(tmp_path, APP.format(round=1), name="app.yaml")
-    (tmp_path / "targets.yaml").write_text(
-        textwrap.dedent(f"""\
-            version: 1
-            targets:
-              here:
-                host: {clean_engine.host}
-              edge:
-                host: {edge.host}
-            """)
-    )
+    write_targets(tmp_path, {"here": {"host": clean_engine.host}, "edge": {"host": edge.host}})
     run = cli_runner(NO_ENGINE_HOST)
     fleet = ("apply", "--yes", "specs", "--targets", "targets.yaml")
     assert run(*fleet, cwd=tmp_path).exit_code == 0

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import pytest
 from support.cli import NO_ENGINE_HOST, CliResult, cli_runner
 from support.docker_cli import DockerCli
 from support.engine import Engine, relabel
-from support.gitops import write_specs
+from support.gitops import write_specs, write_targets
 from support.sshd import running_sshd
 from support.tls import Certificates, make_certificates
 
@@ -103,22 +101,11 @@ def test_ssh_tls_and_a_context_from_one_targets_file_and_a_wrong_ca_fails_alone(
         (tmp_path / "targets.yaml").write_text(
             textwrap.dedent(TARGETS.format(ssh=sshd.url, tls=address))
         )
-        environment = cli.environment(
-            {"HOME": str(sshd.home), "DOCKER_HOST": NO_ENGINE_HOST, "NO_COLOR": "1"}
-        )
-        environment.pop("SSH_AUTH_SOCK", None)
+        home = {"HOME": str(sshd.home), "DOCKER_HOST": NO_ENGINE_HOST}  # key, known_hosts
 
         def fleet(*args: str) -> CliResult:
-            done = subprocess.run(
-                [sys.executable, "-m", "reconciler", *args, "specs", "--targets", "targets.yaml"],
-                env=environment,
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=120,
-            )
-            return CliResult(done.returncode, done.stdout, done.stderr)
+            targets = ("specs", "--targets", "targets.yaml")
+            return cli.run_volplan(*args, *targets, env=home, cwd=tmp_path)
 
         applied = fleet("apply", "--yes")
         wrote = [reached(clean_engine, "a"), reached(secure, "a"), reached(secure, "b")]
@@ -189,17 +176,15 @@ def test_a_saved_plan_is_stale_once_the_engines_own_labels_move_a_project(
     certs = shutil.copytree(tls_certificates.folder, tmp_path / "certs")
     tls = {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(certs)}
     run = cli_runner(address)
-    (tmp_path / "targets.yaml").write_text(
-        textwrap.dedent(f"""\
-            version: 1
-            targets:
-              here:
-                host: {clean_engine.host}
-                labels: {{role: edge}}
-              secure:
-                host: {address}
-                tls: {{ca: certs/ca.pem, cert: certs/cert.pem, key: certs/key.pem}}
-            """)
+    write_targets(
+        tmp_path,
+        {
+            "here": {"host": clean_engine.host, "labels": {"role": "edge"}},
+            "secure": {
+                "host": address,
+                "tls": {"ca": "certs/ca.pem", "cert": "certs/cert.pem", "key": "certs/key.pem"},
+            },
+        },
     )
     try:
         relabel(secure, ["role=edge"])

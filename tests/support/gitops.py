@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,18 @@ def write_specs(root: Path, text: str, *, folder: str = "specs", name: str = "sh
     specs.mkdir(parents=True, exist_ok=True)
     (specs / name).write_text(textwrap.dedent(text))
     return specs
+
+
+def write_targets(root: Path, targets: Mapping[str, Mapping[str, Any]]) -> Path:
+    """Write root/targets.yaml naming ``targets``, each with its keys (``host``, ``tls``,
+    ``labels``...) as the targets file has them, and return it."""
+    lines = ["version: 1", "targets:"]
+    for name, keys in targets.items():
+        lines.append(f"  {name}:")
+        lines += [f"    {key}: {json.dumps(value)}" for key, value in keys.items()]
+    path = root / "targets.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def validate(document: Any, schema_name: str) -> None:
