@@ -212,7 +212,7 @@ def _state_change(desired: DesiredContainer, live: LiveContainer) -> tuple[Chang
 def _listed_changes(desired: DesiredContainer, live: LiveContainer) -> tuple[Change, ...]:
     """What a container volplan did not create shows of its config in the engine's list."""
     changes = []
-    if _with_tag(live.image) != _with_tag(desired.image):
+    if normalized_image(live.image) != normalized_image(desired.image):
         changes.append(Change(("image",), live.image, desired.image))
     return (
         *changes,
@@ -222,10 +222,18 @@ def _listed_changes(desired: DesiredContainer, live: LiveContainer) -> tuple[Cha
     )
 
 
-def _with_tag(image: str) -> str:
-    """``busybox`` and ``busybox:latest`` name one image, as the docker CLI reads them."""
-    last = image.rsplit("/", 1)[-1]
-    return image if ":" in last or "@" in last else f"{image}:latest"
+def normalized_image(image: str) -> str:
+    """An image name in full, as the docker CLI reads it: ``busybox``, ``busybox:latest``
+    and ``docker.io/library/busybox:latest`` (how Podman lists it) name one image. The
+    first part is a registry only if it has a dot or a port, or is ``localhost``."""
+    domain, _, path = image.partition("/")
+    if not path or not ("." in domain or ":" in domain or domain == "localhost"):
+        domain, path = "docker.io", image
+    if domain in {"docker.io", "index.docker.io"}:
+        domain = "docker.io"
+        path = path if "/" in path else f"library/{path}"
+    last = path.rsplit("/", 1)[-1]
+    return f"{domain}/{path}" if ":" in last or "@" in last else f"{domain}/{path}:latest"
 
 
 def field_changes(before: Any, after: Any) -> tuple[Change, ...]:

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler import labels
 from reconciler.apply.applier import ApplyOptions, apply_plan
-from reconciler.diff.differ import Status, diff_states
+from reconciler.diff.differ import Status, diff_states, normalized_image
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.errors import ApplyError, EngineConflict, PlanError, RefusedError
 from reconciler.fieldpath import format_path
@@ -336,3 +336,44 @@ def test_binds_inherited_through_volumes_from_are_read_from_the_source_on_podman
     again = plan_for(desired_from(SHARED_BIND), engine)
 
     assert shape(again) == ([] if podman else ["container.reader:recreate"])
+
+
+@pytest.mark.parametrize(
+    ("image", "full"),
+    [  # as distribution/reference's ParseNormalizedNamed reads them (the docker CLI's rules)
+        ("busybox", "docker.io/library/busybox:latest"),
+        ("busybox:1.36", "docker.io/library/busybox:1.36"),
+        ("library/busybox", "docker.io/library/busybox:latest"),
+        ("docker.io/busybox", "docker.io/library/busybox:latest"),
+        ("index.docker.io/library/busybox:latest", "docker.io/library/busybox:latest"),
+        ("user/app", "docker.io/user/app:latest"),
+        ("localhost/app", "localhost/app:latest"),
+        ("localhost:5000/app:2", "localhost:5000/app:2"),
+        ("registry.example.com/team/app", "registry.example.com/team/app:latest"),
+        ("busybox@sha256:" + "a" * 64, "docker.io/library/busybox@sha256:" + "a" * 64),
+    ],
+)
+def test_image_names_are_compared_in_full(image: str, full: str) -> None:
+    assert normalized_image(image) == full
+
+
+def test_a_hand_made_container_listed_with_its_full_image_name_shows_no_image_change() -> None:
+    """Podman lists ``docker.io/library/busybox:latest`` for a container made from
+    ``busybox``: adopting it is not an image change."""
+    engine = FakeEngine()
+    engine.containers["hand"] = {
+        "Id": "hand",
+        "Names": ["/web"],
+        "Image": "docker.io/library/busybox:latest",
+        "State": "running",
+        "Labels": {},
+        "Mounts": [],
+    }
+    desired = desired_from("version: 1\nproject: ad\ncontainers:\n  web: {image: busybox}\n")
+
+    web = diff_states(desired, read_live_state(engine)).containers["web"]
+
+    assert (web.status, [format_path(change.path) for change in web.changes]) == (
+        Status.UNMANAGED,
+        [],
+    )
