@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.engine.unix_reads import UnixSocketReads
+from reconciler.engine.unix_transport import UnixSocketTransport
 from reconciler.errors import (
     EngineError,
     EngineNotFound,
@@ -71,10 +71,10 @@ def canned(tmp_path: Path) -> Iterator[list[CannedEngine]]:
 
 def reads_answering(
     tmp_path: Path, canned: list[CannedEngine], answer: bytes | None, *, linger: bool = False
-) -> UnixSocketReads:
+) -> UnixSocketTransport:
     engine = CannedEngine(tmp_path / "engine.sock", answer, linger=linger)
     canned.append(engine)
-    return UnixSocketReads(str(engine.path), timeout=0.3)
+    return UnixSocketTransport(str(engine.path), timeout=0.3)
 
 
 def response(status: str, body: bytes, *, chunked: bool = False) -> bytes:
@@ -139,7 +139,7 @@ def test_silence_is_a_timeout(tmp_path: Path, canned: list[CannedEngine]) -> Non
 
 
 def test_no_socket_is_unreachable(tmp_path: Path) -> None:
-    reads = UnixSocketReads(str(tmp_path / "missing.sock"), timeout=0.3)
+    reads = UnixSocketTransport(str(tmp_path / "missing.sock"), timeout=0.3)
 
     with pytest.raises(EngineUnreachable, match="No such file or directory"):
         reads.get_json("listing volumes", "/volumes")
