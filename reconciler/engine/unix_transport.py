@@ -60,10 +60,27 @@ class UnixSocketTransport:
         versioned."""
 
     def negotiate(self, doing: str) -> str:
-        """Use the engine's own API version, as docker-py's ``version="auto"`` does."""
-        version = str(self.get_json(doing, "/version")["ApiVersion"])
+        """Use the engine's own API version, as docker-py's ``version="auto"`` does, read
+        as the docker CLI reads it: from the ``API-Version`` header of ``/_ping``. A ping
+        costs the engine nothing, where ``/version`` has dockerd run ``runc`` and
+        ``docker-init`` to report their versions (13 ms against 0.5 ms here, before any
+        other request can go out); an engine whose ping does not say is asked ``/version``."""
+        version = self._pinged_version(doing)
+        if version is None:
+            version = str(self.get_json(doing, "/version")["ApiVersion"])
         self.api_prefix = f"/v{version}"
         return version
+
+    def _pinged_version(self, doing: str) -> str | None:
+        connection = UnixConnection(self._socket_path, self._timeout)
+        try:
+            with engine_errors(doing):
+                response = self._send(connection, _Request("GET", "/_ping", (), None))
+                response.read()
+        finally:
+            connection.close()
+        version = response.getheader("API-Version")
+        return version if response.status < 400 and version else None
 
     def get_json(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None

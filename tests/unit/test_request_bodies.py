@@ -130,7 +130,8 @@ def _docker_py_body(request: ContainerCreate) -> dict[str, Any]:
         publish_all_ports=request.publish_all,
     )
     host_config.update(host_config_fields(request.options))
-    config: dict[str, Any] = CLIENT.create_container_config(  # type: ignore[no-untyped-call]
+    client: Any = CLIENT  # the raw-config call is typed more narrowly than docker-py takes
+    config: dict[str, Any] = client.create_container_config(
         image=request.image,
         command=list(request.command) if request.command is not None else None,
         environment=dict(request.environment) or None,
@@ -141,7 +142,8 @@ def _docker_py_body(request: ContainerCreate) -> dict[str, Any]:
         networking_config=networking_config(request.options),
     )
     config.update(config_fields(request.options))
-    return _without_nulls(config)
+    sent: dict[str, Any] = _without_nulls(config)
+    return sent
 
 
 def _without_nulls(value: Any) -> Any:
@@ -174,11 +176,11 @@ def test_the_bodies_cover_every_mount_form() -> None:
     }
 
 
-def test_a_volume_body_is_docker_pys() -> None:
+def test_a_volume_body_is_docker_pys(monkeypatch: pytest.MonkeyPatch) -> None:
     request = VolumeCreate("pgdata", "local", {"type": "tmpfs", "device": "tmpfs"}, {"team": "db"})
     sent: dict[str, Any] = {}
     fake = docker.APIClient(base_url="unix:///nonexistent.sock", version="1.41")
-    fake._post_json = lambda url, data: _Answer(sent.update(data))  # type: ignore[method-assign]
+    monkeypatch.setattr(fake, "_post_json", lambda url, data: _Answer(sent.update(data)))
 
     fake.create_volume("pgdata", "local", {"type": "tmpfs", "device": "tmpfs"}, {"team": "db"})
 

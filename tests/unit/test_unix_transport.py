@@ -109,13 +109,25 @@ def test_a_json_answer_is_read_whole_chunked_or_not(
 def test_the_api_version_is_agreed_once_and_prefixes_every_later_read(
     tmp_path: Path, canned: list[CannedEngine]
 ) -> None:
-    reads = reads_answering(tmp_path, canned, response("200 OK", b'{"ApiVersion": "1.41"}'))
+    pong = b"HTTP/1.1 200 OK\r\nAPI-Version: 1.41\r\nContent-Length: 2\r\n\r\n{}"
+    reads = reads_answering(tmp_path, canned, pong)
 
     assert reads.negotiate("connecting") == "1.41"
     reads.get_json("inspecting image busybox:latest", "/images/{}/json", "library/busybox:1 x")
 
-    assert canned[0].requests[0].startswith(b"GET /version HTTP/1.1")
+    assert canned[0].requests[0].startswith(b"GET /_ping HTTP/1.1")
     assert canned[0].requests[1].startswith(b"GET /v1.41/images/library/busybox:1%20x/json ")
+
+
+def test_an_engine_whose_ping_names_no_version_is_asked_its_version(
+    tmp_path: Path, canned: list[CannedEngine]
+) -> None:
+    reads = reads_answering(tmp_path, canned, response("200 OK", b'{"ApiVersion": "1.40"}'))
+
+    assert reads.negotiate("connecting") == "1.40"
+
+    assert canned[0].requests[0].startswith(b"GET /_ping HTTP/1.1")
+    assert canned[0].requests[1].startswith(b"GET /version HTTP/1.1")
 
 
 @pytest.mark.parametrize(
