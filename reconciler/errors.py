@@ -94,6 +94,11 @@ class LockError(VolplanError):
     """The project's lock on the engine is held by another run (or cannot be taken)."""
 
 
+class Interrupted(VolplanError):
+    """SIGTERM or SIGINT stopped a run whose work is in threads (a fleet's targets) before
+    this part of it was done; what ran finished, and its locks were released."""
+
+
 class ExportError(VolplanError):
     """``volplan export`` was asked for something the engine does not hold."""
 

@@ -18,6 +18,7 @@ from typing import assert_never
 
 from reconciler import labels
 from reconciler.apply.dependencies import wait_for_dependencies
+from reconciler.apply.interrupt import Interruption
 from reconciler.apply.safety_steps import run_safety_step
 from reconciler.apply.scheduler import run_actions
 from reconciler.engine.base import ContainerCreate, Engine, VolumeCreate, ensure_image
@@ -90,6 +91,8 @@ class ApplyOptions:
     """The plan was saved: its options cannot change, so a refusal says to make it again."""
     present_images: tuple[str, ...] = ()
     """Images known to be on the engine (pulled just before): not checked again."""
+    interruption: Interruption | None = None
+    """A stop a signal may ask (a fleet's: interrupt.py): then no new action starts."""
 
 
 def refuse_data_loss(plan: Plan, options: ApplyOptions) -> None:
@@ -123,9 +126,16 @@ def apply_plan(
         parallelism=options.parallelism,
         on_start=listener.on_start,
         on_result=listener.on_result,
+        interrupted=None if options.interruption is None else options.interruption.requested,
     )
     failures = [r for r in scheduled.results if not r.ok]
     done = tuple(r for r in scheduled.results if r.ok)
+    if not failures and scheduled.not_started and options.interruption is not None:
+        raise ApplyError(
+            f"stopped by {options.interruption.name}: of the plan's actions {len(done)} done, "
+            f"{len(scheduled.not_started)} never started",
+            ApplyReport(done, not_done=scheduled.not_started),
+        )
     if not failures:
         return ApplyReport(done)
     first = failures[0]

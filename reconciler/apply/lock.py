@@ -62,8 +62,9 @@ from pathlib import Path
 from types import FrameType
 
 from reconciler import labels
+from reconciler.apply.interrupt import Interruption
 from reconciler.engine.base import ContainerCreate, Engine, ensure_image
-from reconciler.errors import EngineConflict, EngineError, EngineNotFound, LockError
+from reconciler.errors import EngineConflict, EngineError, EngineNotFound, LockError, VolplanError
 
 LOCK_NAME_PREFIX = "volplan-lock-"
 LOCK = labels.PREFIX + "lock"
@@ -140,6 +141,8 @@ class _Renewal:
     project: str
     container_id: str
     lease_seconds: float
+    on_lost: Callable[[], None] = _thread.interrupt_main
+    """Stops the run that lost the lock: its main thread, or a fleet target's thread."""
     stop: threading.Event = field(default_factory=threading.Event)
     lost: bool = False
     thread: threading.Thread | None = None
@@ -159,7 +162,7 @@ class _Renewal:
             except EngineNotFound:
                 self.lost = True  # taken over (our lease expired) or removed by force
                 if not self.stop.is_set():
-                    _thread.interrupt_main()  # stop the run: it no longer holds the lock
+                    self.on_lost()  # stop the run: it no longer holds the lock
                 return
             except EngineError:
                 pass  # the engine is restarting or slow: try again at the next beat
@@ -204,11 +207,16 @@ def engine_lock(
     operation: str,
     timeout: float,
     on_wait: Callable[[LockHolder], None],
+    interruption: Interruption | None = None,
 ) -> Iterator[None]:
     """Hold every project's lock (taken in sorted order, so two runs cannot deadlock).
 
     While held, SIGTERM (what CI runners send to cancel a job) unwinds like Ctrl-C, so the
     lock is released; a SIGKILLed holder's lock frees itself (see the module docstring).
+    In a thread, where no signal arrives, the stop the main thread asks (``interruption``,
+    interrupt.py) ends a wait for a lock; the caller's block unwinds on its own. There, a
+    lock lost while held stops ``interruption`` (the thread's own) instead of the main
+    thread, and the block's error is replaced by the ``LockError`` saying so.
     """
     lease = lease_seconds()
     ensure_image(engine, image, lambda status: None)
@@ -222,11 +230,21 @@ def engine_lock(
                     request=_lock_request(project, image, operation, lease),
                     timeout=timeout,
                     on_wait=on_wait,
-                    on_made=partial(_held, renewals, engine, project, lease),
+                    on_made=partial(
+                        _held,
+                        renewals,
+                        engine=engine,
+                        project=project,
+                        lease=lease,
+                        on_lost=_thread.interrupt_main
+                        if interruption is None
+                        else interruption.stop,
+                    ),
+                    interruption=interruption,
                 )
                 renewals[-1].start()
             yield
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, VolplanError):
             if not any(r.lost for r in renewals):
                 raise
         finally:
@@ -236,9 +254,15 @@ def engine_lock(
 
 
 def _held(
-    renewals: list[_Renewal], engine: Engine, project: str, lease: float, container_id: str
+    renewals: list[_Renewal],
+    container_id: str,
+    *,
+    engine: Engine,
+    project: str,
+    lease: float,
+    on_lost: Callable[[], None],
 ) -> None:
-    renewals.append(_Renewal(engine, project, container_id, lease))
+    renewals.append(_Renewal(engine, project, container_id, lease, on_lost))
 
 
 def _release_all(engine: Engine, renewals: list[_Renewal]) -> list[str]:
@@ -305,6 +329,7 @@ def _acquire(
     timeout: float,
     on_wait: Callable[[LockHolder], None],
     on_made: Callable[[str], None],
+    interruption: Interruption | None,
 ) -> None:
     """Create the project's lock, waiting for its holder if it is held; ``on_made`` is
     given the lock's ID before any SIGTERM can stop the run."""
@@ -332,6 +357,8 @@ def _acquire(
         if not announced:
             on_wait(holder)
             announced = True
+        if interruption is not None:
+            interruption.check(f"waiting for the lock on project {project!r}, held by {holder}")
         time.sleep(POLL_SECONDS)
 
 

@@ -20,6 +20,7 @@ from reconciler.apply.applier import (
     refuse_data_loss,
 )
 from reconciler.apply.apply_target import ApplyTarget
+from reconciler.apply.interrupt import Interruption
 from reconciler.apply.lock import LockHolder, engine_lock
 from reconciler.apply.scheduler import default_parallelism
 from reconciler.engine.base import Engine
@@ -86,13 +87,15 @@ def locked_plan(
     lock_timeout: float = 0,
     parallelism: int | None = None,
     pull: PullPolicy | None = None,
+    interruption: Interruption | None = None,
 ) -> Iterator[Ready]:
     """``apply_locked``'s first half, for a caller that checks several engines before
     applying to any (a fleet's saved plan): the lock is held, the plan made, shown and
     checked for data loss the options do not allow, until the block ends.
 
     Projects whose ``targets:`` labels the engine does not carry are set aside first:
-    neither locked, pulled for nor planned.
+    neither locked, pulled for nor planned. A stop asked through ``interruption`` (a
+    fleet's, interrupt.py) ends a wait for the lock and any apply of the plan yielded.
     """
     if target.desired.placement:  # else the engine's labels cannot matter: no extra call
         target = target.placed(engine.info().labels)
@@ -103,6 +106,7 @@ def locked_plan(
         operation="apply",
         timeout=lock_timeout,
         on_wait=prompts.on_lock_wait,
+        interruption=interruption,
     ):
         present: tuple[str, ...] = ()
         if target.saved is None:
@@ -114,6 +118,7 @@ def locked_plan(
             parallelism=parallelism or default_parallelism(planned.observed.engine),
             saved_plan=target.saved is not None,
             present_images=present,
+            interruption=interruption,
         )
         refuse_data_loss(planned.plan, options)
         yield Ready(target, planned, options)
@@ -125,6 +130,8 @@ def apply_ready(
     """``apply_locked``'s second half, still under the lock: confirm, then apply."""
     if not ready.planned.plan.actions:
         return ApplyReport()
+    if ready.options.interruption is not None:
+        ready.options.interruption.check("the plan was made, and nothing of it applied")
     if prompts.confirm is not None and not prompts.confirm(ready.planned):
         raise RefusedError("apply cancelled; nothing was changed")
     if ready.target.options.backup_dir is not None:

@@ -3,10 +3,11 @@
 An action starts once every action it ``requires`` has succeeded; among ready actions the
 one earliest in the plan goes first, so with one worker the plan runs exactly in order.
 A failed action's dependents (and theirs) never start, while independent actions go on;
-a fatal failure (the engine is gone) or a second failure stops anything new from
-starting, and the actions already running finish, so the outcome says exactly what was
-done. Results are handed back in plan order (a finished action waits for the ones before
-it), which keeps the printed progress deterministic.
+a fatal failure (the engine is gone), a second failure or a stop asked (``interrupted``,
+a signal: apply/interrupt.py) stops anything new from starting, and the actions already
+running finish, so the outcome says exactly what was done. Results are handed back in
+plan order (a finished action waits for the ones before it), which keeps the printed
+progress deterministic.
 
 Docker's engine serialises little for volume and container creates, so a few concurrent
 requests per engine CPU pay off; each worker holds one HTTP connection of the adapter's pool.
@@ -25,6 +26,8 @@ from reconciler.model import EngineInfo
 from reconciler.plan.actions import Action, action_key
 
 REQUESTS_PER_ENGINE_CPU = 4
+STOP_POLL_SECONDS = 0.2
+"""How often a run that can be interrupted looks whether it was, while actions run."""
 
 
 class Outcome(Protocol):
@@ -62,8 +65,10 @@ def run_actions(
     parallelism: int,
     on_start: Callable[[Action], None],
     on_result: Callable[[R], None],
+    interrupted: Callable[[], bool] | None = None,
 ) -> Scheduled[R]:
-    """Run each action through ``run`` (which must not raise) on ``parallelism`` workers."""
+    """Run each action through ``run`` (which must not raise) on ``parallelism`` workers;
+    none starts once ``interrupted()`` is true."""
     if parallelism < 1:
         raise ValueError(f"parallelism must be at least 1, got {parallelism}")
     graph = _Graph(actions)
@@ -71,13 +76,17 @@ def run_actions(
     running: dict[Future[R], int] = {}
     failures = 0
     stopped = False
+    poll = None if interrupted is None else STOP_POLL_SECONDS
     with ThreadPoolExecutor(parallelism, thread_name_prefix="volplan-apply") as pool:
         while running or (graph.has_ready() and not stopped):
+            stopped = stopped or (interrupted is not None and interrupted())
             while graph.has_ready() and not stopped and len(running) < parallelism:
                 index = graph.pop_ready()
                 on_start(actions[index])
                 running[pool.submit(run, actions[index])] = index
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            if not running:
+                continue  # stopped with nothing left running
+            finished, _ = wait(running, timeout=poll, return_when=FIRST_COMPLETED)
             for future in finished:
                 index = running.pop(future)
                 result = future.result()

@@ -364,41 +364,57 @@ def fleet_apply(
 
     ``all_or_nothing`` (a saved plan): every target is planned and checked again, and its
     lock kept, before any is applied to; one that fails refuses them all.
+
+    SIGTERM or SIGINT stops every target at its next step (apply/interrupt.py): no action
+    starts, those running finish, each lock is released at once; the report says what was
+    done, and the run exits 128 + the signal's number (143 for SIGTERM).
     """
+    from reconciler.apply.interrupt import interruptible
     from reconciler.apply.locked_apply import locked_plan
     from reconciler.render.fleet import exit_code
 
     printing = threading.Lock()
+    with interruptible() as interruption:
 
-    def locked(target: Target) -> _Locked:
-        engine = connect_target(target)
-        stack = ExitStack()
-        ready = stack.enter_context(
-            locked_plan(
-                chosen(target),
-                engine,
-                _prompts(),
-                _listener(target, printing),
-                lock_timeout=lock_timeout,
-                parallelism=parallelism,
+        def locked(target: Target) -> _Locked:
+            interruption.check("this target was not started")
+            own = interruption.child()  # a lock lost stops this target alone
+            engine = connect_target(target)
+            stack = ExitStack()
+            ready = stack.enter_context(
+                locked_plan(
+                    chosen(target),
+                    engine,
+                    _prompts(),
+                    _listener(target, printing),
+                    lock_timeout=lock_timeout,
+                    parallelism=parallelism,
+                    interruption=own,
+                )
             )
-        )
-        return _Locked(target, engine, ready, stack)
+            return _Locked(target, engine, ready, stack)
 
-    def apply_one(target: Target) -> TargetResult:
-        return by_target[target.name].apply(_listener(target, printing))
+        def apply_one(target: Target) -> TargetResult:
+            return by_target[target.name].apply(_listener(target, printing))
 
-    if all_or_nothing:
-        phase = fleet.each(locked)
-        by_target = {h.target.name: h for h in phase if isinstance(h, _Locked)}
-        if len(by_target) < len(phase):
-            results = [_refused(t, h) for t, h in zip(fleet.targets, phase, strict=True)]
+        if all_or_nothing:
+            phase = fleet.each(locked)
+            by_target = {h.target.name: h for h in phase if isinstance(h, _Locked)}
+            if len(by_target) < len(phase) or interruption.requested():
+                why = (
+                    f"stopped by {interruption.name}"
+                    if interruption.requested()
+                    else "another target refused the saved plan"
+                )
+                results = [_refused(t, h, why) for t, h in zip(fleet.targets, phase, strict=True)]
+            else:
+                results = fleet.results(apply_one)
         else:
-            results = fleet.results(apply_one)
-    else:
-        results = fleet.results(lambda target: locked(target).apply(_listener(target, printing)))
+            results = fleet.results(
+                lambda target: locked(target).apply(_listener(target, printing))
+            )
     _print(results, None)
-    raise typer.Exit(exit_code(results))
+    raise typer.Exit(interruption.exit_code or exit_code(results))
 
 
 @dataclass(frozen=True)
@@ -425,14 +441,15 @@ class _Locked:
         return TargetResult(target.name, target.endpoint, labels, planned=planned, applied=report)
 
 
-def _refused(target: Target, outcome: _Locked | VolplanError) -> TargetResult:
-    """A saved plan's target once another refused the plan: its lock released, unapplied."""
+def _refused(target: Target, outcome: _Locked | VolplanError, why: str) -> TargetResult:
+    """A saved plan's target once another refused the plan (``why``), or a signal stopped
+    the run: its lock released, unapplied."""
     if isinstance(outcome, VolplanError):
         return failed(target, outcome)
     outcome.stack.close()
     return failed(
         target,
-        "not applied: another target refused the saved plan, so nothing was applied anywhere",
+        f"not applied: {why}, so nothing was applied anywhere",
         planned=outcome.ready.planned,
     )
 

@@ -120,7 +120,7 @@ def _section(result: TargetResult, *, allow_data_loss: bool) -> Text:
                 result.planned.plan, result.planned.observed.engine, allow_data_loss=allow_data_loss
             )
         )
-    if result.applied is not None and result.applied.failed is not None:
+    if result.applied is not None and (result.applied.failed or result.applied.not_done):
         text.append_text(render_report(result.applied))
     elif result.applied is not None and result.applied.done:
         text.append(f"Apply complete: {counted(len(result.applied.done), 'action')} done.\n")

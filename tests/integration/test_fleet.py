@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.cli import CliResult, cli_runner
 from support.docker_cli import DockerCli
 from support.engine import Engine
-from support.gitops import validate, write_specs
+from support.gitops import validate, write_specs, write_targets
 from support.shared_engine import remove_projects
 
 from reconciler.cli.fleet import target_endpoint
@@ -54,20 +54,13 @@ def fleet_folder(root: Path, prefix: str, here: Engine, edge: Engine, *, gone: b
     """Specs for everywhere and for the edge, and the targets file naming the engines."""
     write_specs(root, WEB.format(prefix=prefix, sleep=300), name="web.yaml")
     write_specs(root, EDGE.format(prefix=prefix), name="edge.yaml")
-    nobody = f"\n  gone:\n    host: unix://{root}/nobody.sock\n" if gone else "\n"
-    (root / "targets.yaml").write_text(
-        textwrap.dedent(f"""\
-            version: 1
-            targets:
-              here:
-                host: {here.host}
-                variables: {{SITE: here}}
-              edge:
-                host: {edge.host}
-                labels: {{tier: front}}
-                variables: {{SITE: edge}}""")
-        + nobody
-    )
+    targets: dict[str, dict[str, Any]] = {
+        "here": {"host": here.host, "variables": {"SITE": "here"}},
+        "edge": {"host": edge.host, "labels": {"tier": "front"}, "variables": {"SITE": "edge"}},
+    }
+    if gone:
+        targets["gone"] = {"host": f"unix://{root}/nobody.sock"}
+    write_targets(root, targets)
 
 
 def summary_rows(result: CliResult) -> dict[str, str]:

@@ -12,7 +12,6 @@ import io
 import subprocess
 import tarfile
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 from docker.types import Mount
 from support.cli import RunCli, cli_runner
 from support.engine import Engine, start_engine, stop_engine
-from support.gitops import SLOW, start_cli, write_specs
+from support.gitops import SLOW, await_stopping, start_cli, write_specs
 
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE
 
@@ -153,7 +152,7 @@ def test_dockerd_restarted_mid_apply_ends_it_clearly_and_the_next_converges(
         assert private.exec_sh("app", "echo precious > /data/f") == (0, "")
         write_specs(tmp_path, SLOW.format(stop=30, round=2))
         apply = start_cli(private.host, "apply", "specs", "--yes", cwd=tmp_path)
-        _await_stopping(private, "app")
+        await_stopping(private, "app")
         dockerd = int((directory / "dockerd.pid").read_text())
         subprocess.run(["kill", "-TERM", str(dockerd)], check=True)
         stdout, stderr = apply.communicate(timeout=120)
@@ -174,19 +173,3 @@ def test_dockerd_restarted_mid_apply_ends_it_clearly_and_the_next_converges(
     assert again.exit_code == 0, again.stdout + again.stderr
     assert plan.exit_code == 0, plan.stdout
     assert data == (0, "precious\n")
-
-
-def _await_stopping(engine: Engine, name: str) -> None:
-    """Return once apply has asked the engine to stop ``name`` (its sleep ignores SIGTERM,
-    so the stop then lasts the 30 s stop timeout)."""
-    now = int(time.time())
-    events = engine.client.events(
-        decode=True, filters={"event": "kill"}, since=now - 1, until=now + 60
-    )
-    try:
-        for event in events:
-            if event.get("Actor", {}).get("Attributes", {}).get("name") == name:
-                return
-    finally:
-        events.close()
-    raise AssertionError(f"apply never stopped {name}")

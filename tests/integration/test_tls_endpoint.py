@@ -1,18 +1,15 @@
 """TLS against a real engine: a private dockerd on 127.0.0.1 with ``--tlsverify`` and
-certificates made in the test, reached through a context's TLS material and through
-``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``; a wrong CA or no client certificate is refused."""
+certificates made in the test session (conftest's ``tls_engine``), reached through a
+context's TLS material and through ``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``; a wrong CA
+or no client certificate is refused. test_fleet_remote.py reaches it from a targets file."""
 
 from __future__ import annotations
 
-import json
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.docker_cli import DockerCli
-from support.engine import Engine, start_engine, stop_engine
-from support.ports import free_port
+from support.engine import Engine
 from support.tls import Certificates, make_certificates
 
 pytestmark = pytest.mark.engine
@@ -25,36 +22,6 @@ volumes:
 """
 
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return make_certificates(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
-def tls_engine(certificates: Certificates) -> Iterator[tuple[Engine, str]]:
-    """The TLS engine and its ``tcp://127.0.0.1:PORT``; its unix socket is the test's own
-    way in, to look at what volplan did."""
-    directory = Path(tempfile.mkdtemp(prefix="volplan-tls-", dir="/tmp"))
-    (directory / ".volplan-engine").touch()
-    (directory / "daemon.json").write_text(
-        json.dumps(
-            {
-                "tlsverify": True,
-                "tlscacert": str(certificates.ca),
-                "tlscert": str(certificates.server_cert),
-                "tlskey": str(certificates.server_key),
-            }
-        )
-    )
-    address = f"127.0.0.1:{free_port()}"
-    try:
-        engine = start_engine(directory, {"VOLPLAN_ENGINE_TCP": address})
-        yield engine, f"tcp://{address}"
-        engine.client.close()
-    finally:
-        stop_engine(directory)
-
-
 @pytest.fixture
 def specs(tmp_path: Path, tls_engine: tuple[Engine, str]) -> Path:
     tls_engine[0].reset()
@@ -64,11 +31,11 @@ def specs(tmp_path: Path, tls_engine: tuple[Engine, str]) -> Path:
 
 
 def test_a_contexts_tls_material_reaches_the_engine_the_cli_reaches(
-    tls_engine: tuple[Engine, str], certificates: Certificates, specs: Path, tmp_path: Path
+    tls_engine: tuple[Engine, str], tls_certificates: Certificates, specs: Path, tmp_path: Path
 ) -> None:
     engine, address = tls_engine
     cli = DockerCli(tmp_path / "config")
-    tls = f"ca={certificates.ca},cert={certificates.cert},key={certificates.key}"
+    tls = f"ca={tls_certificates.ca},cert={tls_certificates.cert},key={tls_certificates.key}"
     cli.ok("context", "create", "secure", "--docker", f"host={address},{tls}")
 
     applied = cli.volplan("apply", "--yes", "--context", "secure", str(specs))
@@ -80,14 +47,14 @@ def test_a_contexts_tls_material_reaches_the_engine_the_cli_reaches(
 
 
 def test_docker_tls_verify_and_cert_path_reach_the_engine(
-    tls_engine: tuple[Engine, str], certificates: Certificates, specs: Path, tmp_path: Path
+    tls_engine: tuple[Engine, str], tls_certificates: Certificates, specs: Path, tmp_path: Path
 ) -> None:
     engine, address = tls_engine
     cli = DockerCli(tmp_path / "config")
     env = {
         "DOCKER_HOST": address,
         "DOCKER_TLS_VERIFY": "1",
-        "DOCKER_CERT_PATH": str(certificates.folder),
+        "DOCKER_CERT_PATH": str(tls_certificates.folder),
     }
     engine.client.create_volume("data", labels={"io.volplan.project": "tls"})
 
@@ -100,16 +67,16 @@ def test_docker_tls_verify_and_cert_path_reach_the_engine(
 
 def test_a_wrong_ca_or_no_client_certificate_is_refused(
     tls_engine: tuple[Engine, str],
-    certificates: Certificates,
+    tls_certificates: Certificates,
     specs: Path,
     tmp_path: Path,
 ) -> None:
     engine, address = tls_engine
     other = make_certificates(tmp_path / "other")
     cli = DockerCli(tmp_path / "config")
-    client = f"cert={certificates.cert},key={certificates.key}"
+    client = f"cert={tls_certificates.cert},key={tls_certificates.key}"
     cli.ok("context", "create", "wrong-ca", "--docker", f"host={address},ca={other.ca},{client}")
-    cli.ok("context", "create", "no-cert", "--docker", f"host={address},ca={certificates.ca}")
+    cli.ok("context", "create", "no-cert", "--docker", f"host={address},ca={tls_certificates.ca}")
 
     wrong_ca = cli.volplan("plan", "--context", "wrong-ca", str(specs))
     no_cert = cli.volplan("plan", "--context", "no-cert", str(specs))

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from support.cli import CliResult
+
 DOCKER_CLI = "/usr/local/bin/docker"
 
 
@@ -56,21 +58,29 @@ class DockerCli:
         return result.stdout
 
     def volplan(self, *args: str, env: Mapping[str, str] | None = None) -> str:
-        """Run volplan in this environment (no ssh agent either); its stdout, or
-        ``exit N: `` and its stderr when it fails."""
+        """Run volplan in this environment; its stdout, or ``exit N: `` and its stderr when
+        it fails."""
+        result = self.run_volplan(*args, env=env)
+        if result.exit_code == 0:
+            return result.stdout
+        return f"exit {result.exit_code}: {result.stderr}"
+
+    def run_volplan(
+        self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> CliResult:
+        """Run volplan in this environment, with no ssh agent either."""
         run_env = self.environment({"NO_COLOR": "1", **(env or {})})
         run_env.pop("SSH_AUTH_SOCK", None)
         result = subprocess.run(
             [sys.executable, "-m", "reconciler", *args],
             env=run_env,
+            cwd=cwd,
             capture_output=True,
             text=True,
             check=False,
             timeout=120,
         )
-        if result.returncode == 0:
-            return result.stdout
-        return f"exit {result.returncode}: {result.stderr}"
+        return CliResult(result.returncode, result.stdout, result.stderr)
 
     def inspect(self, *flags: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         """``docker [flags] context inspect``: the context the CLI would use."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,3 +134,19 @@ def stop_engine(directory: Path, kind: str = "docker") -> None:
     result = _engine_sh("stop", directory, kind=kind)
     if result.returncode != 0:
         raise RuntimeError(f"{kind} engine stop failed ({result.returncode}):\n{result.stderr}")
+
+
+def relabel(engine: Engine, labels: Sequence[str]) -> None:
+    """Give engine.sh's dockerd behind ``engine`` these ``--label``s (``k=v``) as an operator
+    would: in its daemon.json, then SIGHUP, which dockerd answers by reloading its labels;
+    returns once ``/info`` reports them."""
+    directory = Path(engine.host.removeprefix("unix://")).parent
+    config = directory / "daemon.json"
+    settings = json.loads(config.read_text()) | {"labels": list(labels)}
+    config.write_text(json.dumps(settings))
+    os.kill(int((directory / "dockerd.pid").read_text()), signal.SIGHUP)
+    for _ in range(100):
+        if sorted(engine.client.info()["Labels"] or []) == sorted(labels):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"dockerd in {directory} did not reload its labels {list(labels)}")

@@ -7,11 +7,15 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 from referencing import Registry, Resource
+
+from support.engine import Engine
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "reconciler" / "schemas"
 
@@ -40,6 +44,18 @@ def write_specs(root: Path, text: str, *, folder: str = "specs", name: str = "sh
     specs.mkdir(parents=True, exist_ok=True)
     (specs / name).write_text(textwrap.dedent(text))
     return specs
+
+
+def write_targets(root: Path, targets: Mapping[str, Mapping[str, Any]]) -> Path:
+    """Write root/targets.yaml naming ``targets``, each with its keys (``host``, ``tls``,
+    ``labels``...) as the targets file has them, and return it."""
+    lines = ["version: 1", "targets:"]
+    for name, keys in targets.items():
+        lines.append(f"  {name}:")
+        lines += [f"    {key}: {json.dumps(value)}" for key, value in keys.items()]
+    path = root / "targets.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def validate(document: Any, schema_name: str) -> None:
@@ -78,3 +94,21 @@ def start_cli(
         env=run_env,
         cwd=cwd,
     )
+
+
+def await_stopping(engine: Engine, name: str, since: float | None = None) -> None:
+    """Return once apply has asked the engine to stop ``name`` (if its ``sleep`` is pid 1,
+    which ignores SIGTERM, the stop then lasts its whole stop timeout), since ``since``
+    (a Unix time; default: a second ago)."""
+    now = int(time.time())
+    start = now - 1 if since is None else int(since)
+    events = engine.client.events(
+        decode=True, filters={"event": "kill"}, since=start, until=now + 60
+    )
+    try:
+        for event in events:
+            if event.get("Actor", {}).get("Attributes", {}).get("name") == name:
+                return
+    finally:
+        events.close()
+    raise AssertionError(f"apply never stopped {name}")

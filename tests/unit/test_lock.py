@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 
 import pytest
 
 from reconciler.apply import lock
+from reconciler.apply.interrupt import Interruption
 from reconciler.apply.lock import LockHolder, engine_lock, read_holder, unlock
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, ContainerCreate, ensure_image
 from reconciler.engine.fake import FakeEngine
-from reconciler.errors import LockError
+from reconciler.errors import Interrupted, LockError
 
 real_sleep = time.sleep
 
@@ -99,6 +101,34 @@ def test_a_waiting_run_takes_the_lock_once_it_is_released(monkeypatch: pytest.Mo
         assert holder.pid == os.getpid()
 
     assert [h.who for h in seen] == ["alice@laptop"]
+
+
+def test_a_stop_asked_from_the_main_thread_ends_a_wait_and_frees_the_locks_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = FakeEngine(images=set(IMAGES))
+    _hold(engine, who="alice@laptop", pid=7)
+    interruption = Interruption()
+    monkeypatch.setattr(time, "sleep", lambda seconds: interruption.request(signal.SIGTERM))
+
+    with (
+        pytest.raises(Interrupted, match=r"^stopped by SIGTERM: waiting for the lock on project "),
+        engine_lock(
+            engine,
+            ["a-first", "shop"],
+            image=LOCK_IMAGE,
+            operation="apply",
+            timeout=60,
+            on_wait=print,
+            interruption=interruption,
+        ),
+    ):
+        pass
+
+    assert read_holder(engine, "a-first") is None  # taken, then released
+    holder = read_holder(engine, "shop")
+    assert holder is not None
+    assert holder.who == "alice@laptop"
 
 
 def test_unlock_releases_a_dead_holders_lock_and_needs_force_otherwise() -> None:
@@ -287,6 +317,44 @@ def test_a_holder_that_lost_its_lock_stops_with_a_lock_error(
         ),
     ):
         _taken_over_meanwhile(engine)
+
+
+def test_a_fleet_target_that_lost_its_lock_stops_alone_with_a_lock_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a target's thread the loss stops that target's own interruption, not the main
+    thread (nor the other targets): its work stops at its next check."""
+    monkeypatch.setenv(lock.LEASE_ENV, "1")
+    engine = FakeEngine(images=set(IMAGES))
+    run = Interruption()
+    target, other = run.child(), run.child()
+    raised: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            with engine_lock(
+                engine,
+                ["shop"],
+                image=LOCK_IMAGE,
+                operation="apply",
+                timeout=0,
+                on_wait=print,
+                interruption=target,
+            ):
+                engine.remove_container("volplan-lock-shop")
+                while not target.requested():
+                    real_sleep(0.05)
+                target.check("the rest of the plan")
+        except LockError as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    thread.join(timeout=10)
+
+    assert [str(e).split(":")[0] for e in raised] == ["lost the lock on project shop"]
+    assert not run.requested()
+    assert not other.requested()
 
 
 def test_the_holder_renews_its_lease_and_declares_its_period(

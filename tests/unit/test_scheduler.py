@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 from dataclasses import dataclass
 
 import pytest
 from test_reconcile import BASE, converge, plan_for
 
 from reconciler.apply.applier import ApplyOptions, apply_plan
+from reconciler.apply.interrupt import Interruption
 from reconciler.apply.scheduler import default_parallelism, run_actions
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import ApplyError, EngineError
@@ -122,6 +125,53 @@ def test_a_fatal_failure_stops_everything_new() -> None:
     scheduled = run_actions(CHAIN, gone, parallelism=1, on_start=print, on_result=print)
     assert len(scheduled.results) == 1
     assert scheduled.not_started == tuple(CHAIN[1:])
+
+
+@pytest.mark.parametrize(("parallelism", "started"), [(1, "a"), (3, "ace")])
+def test_once_interrupted_nothing_new_starts_and_what_runs_finishes(
+    parallelism: int, started: str
+) -> None:
+    interruption = Interruption()
+    recorder = Recorder()
+
+    def run(action: Action) -> Result:
+        if key_of(action) == "container.a:start":
+            interruption.request(signal.SIGTERM)  # the signal lands while ``a`` runs
+            time.sleep(0.3)  # longer than the scheduler's poll
+        return recorder(action)
+
+    scheduled = run_actions(
+        CHAIN,
+        run,
+        parallelism=parallelism,
+        on_start=lambda a: None,
+        on_result=lambda r: None,
+        interrupted=interruption.requested,
+    )
+    assert "".join(key_of(r.action)[10] for r in scheduled.results) == started
+    assert all(r.ok for r in scheduled.results)
+    assert scheduled.not_started == tuple(a for a in CHAIN if key_of(a)[10] not in started)
+
+
+def test_an_interrupted_apply_says_what_was_done_and_what_never_started() -> None:
+    engine = FakeEngine()
+    interruption = Interruption()
+    plan = plan_for(base_state(), engine)
+
+    def stop_at_the_first_create(method: str, subject: str) -> None:
+        if method.startswith("create_"):
+            interruption.request(signal.SIGTERM)
+
+    engine.fault = stop_at_the_first_create
+    with pytest.raises(ApplyError) as caught:
+        apply_plan(plan, engine, options=ApplyOptions(interruption=interruption))
+    report = caught.value.report
+    assert str(caught.value) == (
+        f"stopped by SIGTERM: of the plan's actions 1 done, {len(plan.actions) - 1} never "
+        "started"
+    )
+    assert report.failed is None
+    assert [r.action for r in report.done] + list(report.not_done) == list(plan.actions)
 
 
 def test_a_parallelism_below_one_is_refused() -> None:
