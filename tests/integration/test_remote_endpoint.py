@@ -1,8 +1,8 @@
 """An engine reached over TCP: every call, reads included, goes through docker-py.
 
-On a local socket volplan reads through the standard library (engine/unix_reads.py); any
-other endpoint sends the same reads through docker-py's requests session, and everything
-else through docker-py too. The private engine is put
+On a local socket volplan sends every request through the standard library
+(engine/unix_transport.py); any other endpoint sends the same requests through docker-py's
+requests session. The private engine is put
 behind a loopback TCP port (the counting proxy's TCP mode) so that path runs against a
 real engine too.
 """
