@@ -208,6 +208,11 @@ class EngineInfo:
     """The engine's labels (``dockerd --label``), overlaid by a targets file's ``labels:``:
     what a spec's ``targets: {labels: ...}`` is matched against."""
 
+    @property
+    def is_podman(self) -> bool:
+        """Podman's Docker-compatible API, named so by engine/records.daemon_id."""
+        return self.daemon_id.startswith("podman:")
+
 
 @dataclass(frozen=True)
 class LiveMount:

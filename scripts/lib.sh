@@ -29,6 +29,7 @@ missing_remote_packages() {
   [[ -x /usr/sbin/sshd ]] || echo openssh-server
   command -v openssl >/dev/null || echo openssl
   command -v podman >/dev/null || echo podman
+  [[ -x /usr/libexec/podman/catatonit ]] || echo catatonit # Podman's init for `init: true`
 }
 
 # Fail, naming them, if network interfaces of Podman's default bridge network exist: the

@@ -177,8 +177,7 @@ def _restore(
 ) -> Summary:
     mounts = _restore_mounts(target, _top_paths(archive))
     with helper_container(engine, image, purpose="restore", volumes=mounts) as helper:
-        if not force:
-            _refuse_content(engine, helper, target, mounts)
+        _refuse_content(engine, helper, target, mounts, force=force)
         engine.put_archive(helper, "/", _counted(_file_chunks(archive), progress))
         if target.kind is not ResourceKind.VOLUME:
             return _summary(archive)
@@ -229,13 +228,19 @@ def _top_paths(archive: Path) -> set[str]:
     return {n for n in names if posixpath.dirname(n) not in present} - {""}
 
 
-def _refuse_content(engine: Engine, helper: str, target: Target, mounts: dict[str, str]) -> None:
+def _refuse_content(
+    engine: Engine, helper: str, target: Target, mounts: dict[str, str], *, force: bool
+) -> None:
+    """Refuse volumes that hold data, unless ``force``. Read even with ``force``: reading
+    first is what refuses an engine whose archive endpoints would put the file elsewhere
+    (volume_io.below_top), before anything is written; a container's restore is not read
+    back afterwards."""
     full = [
         f"{volume} (at {path})"
         for path, volume in mounts.items()
         if has_content(engine, helper, path)
     ]
-    if full:
+    if full and not force:
         raise BackupError(
             f"refusing to restore into {target.kind} {target.name}: {', '.join(full)} already "
             "holds data, which the backup would be mixed into. Re-run with --force to "

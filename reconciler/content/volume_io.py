@@ -136,18 +136,22 @@ def below_top(name: str) -> str:
     """``name`` of a member of the engine's tar of a directory, checked to be below the
     directory's own name, as dockerd names them.
 
-    Podman (4.3) names them relative to the directory with a leading slash (``""``, ``/a``,
-    ``/a/b``) and extracts a tar at ``/`` into the container's root file system rather
-    than into the volume mounted there (tests/integration/test_podman_differences.py pins
-    both), so its archives would be misread and a copy would land outside the volume:
-    refused, before anything is changed.
+    Podman (4.3) names them relative to the directory with a leading slash (``""``, ``/a``)
+    and its archives cannot carry a volume faithfully: a read reports every entry as owned
+    by the reading container's user, whoever owns it, so a backup or copy would hand every
+    file to one owner unseen (both sides of a check read through the same rewrite, so
+    their manifests agree); a tar put at ``/`` lands in the container's root file system,
+    not in a volume mounted below (one put at the mount path itself lands in the volume,
+    owners and all, but could not be checked by reading it back). Refused, before anything
+    is written (tests/integration/test_podman_differences.py pins each of these).
     """
     if not name or name.startswith("/"):
         raise EngineError(
             f"the engine's archive names an entry {name!r}, relative to the directory (as "
-            "Podman 4.x does) rather than below its name (as dockerd does): volplan cannot "
-            "read or move volume content through this engine's archive endpoints; nothing "
-            "was changed"
+            "Podman 4.x does) rather than below its name (as dockerd does); such an engine "
+            "reports every entry as owned by the reading container's user, so a backup, "
+            "restore or copy through it would lose file ownership: volplan does not move "
+            "volume content through this engine's archive endpoints; nothing was changed"
         )
     return name
 

@@ -10,7 +10,7 @@ was changed or recreated by hand is caught even though its labels still look rig
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -320,12 +320,36 @@ def _live_view(mount: LiveMount) -> _MountView:
     return _MountView(mount.type, mount.name or mount.source, mount.read_only, "")
 
 
+def _inherited_binds(
+    container: DesiredContainer, state: DesiredState, live: LiveState
+) -> dict[str, _MountView]:
+    """The binds ``container`` inherits through volumes_from, read from its live sources.
+
+    Podman (4.3) mounts them but leaves them out of the consumer's Mounts (volumes it
+    lists; test_podman_differences pins it), which would plan a recreate on every run. The
+    sources are the spec's: a consumer whose volumes_from changed differs in its recorded
+    config already.
+    """
+    views: dict[str, _MountView] = {}
+    for source in container.volumes_from:
+        live_source = live.containers.get(source.container)
+        if live_source is None or source.container not in state.containers:
+            continue
+        binds = _inherited_binds(state.containers[source.container], state, live)
+        binds |= {m.target: _live_view(m) for m in live_source.mounts if m.type == "bind"}
+        for target, view in binds.items():
+            views[target] = replace(view, read_only=view.read_only or source.read_only)
+    return views
+
+
 def _mount_changes(
     desired: DesiredContainer, state: DesiredState, live_state: LiveState
 ) -> tuple[Change, ...]:
     live = live_state.containers[desired.name]
     expected = expected_mounts(desired, state, live_state)
     actual = {m.target: _live_view(m) for m in live.mounts}
+    if live_state.engine.is_podman:
+        actual = _inherited_binds(desired, state, live_state) | actual
     return tuple(
         Change(
             ("mounts", target),

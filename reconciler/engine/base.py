@@ -36,6 +36,11 @@ EMPTY_ARCHIVE = bytes(1024)
 HELPER_COMMAND = "volplan-helper"
 """The helper image's CMD: a container needs one to be created, and it is never started."""
 
+ENGINE_STOP_TIMEOUT = 10
+"""Seconds a stop waits for a container without ``stop_timeout`` before it kills it:
+dockerd's default. volplan sends it at create, since Podman (4.3) gives a container created
+through the Docker API without one a StopTimeout of 0, which makes every stop a SIGKILL."""
+
 MAX_CONCURRENT_CALLS = 32
 """An ``Engine`` must take this many calls at once from different threads (parallel apply)."""
 

@@ -45,7 +45,19 @@ def mapped(exc: Exception, doing: str) -> EngineError | None:
 
 def status_error(status: int, body: bytes, doing: str) -> EngineError:
     """An HTTP error answer, with the engine's own words (``{"message": ...}``)."""
-    return engine_error(status, f"{doing}: {_message(body)}")
+    return _engine_error(status, doing, _message(body))
+
+
+_PODMAN_NAME_IN_USE = "that name is already in use"
+
+
+def _engine_error(status: int | None, doing: str, message: str) -> EngineError:
+    """Podman (4.3) answers a create whose name is taken with 500 where dockerd answers
+    409, its message ending ``that name is already in use``: the same conflict, which the
+    lock waits on and recovery renames around (test_podman_differences pins it)."""
+    if status == 500 and message.endswith(_PODMAN_NAME_IN_USE):
+        status = 409
+    return engine_error(status, f"{doing}: {message}")
 
 
 def _sdk_error(exc: Exception, doing: str) -> EngineError | None:
@@ -54,7 +66,7 @@ def _sdk_error(exc: Exception, doing: str) -> EngineError | None:
         return None
     requests_exceptions: Any = sys.modules["requests.exceptions"]  # docker.errors imports it
     if isinstance(exc, docker_errors.APIError):
-        return engine_error(exc.status_code, f"{doing}: {_explanation(exc)}")
+        return _engine_error(exc.status_code, doing, _explanation(exc))
     if isinstance(exc, requests_exceptions.Timeout):
         return _timeout(doing)
     if isinstance(exc, (requests_exceptions.RequestException, docker_errors.DockerException)):

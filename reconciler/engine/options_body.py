@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.container_options import ContainerOptions, Healthcheck
-from reconciler.engine.base import ContainerCreate, VolumeCreate
+from reconciler.engine.base import ENGINE_STOP_TIMEOUT, ContainerCreate, VolumeCreate
 from reconciler.model import Mount, MountKind
 
 _DETACHED_STREAMS = {
@@ -47,11 +47,18 @@ def container_create_body(request: ContainerCreate) -> dict[str, Any]:
         ),
         "Image": request.image,
         "Labels": dict(request.labels),
-        **_set(StopSignal=request.stop_signal, StopTimeout=request.stop_timeout),
+        **_set(StopSignal=request.stop_signal),
+        "StopTimeout": stop_timeout(request),
         "HostConfig": _host_config(request),
         **_set(NetworkingConfig=networking_config(request.options)),
         **config_fields(request.options),
     }
+
+
+def stop_timeout(request: ContainerCreate) -> int:
+    """The spec's, else dockerd's default, sent either way: Podman (4.3) gives a container
+    created through the Docker API without one a StopTimeout of 0 (every stop a SIGKILL)."""
+    return ENGINE_STOP_TIMEOUT if request.stop_timeout is None else request.stop_timeout
 
 
 def _host_config(request: ContainerCreate) -> dict[str, Any]:

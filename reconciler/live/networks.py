@@ -9,6 +9,11 @@ from reconciler.engine.base import Engine
 from reconciler.errors import PlanError
 from reconciler.model import DesiredState
 
+NETWORK_MODES = frozenset({"none", "host"})
+"""Taken by every engine without a network of that name: dockerd lists both as networks,
+Podman (4.3) neither (tests/integration/test_podman_differences.py), so they are not looked
+up."""
+
 
 def check_networks(desired: DesiredState, engine: Engine) -> None:
     """Raise ``PlanError`` naming each network a spec attaches to that the engine lacks."""
@@ -16,6 +21,7 @@ def check_networks(desired: DesiredState, engine: Engine) -> None:
         (network.name, container.name, str(container.origin_of("networks")))
         for container in desired.containers.values()
         for network in container.options.networks
+        if network.name not in NETWORK_MODES
     }
     if not wanted:
         return

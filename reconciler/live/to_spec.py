@@ -22,6 +22,7 @@ from typing import Any
 
 from reconciler import labels
 from reconciler.container_options import Healthcheck, PortBinding
+from reconciler.engine.base import ENGINE_STOP_TIMEOUT
 from reconciler.engine.records import ContainerInspect, ContainerSettings, ImageDefaults
 from reconciler.errors import ExportError
 from reconciler.live.host_snapshot import HostSnapshot
@@ -228,7 +229,9 @@ def _host(settings: ContainerSettings, inspected: ContainerInspect) -> dict[str,
         spec["network_mode"] = settings.network_mode
     optional = {
         "restart": settings.restart,
-        "stop_timeout": settings.stop_timeout,
+        "stop_timeout": (
+            settings.stop_timeout if settings.stop_timeout != ENGINE_STOP_TIMEOUT else None
+        ),
         "hostname": settings.hostname if settings.hostname != inspected.id[:12] else None,
         "init": settings.init,
         "shm_size": settings.shm_size if settings.shm_size != ENGINE_SHM_SIZE else None,

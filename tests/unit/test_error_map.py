@@ -10,7 +10,7 @@ import docker.errors
 import pytest
 import requests
 
-from reconciler.engine.error_map import engine_errors
+from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.errors import (
     EngineConflict,
     EngineError,
@@ -33,6 +33,7 @@ def _api_error(status: int, explanation: str) -> docker.errors.APIError:
         (_api_error(404, "no such container"), EngineNotFound, "no such container"),
         (_api_error(409, "name already in use"), EngineConflict, "name already in use"),
         (_api_error(500, "internal"), EngineServerError, "internal"),
+        (_api_error(500, "...: that name is already in use"), EngineConflict, "in use"),  # Podman
         (requests.exceptions.ReadTimeout("read timed out"), EngineTimeout, "in time"),
         (TimeoutError("timed out"), EngineTimeout, "in time"),
         (requests.exceptions.ConnectionError("refused"), EngineUnreachable, "refused"),
@@ -57,3 +58,11 @@ def test_what_is_not_a_client_failure_passes_through() -> None:
     with pytest.raises(EngineNotFound) as raised, engine_errors("listing volumes"):
         raise already
     assert raised.value is already
+
+
+def test_podmans_taken_name_is_a_conflict_on_the_socket_path_too() -> None:
+    """The ``http.client`` read path maps the same body the same way (Podman 4.3's 500)."""
+    body = b'{"cause": "that name is already in use", "message": "the container name \\"a\\"'
+    body += b' is already in use by 1f. ...: that name is already in use", "response": 500}'
+    assert isinstance(status_error(500, body, "creating container a"), EngineConflict)
+    assert isinstance(status_error(500, b'{"message": "in use"}', "x"), EngineServerError)

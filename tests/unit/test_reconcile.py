@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import pytest
 
 from reconciler import labels
 from reconciler.apply.applier import ApplyOptions, apply_plan
 from reconciler.diff.differ import Status, diff_states
-from reconciler.engine.fake import FakeEngine
+from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.errors import ApplyError, EngineConflict, PlanError, RefusedError
 from reconciler.fieldpath import format_path
 from reconciler.live.reader import read_live_state
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, EngineInfo, LiveContainer, LiveMount
 from reconciler.plan.actions import (
     CreateContainer,
     Plan,
@@ -282,3 +284,55 @@ def test_the_applier_itself_refuses_data_loss() -> None:
         "--migrate, which keeps its content)."
     )
     assert engine.mutations == before
+
+
+SHARED_BIND = """
+version: 1
+project: cfg
+containers:
+  config:
+    image: busybox
+    mounts: ["/src/cfg:/etc/app:ro", "/data"]
+  reader:
+    image: busybox
+    volumes_from: ["config:ro"]
+"""
+
+
+@dataclass
+class PodmanListing(FakeEngine):
+    """Lists a volumes_from consumer as Podman 4.3 does: without the binds it inherits
+    (inherited volumes it lists); ``podman`` says whether ``info`` names it Podman."""
+
+    podman: bool = True
+
+    def info(self) -> EngineInfo:
+        self._record("info", mutating=False)
+        return replace(FAKE_INFO, daemon_id="podman:fake:/root" if self.podman else "ID")
+
+    def list_containers(self) -> list[LiveContainer]:
+        return [replace(c, mounts=self._own(c)) for c in super().list_containers()]
+
+    def _own(self, container: LiveContainer) -> tuple[LiveMount, ...]:
+        sources = [entry.partition(":")[0] for entry in self.volumes_from.get(container.id, [])]
+        inherited = {
+            mount["Destination"]
+            for source in sources
+            for mount in self._get(source, "listing")["Mounts"]
+            if mount["Type"] == "bind"
+        }
+        return tuple(m for m in container.mounts if m.target not in inherited)
+
+
+@pytest.mark.parametrize("podman", [True, False])
+def test_binds_inherited_through_volumes_from_are_read_from_the_source_on_podman(
+    podman: bool,
+) -> None:
+    """On Podman the differ takes the reader's inherited bind from the live ``config``; an
+    engine that is not Podman and lists no such bind has lost it: a recreate."""
+    engine = PodmanListing(podman=podman)
+    converge(SHARED_BIND, engine)
+
+    again = plan_for(desired_from(SHARED_BIND), engine)
+
+    assert shape(again) == ([] if podman else ["container.reader:recreate"])

@@ -30,6 +30,7 @@ from reconciler.engine.options_body import (
     container_create_body,
     host_config_fields,
     networking_config,
+    stop_timeout,
     volume_create_body,
 )
 from reconciler.model import Mount, MountKind
@@ -138,7 +139,7 @@ def _docker_py_body(request: ContainerCreate) -> dict[str, Any]:
         labels=dict(request.labels),
         host_config=host_config,
         stop_signal=request.stop_signal,
-        stop_timeout=request.stop_timeout,
+        stop_timeout=stop_timeout(request),
         networking_config=networking_config(request.options),
     )
     config.update(config_fields(request.options))
