@@ -11,10 +11,12 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE
+from reconciler.errors import PlanError
 from reconciler.model import LiveState
 from reconciler.plan.actions import (
     Action,
     BackupVolume,
+    CopyVolume,
     Plan,
     RemoveVolume,
     ReplaceVolume,
@@ -47,7 +49,30 @@ def make_safe(
     )
     if options.backup_dir is not None:
         plan = plan_backups(plan, options.backup_dir, image)
+    if live.engine.is_podman:
+        _refuse_content_moves(plan)
     return replace(plan, actions=recovery.before(plan.actions))
+
+
+def _refuse_content_moves(plan: Plan) -> None:
+    """Podman's archive endpoints cannot carry a volume's owners (content/volume_io.
+    below_top), so a plan that copies or backs one up is refused whole, here: applied, it
+    would fail only at the copy, after the containers holding the volume were removed."""
+    moves = [
+        f"copy volume {action.source} into {action.target}"
+        if isinstance(action, CopyVolume)
+        else f"back up volume {action.name}"
+        for action in plan.actions
+        if isinstance(action, CopyVolume | BackupVolume)
+    ]
+    if moves:
+        raise PlanError(
+            f"the plan would {', '.join(moves)}: volplan moves no volume content through "
+            "Podman's archive endpoints, which report every file as owned by the reading "
+            "container's user, so the copy would lose file ownership unseen. Nothing was "
+            "changed. Plan without --migrate and --backup-dir, or move the data on the "
+            "engine's host (podman volume export, podman volume import)."
+        )
 
 
 def plan_backups(plan: Plan, directory: str, image: str) -> Plan:

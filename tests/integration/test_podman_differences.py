@@ -424,3 +424,45 @@ def test_the_private_podman_runs_no_healthcheck(clean_engine: Engine, podman: bo
     client.remove_container(created, force=True)
 
     assert status == ("starting" if podman else "healthy")
+
+
+MIGRATED = """\
+version: 1
+project: mig
+volumes:
+  data: {labels: {v: "REV"}}
+containers:
+  app:
+    image: busybox:latest
+    command: [sleep, "600"]
+    network_mode: none
+    stop_timeout: 1
+    mounts: ["data:/data"]
+"""
+
+
+def test_apply_migrate_is_refused_on_podman_before_anything_is_stopped(
+    clean_engine: Engine, run_cli: RunCli, tmp_path: Path, podman: bool
+) -> None:
+    """A volume change with --migrate: dockerd copies the content over and back; on Podman
+    the plan is refused whole (plan/data_safety), since its copy would fail only after the
+    container holding the volume was removed: the container keeps running, nothing is made."""
+    spec = tmp_path / "mig.yaml"
+    spec.write_text(MIGRATED.replace("REV", "1"))
+    assert run_cli("apply", "--yes", str(tmp_path)).exit_code == 0
+    assert clean_engine.exec_sh("app", "echo kept > /data/f") == (0, "")
+    before = clean_engine.inspect_container("app")["Id"]
+    spec.write_text(MIGRATED.replace("REV", "2"))
+
+    result = run_cli("apply", "--yes", "--migrate", str(tmp_path))
+
+    if podman:
+        assert result.exit_code == 1, result.stdout
+        assert "moves no volume content through Podman's archive endpoints" in result.stderr
+        assert clean_engine.inspect_container("app")["Id"] == before
+        assert clean_engine.inspect_volume("data")["Labels"]["v"] == "1"
+        assert clean_engine.volume_names() == {"data"}
+    else:
+        assert result.exit_code == 0, result.stderr
+        assert clean_engine.inspect_volume("data")["Labels"]["v"] == "2"
+    assert clean_engine.exec_sh("app", "cat /data/f") == (0, "kept\n")

@@ -6,6 +6,7 @@ import io
 import json
 import tarfile
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from support.gitops import validate
@@ -14,11 +15,17 @@ from reconciler import labels
 from reconciler.apply.applier import apply_plan
 from reconciler.content.volume_io import manifest_of
 from reconciler.engine.base import VolumeCreate
-from reconciler.engine.fake import FakeEngine
+from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.engine.retry import RetryingEngine
-from reconciler.errors import ApplyError, EngineConflict, EngineServerError, EngineTimeout
+from reconciler.errors import (
+    ApplyError,
+    EngineConflict,
+    EngineServerError,
+    EngineTimeout,
+    PlanError,
+)
 from reconciler.live.reader import read_live_state
-from reconciler.model import DesiredState, LiveContainer
+from reconciler.model import DesiredState, EngineInfo, LiveContainer
 from reconciler.pipeline import Planned, Specs
 from reconciler.pipeline import plan as plan_specs
 from reconciler.plan.actions import BackupVolume, Plan, ReplaceVolume, action_key
@@ -326,3 +333,32 @@ def test_a_migration_with_backups_and_recovery_is_a_valid_json_plan() -> None:
     verbs = {change["verb"] for change in document["resource_changes"]}
     assert {"roll back", "copy", "backup", "replace", "remove"} <= verbs
     assert document["summary"]["destructive"] == 0
+
+
+class Podman(FakeEngine):
+    """Names itself as records.daemon_id names a Podman engine."""
+
+    def info(self) -> EngineInfo:
+        super().info()
+        return replace(FAKE_INFO, daemon_id="podman:fake:/root")
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (PlanOptions(migrate=True), "copy volume data into data_volplan-migrate, copy volume"),
+        (PlanOptions(backup_dir="/backups", allow_data_loss=True), "back up volume data:"),
+    ],
+)
+def test_on_podman_a_plan_that_moves_volume_content_is_refused_whole(
+    options: PlanOptions, words: str
+) -> None:
+    engine = Podman()
+    converge(V1, engine)
+    engine.calls.clear()
+
+    with pytest.raises(PlanError, match=words):
+        plan_desired(desired_from(V1_NEW_LABELS), engine, options)
+
+    assert engine.mutations == []
+    assert plan_desired(desired_from(V2), engine).plan.actions  # a plan with no copy is made
