@@ -66,7 +66,12 @@ def main(argv: list[str]) -> int:
             bench = Bench(client, proxy, Path(tmp), args.repeats, args.cli_max, notes=[])
             if args.fleet:
                 rows = list(
-                    map(_progress, fleet_bench.fleet_rows(Path(tmp), args.repeats, args.fleet_size))
+                    map(
+                        _progress,
+                        fleet_bench.fleet_rows(
+                            Path(tmp), args.repeats, args.fleet_size, bench.notes
+                        ),
+                    )
                 )
             else:
                 rows = list(_run_all(bench, args))

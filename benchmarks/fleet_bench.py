@@ -6,15 +6,23 @@ the requests each engine gets from the fleet's plan against those of its own pla
 fleet must cost each engine no more than a plan of it alone. Fleet apply: ``volplan
 apply --targets --yes`` from empty on four engines against the same four applied one
 after another (their times summed). Each engine has a counting proxy of its own in front.
+
+The engines share this machine's CPUs with volplan and the proxies, which engines of a real
+fleet, each on its host, do not. So each row's note also gives the CPU time the fleet's run
+took, volplan's, the engines' (dockerd and its children) and the proxies', and what that
+bounds: no schedule on this machine ends before that CPU time divided by its CPUs.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -31,78 +39,136 @@ FLEET_APPLY_RATIO = 0.4
 ENGINE_SH = Path(__file__).resolve().parents[1] / "scripts" / "engine.sh"
 
 
-def fleet_rows(workdir: Path, repeats: int, n: int) -> Iterator[Row]:
-    """Both rows, on ``PLAN_ENGINES`` engines started for them and stopped after."""
+@dataclass(frozen=True)
+class _FleetRun:
+    """One fleet command: its wall time, the requests each engine got, the CPU it took."""
+
+    seconds: float
+    requests: list[int]
+    cpu: _Cpu
+
+
+@dataclass(frozen=True)
+class _Cpu:
+    volplan: float
+    engines: float
+    proxies: float
+
+    @property
+    def total(self) -> float:
+        return self.volplan + self.engines + self.proxies
+
+    def bound(self) -> float:
+        """The least wall time this much CPU takes on this machine's CPUs."""
+        return self.total / (os.cpu_count() or 1)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.total:.2f} s CPU (volplan {self.volplan:.2f}, engines {self.engines:.2f}, "
+            f"proxies {self.proxies:.2f}), so at least {self.bound():.3f} s on "
+            f"{os.cpu_count()} CPUs"
+        )
+
+
+def fleet_rows(workdir: Path, repeats: int, n: int, notes: list[str]) -> Iterator[Row]:
+    """Both rows, on ``PLAN_ENGINES`` engines started for them and stopped after; what
+    the machine's CPUs bound each ratio to goes to ``notes``."""
     topo = Topology.for_volumes(n)
     directory = workdir / f"fleet-n{n}"
     topology.write(topo, directory)
-    with _engines(PLAN_ENGINES) as hosts, ExitStack() as stack:
-        proxies = [stack.enter_context(CountingProxy(host)) for host in hosts]
+    with _engines(PLAN_ENGINES) as engines, ExitStack() as stack:
+        proxies = [stack.enter_context(CountingProxy(host)) for host in engines.hosts]
         benches = [
             Bench(docker.APIClient(base_url=host, version="auto"), proxy, workdir, repeats, 0, [])
-            for host, proxy in zip(hosts, proxies, strict=True)
+            for host, proxy in zip(engines.hosts, proxies, strict=True)
         ]
-        yield _fleet_apply(benches[:APPLY_ENGINES], directory, workdir, n, repeats)
-        fleet = _targets_file(workdir / "fleet.yaml", proxies)
-        for bench in benches:
-            bench.reset()
-        _fleet(("apply", str(directory), "--yes"), fleet, proxies)
-        yield _fleet_plan(benches, directory, fleet, n, repeats)
+        four = _Fleet(benches[:APPLY_ENGINES], engines.first(APPLY_ENGINES), workdir / "4.yaml")
+        yield _fleet_apply(four, directory, n, notes)
+        eight = _Fleet(benches, engines, workdir / "8.yaml")
+        eight.reset()
+        eight.run(("apply", str(directory), "--yes"))
+        yield _fleet_plan(eight, directory, n, repeats, notes)
 
 
-def _fleet_apply(benches: list[Bench], directory: Path, workdir: Path, n: int, repeats: int) -> Row:
-    """Fastest of up to two rounds, each: the engines one after another, then at once."""
-    proxies = [b.proxy for b in benches]
-    fleet = _targets_file(workdir / "apply.yaml", proxies)
-    one_by_one, at_once = [], []
-    for _ in range(min(2, repeats)):
-        for bench in benches:
+class _Fleet:
+    """Engines with their proxies and benches, and a targets file naming them all."""
+
+    def __init__(self, benches: list[Bench], engines: _Engines, targets: Path) -> None:
+        self.benches = benches
+        self.engines = engines
+        self.proxies = [b.proxy for b in benches]
+        self.targets = _targets_file(targets, self.proxies)
+
+    def reset(self) -> None:
+        for bench in self.benches:
             bench.reset()
+
+    def run(self, args: tuple[str, ...]) -> _FleetRun:
+        """A fleet command's time, the requests each engine got from it, the CPU it took."""
+        for proxy in self.proxies:
+            proxy.take()
+        engines_before, proxies_before = self.engines.cpu_seconds(), _own_cpu_seconds()
+        measured = measure((*VOLPLAN, *args, "--targets", str(self.targets)), self.proxies[0])
+        cpu = _Cpu(
+            measured.cpu_seconds,
+            self.engines.cpu_seconds() - engines_before,
+            _own_cpu_seconds() - proxies_before,
+        )
+        counts = [measured.count, *(len(p.take()) for p in self.proxies[1:])]
+        return _FleetRun(measured.seconds, counts, cpu)
+
+
+def _fleet_apply(fleet: _Fleet, directory: Path, n: int, notes: list[str]) -> Row:
+    """Fastest of two rounds, each: the engines one after another, then at once."""
+    one_by_one: list[float] = []
+    at_once: list[_FleetRun] = []
+    for _ in range(2):
+        fleet.reset()
         one_by_one.append(
             sum(
-                measure((*VOLPLAN, "apply", str(directory), "--yes"), b.proxy).seconds
-                for b in benches
+                measure((*VOLPLAN, "apply", str(directory), "--yes"), proxy).seconds
+                for proxy in fleet.proxies
             )
         )
-        for bench in benches:
-            bench.reset()
-        at_once.append(_fleet(("apply", str(directory), "--yes"), fleet, proxies)[0])
-    ours, floor = min(at_once), min(one_by_one)
+        fleet.reset()
+        at_once.append(fleet.run(("apply", str(directory), "--yes")))
+    fastest, floor = min(at_once, key=lambda run: run.seconds), min(one_by_one)
+    notes.append(_bound_note("fleet apply", fastest, floor, "the engines one after another"))
     return _row(
-        f"fleet apply from empty, {len(benches)} engines (floor: one after another)",
+        f"fleet apply from empty, {len(fleet.benches)} engines (floor: one after another)",
         n,
-        (ours, floor),
+        (fastest.seconds, floor),
         None,
         target=f"ratio <= {FLEET_APPLY_RATIO}",
-        met=ours <= FLEET_APPLY_RATIO * floor,
+        met=fastest.seconds <= FLEET_APPLY_RATIO * floor,
     )
 
 
-def _fleet_plan(benches: list[Bench], directory: Path, fleet: Path, n: int, repeats: int) -> Row:
+def _fleet_plan(fleet: _Fleet, directory: Path, n: int, repeats: int, notes: list[str]) -> Row:
     """Rounds of: each engine's own plan, then the fleet's; fastest of each kept."""
-    singles: list[list[float]] = [[] for _ in benches]
-    fleets: list[float] = []
+    singles: list[list[float]] = [[] for _ in fleet.benches]
+    fleets: list[_FleetRun] = []
     single_requests: list[int] = []
     fleet_requests: list[int] = []
-    proxies = [b.proxy for b in benches]
     for _ in range(repeats):
-        for times, bench in zip(singles, benches, strict=True):
-            measured = measure((*VOLPLAN, "plan", str(directory)), bench.proxy)
+        for times, proxy in zip(singles, fleet.proxies, strict=True):
+            measured = measure((*VOLPLAN, "plan", str(directory)), proxy)
             times.append(measured.seconds)
             single_requests.append(measured.count)
-        seconds, counts = _fleet(("plan", str(directory)), fleet, proxies)
-        fleets.append(seconds)
-        fleet_requests += counts
+        run = fleet.run(("plan", str(directory)))
+        fleets.append(run)
+        fleet_requests += run.requests
     slowest = max(min(times) for times in singles)
-    ours = min(fleets)
+    fastest = min(fleets, key=lambda run: run.seconds)
+    notes.append(_bound_note("fleet plan", fastest, slowest, "the slowest single-engine plan"))
     same = set(fleet_requests) == set(single_requests) and len(set(single_requests)) == 1
     return _row(
-        f"fleet plan, no changes, {len(benches)} engines (floor: slowest single-engine plan)",
+        f"fleet plan, no changes, {len(fleet.benches)} engines (floor: slowest single-engine plan)",
         n,
-        (ours, slowest),
+        (fastest.seconds, slowest),
         (max(fleet_requests), max(single_requests)),
         target=f"ratio <= {FLEET_PLAN_RATIO}, requests per engine those of a single plan",
-        met=ours <= FLEET_PLAN_RATIO * slowest and same,
+        met=fastest.seconds <= FLEET_PLAN_RATIO * slowest and same,
     )
 
 
@@ -120,14 +186,17 @@ def _row(
     return Row(workload, n, *seconds, None, ours, floor, None, None, target, met)
 
 
-def _fleet(
-    args: tuple[str, ...], fleet: Path, proxies: list[CountingProxy]
-) -> tuple[float, list[int]]:
-    """A fleet run's time, and the requests each engine got from it."""
-    for proxy in proxies:
-        proxy.take()
-    measured = measure((*VOLPLAN, *args, "--targets", str(fleet)), proxies[0])
-    return measured.seconds, [measured.count, *(len(p.take()) for p in proxies[1:])]
+def _bound_note(workload: str, run: _FleetRun, floor: float, floor_is: str) -> str:
+    return (
+        f"{workload}: {run.seconds:.3f} s, which took {run.cpu}: a ratio of at least "
+        f"{run.cpu.bound() / floor:.2f} against {floor_is} ({floor:.3f} s) on this machine"
+    )
+
+
+def _own_cpu_seconds() -> float:
+    """This process's CPU time: the proxies' threads, all but idle while nothing runs."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _targets_file(path: Path, proxies: list[CountingProxy]) -> Path:
@@ -138,14 +207,47 @@ def _targets_file(path: Path, proxies: list[CountingProxy]) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class _Engines:
+    """Private engines: their addresses and the folders scripts/engine.sh keeps them in."""
+
+    hosts: list[str]
+    directories: list[str]
+
+    def first(self, count: int) -> _Engines:
+        return _Engines(self.hosts[:count], self.directories[:count])
+
+    def cpu_seconds(self) -> float:
+        """CPU time so far of every engine's dockerd and the processes it started."""
+        return sum(_tree_ticks(_dockerd_pid(d)) for d in self.directories) / _TICKS_PER_SECOND
+
+
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def _dockerd_pid(directory: str) -> int:
+    return int(Path(directory, "dockerd.pid").read_text())
+
+
+def _tree_ticks(pid: int) -> int:
+    """User and system ticks of ``pid`` and, recursively, of its children."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        children = (proc / "task" / str(pid) / "children").read_text().split()
+    except OSError:  # gone since listed
+        return 0
+    return int(fields[11]) + int(fields[12]) + sum(_tree_ticks(int(c)) for c in children)
+
+
 @contextmanager
-def _engines(count: int) -> Iterator[list[str]]:
+def _engines(count: int) -> Iterator[_Engines]:
     """``count`` private engines (scripts/engine.sh), started at once, stopped after."""
     directories = [tempfile.mkdtemp(prefix=f"vpf{i}-", dir="/tmp") for i in range(count)]
     try:
         with ThreadPoolExecutor(count) as pool:
             hosts = list(pool.map(_start, directories))
-        yield hosts
+        yield _Engines(hosts, directories)
     finally:
         with ThreadPoolExecutor(count) as pool:
             list(pool.map(_stop, directories))

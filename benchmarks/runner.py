@@ -22,6 +22,8 @@ class Measured:
     peak_rss_mb: float | None
     requests: tuple[Request, ...]
     stdout: str
+    cpu_seconds: float = 0.0
+    """The command's own CPU time, user and system, all its threads."""
 
     @property
     def count(self) -> int:
@@ -41,8 +43,9 @@ def measure(argv: Sequence[str], proxy: CountingProxy) -> Measured:
         process = subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=run_env
         )
-        process.wait()
+        _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             err.seek(0)
             raise CommandFailed(
@@ -50,7 +53,8 @@ def measure(argv: Sequence[str], proxy: CountingProxy) -> Measured:
             )
         out.seek(0)
         stdout = out.read().decode()
-    return Measured(seconds, None, tuple(proxy.take()), stdout)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(seconds, None, tuple(proxy.take()), stdout, cpu)
 
 
 def peak_rss_mb(argv: Sequence[str], proxy: CountingProxy) -> float:

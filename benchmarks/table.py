@@ -13,7 +13,7 @@ HEADER = (
 def render(rows: list[Row], notes: list[str], problems: list[str], machine: str) -> str:
     lines = [f"Measured {machine}.", "", HEADER, "|" + "---|" * 10]
     lines += [_line(row) for row in rows]
-    lines += ["", "Requests per route:", *(f"- {note}" for note in notes)]
+    lines += ["", "Notes (requests per route, CPU):", *(f"- {note}" for note in notes)]
     if problems:
         lines += ["", "Targets not met:", *(f"- {problem}" for problem in problems)]
     return "\n".join(lines) + "\n"

@@ -41,7 +41,7 @@ VALIDATE_RATIO = 1.5
 FLIP_RATIO = 1.5
 """Issue 12: one changed field at most 1.5x the SDK script's recreate."""
 MAX_CHECK_REQUESTS = 5
-"""Version, info, and the volume, container and image lists, at every size."""
+"""A ping, info, and the volume, container and image lists, at every size."""
 COLD_IMAGE_INSPECTS = 1
 """With no cache, a check also inspects each distinct image: the topology uses one."""
 MAX_RSS_MB = 150

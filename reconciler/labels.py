@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.memo import by_identity
 from reconciler.model import DesiredContainer, DesiredVolume
 
 PREFIX = "io.volplan."
@@ -62,6 +63,7 @@ def user_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
     }
 
 
+@by_identity
 def volume_config(volume: DesiredVolume) -> dict[str, Any]:
     return {
         "driver": volume.driver,
@@ -70,6 +72,7 @@ def volume_config(volume: DesiredVolume) -> dict[str, Any]:
     }
 
 
+@by_identity
 def container_config(container: DesiredContainer) -> dict[str, Any]:
     """The fields that, when changed, mean the container must be recreated.
 

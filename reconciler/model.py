@@ -113,9 +113,6 @@ class DesiredContainer:
     """Not part of the recorded config: how an image is fetched never changes a container."""
     field_origins: Mapping[str, Position] = field(default_factory=dict)
     """Positions of individual fields (``image``, ``mounts[/data]``…) for plan lines."""
-    image_id: str | None = None
-    """The ID ``image`` names on the engine now, filled in from its image list (None: the
-    engine has no such image); never part of the recorded config."""
 
     def origin_of(self, field_path: str) -> Position:
         """The most precise position known for a field path such as ``mounts[/data].read_only``."""
@@ -146,6 +143,10 @@ class DesiredState:
     elsewhere: tuple[str, ...] = ()
     """Projects the specs declare that are not for this engine (placement.py): neither
     planned nor pruned here, their resources on it are left alone."""
+    image_ids: Mapping[str, str] = field(default_factory=dict)
+    """The ID each image reference of the containers names on the engine now, filled in
+    from its image list (live/images.py; a reference it lacks is absent). Kept here, not on
+    the containers, so completing the specs for another engine leaves them as they are."""
 
     @cached_property
     def projects(self) -> tuple[str, ...]:

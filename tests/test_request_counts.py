@@ -24,7 +24,7 @@ CHECKS = {"plan": "No changes", "drift": "No drift"}
 
 SMALL, LARGER = 5, 40
 MAX_CHECK_REQUESTS = 5
-"""Version, info, and the volume, container and image lists; image configs are cached."""
+"""A ping, info, and the volume, container and image lists; image configs are cached."""
 ENGINE_LOCK = Counter({"POST /containers/create": 1, "DELETE /containers/{}": 1})
 """apply takes the engine lock by creating a container and releases it by removing it."""
 RECREATE_ONE = Counter(

@@ -94,29 +94,22 @@ class Fleet:
             raise SpecError(problems)
         return cls(targets, parallel)
 
-    def each(self, work: Callable[[Target], T], *, writes: bool = False) -> list[T | VolplanError]:
+    def each(self, work: Callable[[Target], T]) -> list[T | VolplanError]:
         """``work`` on every target, at most ``parallel`` at once, in the file's order; a
-        target whose work raises a volplan error has that error as its result. docker-py,
-        which writes (``writes``) and non-local endpoints use, is imported first, here."""
+        target whose work raises a volplan error has that error as its result."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from reconciler.engine.adapter import load_sdk
-
-        if writes or any(not (t.host or "").startswith("unix://") for t in self.targets):
-            load_sdk()
         with ThreadPoolExecutor(
             max_workers=min(self.parallel, len(self.targets)), thread_name_prefix="volplan-target"
         ) as pool:
             futures = [pool.submit(_guarded, work, target) for target in self.targets]
             return [future.result() for future in futures]
 
-    def results(
-        self, work: Callable[[Target], TargetResult], *, writes: bool = False
-    ) -> list[TargetResult]:
+    def results(self, work: Callable[[Target], TargetResult]) -> list[TargetResult]:
         """``each``, with a target's error as its ``TargetResult``."""
         return [
             failed(target, outcome) if isinstance(outcome, VolplanError) else outcome
-            for target, outcome in zip(self.targets, self.each(work, writes=writes), strict=True)
+            for target, outcome in zip(self.targets, self.each(work), strict=True)
         ]
 
 
@@ -405,7 +398,7 @@ def fleet_apply(
             return by_target[target.name].apply(_listener(target, printing))
 
         if all_or_nothing:
-            phase = fleet.each(locked, writes=True)
+            phase = fleet.each(locked)
             by_target = {h.target.name: h for h in phase if isinstance(h, _Locked)}
             if len(by_target) < len(phase) or interruption.requested():
                 why = (
@@ -415,10 +408,10 @@ def fleet_apply(
                 )
                 results = [_refused(t, h, why) for t, h in zip(fleet.targets, phase, strict=True)]
             else:
-                results = fleet.results(apply_one, writes=True)
+                results = fleet.results(apply_one)
         else:
             results = fleet.results(
-                lambda target: locked(target).apply(_listener(target, printing)), writes=True
+                lambda target: locked(target).apply(_listener(target, printing))
             )
     _print(results, None)
     raise typer.Exit(interruption.exit_code or exit_code(results))

@@ -112,12 +112,6 @@ def watch(
         server = MetricsServer(address, metrics, lambda: _health(watches))
         server.start()
         _log(f"metrics on {server.url}/metrics, health on {server.url}/healthz")
-    if self_heal or len(watches) > 1:
-        from reconciler.engine.adapter import load_sdk
-
-        # Now, in one thread: the targets' threads would import it side by side (see
-        # load_sdk), and a first heal would wait for the import.
-        load_sdk()
     mode = "self-healing" if self_heal else "reporting"
     _log(f"watching {directory} ({mode}; full sync every {interval:g}s)")
     _stop_on_signals(stop, watches)

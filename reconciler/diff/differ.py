@@ -152,7 +152,7 @@ def diff_container(
     changes = _merge(
         field_changes(recorded_config(live), labels.container_config(desired)), mount_changes
     )
-    moved = image_change(desired, live, changes)
+    moved = image_change(desired, state.image_ids.get(desired.image), live, changes)
     if moved and not changes:
         return result(
             Status.CHANGED,
@@ -183,17 +183,21 @@ def _made_by(resource_labels: Mapping[str, str]) -> str:
 
 
 def image_change(
-    desired: DesiredContainer, live: LiveContainer, changes: tuple[Change, ...]
+    desired: DesiredContainer,
+    image_id: str | None,
+    live: LiveContainer,
+    changes: tuple[Change, ...],
 ) -> tuple[Change, ...]:
-    """The image behind an unchanged reference moved (a pull or a build retagged it).
+    """The image behind an unchanged reference moved (a pull or a build retagged it):
+    ``image_id`` is what the spec's reference names on the engine now.
 
     Unknown on either side (no such image on the engine yet, or a container listed without
     its image ID) is no change: the plan cannot tell, and a pull is shown on its own.
     """
-    moved = desired.image_id and live.image_id and desired.image_id != live.image_id
+    moved = image_id and live.image_id and image_id != live.image_id
     if not moved or any(c.path == ("image",) for c in changes):
         return ()
-    return (Change(("image",), live.image_id, f"{desired.image_id} ({desired.image})"),)
+    return (Change(("image",), live.image_id, f"{image_id} ({desired.image})"),)
 
 
 _UNCOMPARED = (

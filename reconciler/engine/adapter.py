@@ -1,11 +1,13 @@
 """The Engine API adapter: the only module that talks to the Docker engine.
 
-Reads go through the one read path (``reads``): on a local ``unix://`` socket over
-``http.client`` (``unix_reads``), so docker-py is imported on the first write and a check
-never pays for it; on a TCP, TLS or SSH endpoint through docker-py's requests session.
-Writes go through docker-py's low-level ``APIClient``, one request per call. Every SDK,
-transport or HTTP failure becomes one of volplan's ``EngineError``s (``error_map``), so
-nothing from docker-py, requests or ``http.client`` crosses into the rest of the program.
+Requests go through the one request path (``transport``), one request per call, their
+bodies built by ``options_body``: on a local ``unix://`` socket over ``http.client``
+(``unix_transport``), so neither a check nor an apply pays for importing docker-py; on a
+TCP, TLS or SSH endpoint through docker-py's requests session. docker-py's ``APIClient``
+itself does what only it does here: pulls (their progress stream), image imports and
+writing archives. Every SDK, transport or HTTP failure becomes one of volplan's
+``EngineError``s (``error_map``), so nothing from docker-py, requests or ``http.client``
+crosses into the rest of the program.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import records
 from reconciler.engine.base import (
-    ENGINE_STOP_TIMEOUT,
     MAX_CONCURRENT_CALLS,
     ContainerCreate,
     VolumeCreate,
@@ -26,19 +27,21 @@ from reconciler.engine.base import (
 from reconciler.engine.contexts import Endpoint, TlsMaterial
 from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.engine.options_body import (
-    config_fields,
-    host_config_fields,
-    networking_config,
+    container_create_body,
+    endpoint_config,
+    volume_create_body,
 )
-from reconciler.engine.reads import (
+from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
+from reconciler.engine.transport import (
     CHUNK_BYTES,
-    Reads,
+    Transport,
+    checked_answer,
     json_answer,
+    json_body,
     json_lines,
     mapped_chunks,
     request_path,
 )
-from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
 from reconciler.errors import EngineError, EngineNotFound
 from reconciler.model import (
     EngineInfo,
@@ -46,20 +49,17 @@ from reconciler.model import (
     LiveContainer,
     LiveImage,
     LiveVolume,
-    Mount,
-    MountKind,
 )
 
 if TYPE_CHECKING:
     import docker
     import requests
-    from docker.types import Mount as SdkMount
 
 REQUEST_TIMEOUT_SECONDS = 120
 
 
-class SdkReads:
-    """``Reads`` through docker-py's requests session (public: ``APIClient`` is a
+class SdkTransport:
+    """``Transport`` through docker-py's requests session (public: ``APIClient`` is a
     ``requests.Session``), for endpoints other than a local socket: it knows TLS and SSH."""
 
     def __init__(self, client: docker.APIClient) -> None:
@@ -69,14 +69,49 @@ class SdkReads:
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Any:
         with engine_errors(doing):
-            response = self._request(path_format, args, params, stream=False)
+            response = self._request("GET", path_format, args, params, stream=False)
         return json_answer(response.status_code, response.content, doing)
+
+    def send(
+        self,
+        doing: str,
+        method: str,
+        path_format: str,
+        *args: str,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+    ) -> bytes:
+        with engine_errors(doing):
+            response = self._request(
+                method, path_format, args, params, stream=False, body=body, timeout=timeout
+            )
+        return checked_answer(response.status_code, response.content, doing)
+
+    def send_archive(
+        self,
+        doing: str,
+        path_format: str,
+        *args: str,
+        params: Mapping[str, str],
+        chunks: Iterable[bytes],
+    ) -> None:
+        client = self._client
+        path = request_path(f"/v{client.api_version}", path_format, args, params)
+        with engine_errors(doing):
+            response = client.put(
+                client.base_url + path,
+                data=iter(chunks),
+                timeout=client.timeout,
+                headers={"Content-Type": "application/x-tar"},
+            )
+        checked_answer(response.status_code, response.content, doing)
 
     def get_stream(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Generator[bytes, None, None]:
         with engine_errors(doing):
-            response = self._request(path_format, args, params, stream=True)
+            response = self._request("GET", path_format, args, params, stream=True)
         try:
             if response.status_code >= 400:
                 raise status_error(response.status_code, response.content, doing)
@@ -87,19 +122,27 @@ class SdkReads:
 
     def _request(
         self,
+        method: str,
         path_format: str,
         args: tuple[str, ...],
         params: Mapping[str, str] | None,
         *,
         stream: bool,
+        body: Any = None,
+        timeout: float | None = None,
     ) -> requests.Response:
         client = self._client
         path = request_path(f"/v{client.api_version}", path_format, args, params)
-        return client.get(
+        headers = {"Accept-Encoding": "identity"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return client.request(
+            method,
             client.base_url + path,
+            data=json_body(body),
             stream=stream,
-            timeout=client.timeout,
-            headers={"Accept-Encoding": "identity"},
+            timeout=timeout or client.timeout,
+            headers=headers,
         )
 
 
@@ -109,14 +152,14 @@ class DockerEngine:
     def __init__(
         self,
         endpoint: Endpoint,
-        reads: Reads,
+        transport: Transport,
         api_version: str,
         client: docker.APIClient | None = None,
     ) -> None:
         self.endpoint = endpoint.host
         self._endpoint = endpoint
         self.api_version = api_version
-        self.reads = reads
+        self.transport = transport
         self._client = client
         self._client_lock = threading.Lock()
 
@@ -128,13 +171,13 @@ class DockerEngine:
             endpoint = Endpoint(endpoint)
         doing = f"connecting to the Docker engine at {endpoint.host}"
         if endpoint.host.startswith("unix://"):
-            from reconciler.engine.unix_reads import UnixSocketReads
+            from reconciler.engine.unix_transport import UnixSocketTransport
 
             path = endpoint.host.removeprefix("unix://")
-            reads = UnixSocketReads(path, REQUEST_TIMEOUT_SECONDS)
-            return cls(endpoint, reads, reads.negotiate(doing))
+            transport = UnixSocketTransport(path, REQUEST_TIMEOUT_SECONDS)
+            return cls(endpoint, transport, transport.negotiate(doing))
         client = _sdk_client(endpoint, "auto", doing)
-        return cls(endpoint, SdkReads(client), client.api_version, client)
+        return cls(endpoint, SdkTransport(client), client.api_version, client)
 
     @property
     def client(self) -> docker.APIClient:
@@ -154,36 +197,36 @@ class DockerEngine:
             self._client.close()
 
     def info(self) -> EngineInfo:
-        answer = self.reads.get_json("reading engine info", "/info")
+        answer = self.transport.get_json("reading engine info", "/info")
         return records.parse_info(answer, endpoint=self.endpoint, api_version=self.api_version)
 
     def list_volumes(self) -> list[LiveVolume]:
-        return records.parse_volume_list(self.reads.get_json("listing volumes", "/volumes"))
+        return records.parse_volume_list(self.transport.get_json("listing volumes", "/volumes"))
 
     def list_containers(self) -> list[LiveContainer]:
-        answer = self.reads.get_json("listing containers", "/containers/json", params=ALL)
+        answer = self.transport.get_json("listing containers", "/containers/json", params=ALL)
         return records.parse_container_list(answer)
 
     def inspect_container(self, ref: str) -> ContainerInspect:
-        answer = self.reads.get_json(f"inspecting container {ref}", "/containers/{}/json", ref)
+        answer = self.transport.get_json(f"inspecting container {ref}", "/containers/{}/json", ref)
         return records.parse_container_inspect(answer)
 
     def list_images(self) -> list[LiveImage]:
-        return records.parse_image_list(self.reads.get_json("listing images", "/images/json"))
+        return records.parse_image_list(self.transport.get_json("listing images", "/images/json"))
 
     def inspect_image(self, ref: str) -> ImageConfig:
-        answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
+        answer = self.transport.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
         return records.parse_image_inspect(answer)
 
     def image_defaults(self, ref: str) -> ImageDefaults:
-        answer = self.reads.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
+        answer = self.transport.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
         return records.parse_image_defaults(answer)
 
     def disk_usage(self) -> DiskUsage:
-        return records.parse_disk_usage(self.reads.get_json("reading disk usage", "/system/df"))
+        return records.parse_disk_usage(self.transport.get_json("reading disk usage", "/system/df"))
 
     def list_networks(self) -> list[str]:
-        return records.parse_network_names(self.reads.get_json("listing networks", "/networks"))
+        return records.parse_network_names(self.transport.get_json("listing networks", "/networks"))
 
     def events(
         self, since: float, until: float, filters: Mapping[str, Sequence[str]]
@@ -194,7 +237,7 @@ class DockerEngine:
             "until": f"{until:.9f}",
             "filters": json.dumps({key: list(values) for key, values in filters.items()}),
         }
-        stream = self.reads.get_stream(doing, "/events", params=params)
+        stream = self.transport.get_stream(doing, "/events", params=params)
         try:
             for raw in json_lines(stream, doing):
                 yield records.parse_event(raw)
@@ -202,76 +245,75 @@ class DockerEngine:
             stream.close()
 
     def create_volume(self, request: VolumeCreate) -> None:
-        with engine_errors(f"creating volume {request.name}"):
-            self.client.create_volume(
-                name=request.name,
-                driver=request.driver,
-                driver_opts=dict(request.driver_opts),
-                labels=dict(request.labels),
-            )
+        self.transport.send(
+            f"creating volume {request.name}",
+            "POST",
+            "/volumes/create",
+            body=volume_create_body(request),
+        )
 
     def remove_volume(self, name: str) -> None:
-        with engine_errors(f"removing volume {name}"):
-            self.client.remove_volume(name)
+        self.transport.send(f"removing volume {name}", "DELETE", "/volumes/{}", name)
 
     def create_container(self, request: ContainerCreate) -> str:
-        host_config = self.client.create_host_config(
-            mounts=[_sdk_mount(m) for m in request.mounts if not _as_bind_string(m)] or None,
-            binds=[_bind_string(m) for m in request.mounts if _as_bind_string(m)] or None,
-            volumes_from=list(request.volumes_from) or None,
-            network_mode=request.network_mode,
-            restart_policy=_restart_policy(request.restart),
-            publish_all_ports=request.publish_all,
-        )
-        host_config.update(host_config_fields(request.options))
         doing = f"creating container {request.name}"
-        client: Any = self.client  # the raw-config calls below are untyped in docker-py
-        with engine_errors(doing):
-            config = client.create_container_config(
-                image=request.image,
-                command=list(request.command) if request.command is not None else None,
-                environment=dict(request.environment) or None,
-                labels=dict(request.labels),
-                host_config=host_config,
-                stop_signal=request.stop_signal,
-                stop_timeout=(
-                    ENGINE_STOP_TIMEOUT if request.stop_timeout is None else request.stop_timeout
-                ),
-                networking_config=networking_config(request.options),
-            )
-            config.update(config_fields(request.options))
-            answer = client.create_container_from_config(config, request.name)
-        container_id = str(answer["Id"])
+        answer = self.transport.send(
+            doing,
+            "POST",
+            "/containers/create",
+            params={"name": request.name},
+            body=container_create_body(request),
+        )
+        container_id = str(json_answer(200, answer, doing)["Id"])
         try:
             for network in request.options.networks[1:]:
-                with engine_errors(f"{doing}: connecting it to network {network.name}"):
-                    self.client.connect_container_to_network(
-                        container_id, network.name, aliases=list(network.aliases) or None
-                    )
+                self.transport.send(
+                    f"{doing}: connecting it to network {network.name}",
+                    "POST",
+                    "/networks/{}/connect",
+                    network.name,
+                    body={
+                        "Container": container_id,
+                        "EndpointConfig": endpoint_config(network.aliases),
+                    },
+                )
         except EngineError:
             self.remove_container(container_id)
             raise
         return container_id
 
     def start_container(self, ref: str) -> None:
-        with engine_errors(f"starting container {ref}"):
-            self.client.start(ref)
+        self.transport.send(f"starting container {ref}", "POST", "/containers/{}/start", ref)
 
     def stop_container(self, ref: str, timeout: int | None) -> None:
-        with engine_errors(f"stopping container {ref}"):
-            self.client.stop(ref, timeout=timeout)
+        """The engine answers once the container has stopped, up to ``timeout`` seconds
+        (None: the container's own stop timeout) after the signal; the request waits as
+        long, on top of its own timeout, as docker-py's ``stop`` does."""
+        self.transport.send(
+            f"stopping container {ref}",
+            "POST",
+            "/containers/{}/stop",
+            ref,
+            params={"t": str(timeout)} if timeout is not None else None,
+            timeout=REQUEST_TIMEOUT_SECONDS + (timeout or 0),
+        )
 
     def rename_container(self, ref: str, new_name: str) -> None:
-        with engine_errors(f"renaming container {ref} to {new_name}"):
-            self.client.rename(ref, new_name)
+        self.transport.send(
+            f"renaming container {ref} to {new_name}",
+            "POST",
+            "/containers/{}/rename",
+            ref,
+            params={"name": new_name},
+        )
 
     def remove_container(self, ref: str) -> None:
-        with engine_errors(f"removing container {ref}"):
-            self.client.remove_container(ref, v=False, force=False)
+        """Its anonymous volumes are kept (``v`` unset): volplan never deletes data."""
+        self.transport.send(f"removing container {ref}", "DELETE", "/containers/{}", ref)
 
     def image_present(self, image: str) -> bool:
         try:
-            self.reads.get_json(f"inspecting image {image}", "/images/{}/json", image)
+            self.transport.get_json(f"inspecting image {image}", "/images/{}/json", image)
         except EngineNotFound:
             return False
         return True
@@ -302,7 +344,7 @@ class DockerEngine:
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
         """Chunks of the tar the engine streams; the response is closed with the iterator,
         so an early stop (an emptiness check reads two entries) ends the transfer."""
-        return self.reads.get_stream(
+        return self.transport.get_stream(
             f"reading {path} from container {ref}",
             "/containers/{}/archive",
             ref,
@@ -312,7 +354,7 @@ class DockerEngine:
     def service_logs(self, service: str) -> bytes:
         """All of it at once: without ``follow`` the engine ends the answer after the
         last line; ``details`` adds each line's node and task."""
-        chunks = self.reads.get_stream(
+        chunks = self.transport.get_stream(
             f"reading the logs of service {service}",
             "/services/{}/logs",
             service,
@@ -321,8 +363,13 @@ class DockerEngine:
         return b"".join(chunks)
 
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
-        with engine_errors(f"writing into {path} of container {ref}"):
-            self.client.put_archive(ref, path, iter(chunks))
+        self.transport.send_archive(
+            f"writing into {path} of container {ref}",
+            "/containers/{}/archive",
+            ref,
+            params={"path": path},
+            chunks=chunks,
+        )
 
     def put_file(self, ref: str, path: str, content: bytes) -> None:
         from reconciler.engine.one_file_tar import tar_of_file
@@ -344,6 +391,7 @@ def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClien
     and refuses an unknown or changed key (docker-py sets paramiko's ``RejectPolicy``;
     tests/integration/test_ssh_endpoint.py pins it), rather than the ssh program, whose
     answer depends on the user's ssh config and can be a prompt on the terminal."""
+    load_sdk()
     with engine_errors(doing):
         client = _client_type()(
             base_url=endpoint.host,
@@ -360,16 +408,19 @@ def _sdk_client(endpoint: Endpoint, version: str, doing: str) -> docker.APIClien
     return client
 
 
+_SDK_IMPORT = threading.Lock()
+
+
 def load_sdk() -> None:
-    """Import docker-py now, in this thread. Threads that connect at once (a fleet's
+    """Import docker-py, one thread at a time. Threads that need it at once (a fleet's
     targets) would otherwise import it side by side, and Python hands a thread that
     meets another's import halfway round docker-py's import cycles the half-made module
     (``module 'docker' has no attribute 'APIClient'``)."""
-    import docker.tls
-    import docker.types
-    import docker.utils  # noqa: F401
+    with _SDK_IMPORT:
+        import docker.tls
+        import docker.utils  # noqa: F401
 
-    _client_type()
+        _client_type()
 
 
 @functools.cache
@@ -401,47 +452,3 @@ def _tls_config(tls: TlsMaterial) -> docker.tls.TLSConfig:
         ca_cert=str(tls.ca) if tls.ca is not None and tls.verify else None,
         verify=tls.verify,
     )
-
-
-def _sdk_mount(mount: Mount) -> SdkMount:
-    from docker.types import Mount as SdkMount
-
-    if mount.kind is MountKind.BIND:
-        return SdkMount(
-            target=mount.target,
-            source=mount.source,
-            type="bind",
-            read_only=mount.read_only,
-            propagation=mount.propagation,
-        )
-    return SdkMount(
-        target=mount.target,
-        source=mount.source,
-        type="volume",
-        read_only=mount.read_only,
-        no_copy=mount.nocopy,
-    )
-
-
-def _as_bind_string(mount: Mount) -> bool:
-    """Legacy ``Binds`` form: the one way API 1.41 creates a missing host directory or
-    relabels content for SELinux (``z``/``Z``), which ``Mounts`` cannot say."""
-    return mount.create_host_path or mount.selinux is not None
-
-
-def _bind_string(mount: Mount) -> str:
-    options = ["ro" if mount.read_only else "rw"]
-    if mount.propagation:
-        options.append(mount.propagation)
-    if mount.nocopy:
-        options.append("nocopy")
-    if mount.selinux:
-        options.append(mount.selinux)
-    return f"{mount.source}:{mount.target}:{','.join(options)}"
-
-
-def _restart_policy(restart: str | None) -> dict[str, Any] | None:
-    if restart is None:
-        return None
-    name, _, retries = restart.partition(":")
-    return {"Name": name, "MaximumRetryCount": int(retries or 0)}

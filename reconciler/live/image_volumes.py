@@ -18,17 +18,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from reconciler.live.images import image_ids
 from reconciler.model import DesiredContainer, DesiredState, LiveState, Mount, MountKind
 
 
 def with_image_volumes(desired: DesiredState, live: LiveState) -> DesiredState:
-    """``desired`` with every image-declared path a container leaves free mounted as its
-    own anonymous volume. Idempotent: a path already mounted is left alone."""
-    ids = image_ids(desired, live)
+    """``desired`` (with its ``image_ids``, images.py) with every image-declared path a
+    container leaves free mounted as its own anonymous volume. Idempotent: a path already
+    mounted is left alone. A container with nothing to add is the same object as before,
+    so what is derived from it once (labels.py) serves every engine it is planned for."""
     declared = {
         reference: live.image_configs[image_id].volumes
-        for reference, image_id in ids.items()
+        for reference, image_id in desired.image_ids.items()
         if image_id in live.image_configs
     }
     if not any(declared.values()):

@@ -85,15 +85,8 @@ def image_ids(desired: DesiredState, live: LiveState) -> dict[str, str]:
 
 
 def with_image_ids(desired: DesiredState, live: LiveState) -> DesiredState:
-    """``desired`` with each container's ``image_id``: what its reference names now."""
-    ids = image_ids(desired, live)
-    return replace(
-        desired,
-        containers={
-            name: replace(container, image_id=ids.get(container.image))
-            for name, container in desired.containers.items()
-        },
-    )
+    """``desired`` with the ``image_ids`` its references name on the engine now."""
+    return replace(desired, image_ids=image_ids(desired, live))
 
 
 def read_image_configs(engine: Engine, live: LiveState, desired: DesiredState) -> LiveState:

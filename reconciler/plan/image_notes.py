@@ -31,7 +31,7 @@ def pull_notes(desired: DesiredState) -> tuple[Note, ...]:
         image, policy = container.image, policies[container.image]
         if policy is PullPolicy.ALWAYS:
             message = f"apply pulls image {image} first (pull: always)"
-        elif container.image_id is not None:
+        elif image in desired.image_ids:
             continue
         elif policy is PullPolicy.MISSING:
             message = f"image {image} is not on the engine; apply pulls it"

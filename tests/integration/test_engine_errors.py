@@ -3,9 +3,9 @@ resource and the engine's words; what was done and not done is reported; a re-ru
 
 Produced for real where the engine can be made to fail: a name taken and a volume in use
 (409), a container removed concurrently (404), the engine stopped mid-run. Server errors
-(500) and timeouts are injected: at docker-py's HTTP transport for writes, and at the
-reads seam for the reads a local socket answers (``unix_reads``, whose own mapping of
-500s and timeouts is tested against a socket in tests/unit/test_unix_reads.py).
+(500) and timeouts are injected at the transport seam every request on a local socket goes
+through (``unix_transport``, whose own mapping of 500s and timeouts is tested against a
+socket in tests/unit/test_unix_transport.py).
 """
 
 from __future__ import annotations
@@ -14,20 +14,19 @@ import gc
 import shutil
 import tempfile
 import warnings
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from docker.types import Mount
 from support.cli import RunCli
 from support.engine import IMAGE, Engine, start_engine, stop_engine
 
 from reconciler.apply.applier import ActionResult, ApplyListener, ApplyOptions, apply_plan
 from reconciler.engine.adapter import DockerEngine
-from reconciler.engine.reads import Reads
 from reconciler.engine.retry import RetryingEngine
+from reconciler.engine.transport import Transport
 from reconciler.errors import ApplyError, EngineTimeout, engine_error
 from reconciler.pipeline import load, plan
 from reconciler.plan.actions import describe
@@ -137,55 +136,30 @@ def test_container_removed_concurrently_404(
     assert "no such container" in str(caught.value).lower()  # Podman's words are lower-case
 
 
-class FaultyTransport(requests.adapters.BaseAdapter):
-    """Answers chosen requests with a 500 or a timeout; passes the rest to the engine."""
+class FaultyTransport:
+    """The transport seam, answering chosen requests with a 500 or a timeout, raised as
+    unix_transport raises them; the rest go to the engine."""
 
-    def __init__(self, real: requests.adapters.BaseAdapter, faults: list[tuple[str, str, str]]):
-        super().__init__()
+    def __init__(self, real: Transport) -> None:
         self.real = real
-        self.faults = faults  # (method, path fragment, "500" | "timeout"), used once each
+        self.faults: list[tuple[str, str, str]] = []
+        """(method, path fragment, "500" | "timeout"), each used once."""
         self.seen: list[str] = []
 
-    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:  # type: ignore[override]
-        self.seen.append(f"{request.method} {request.path_url}")
+    def _fault(self, doing: str, method: str, path: str) -> None:
+        self.seen.append(f"{method} {path}")
         for fault in self.faults:
-            method, fragment, kind = fault
-            if request.method == method and fragment in request.path_url:
+            faulty_method, fragment, kind = fault
+            if method == faulty_method and fragment in path:
                 self.faults.remove(fault)
                 if kind == "timeout":
-                    raise requests.exceptions.ReadTimeout("injected timeout", request=request)
-                response = requests.Response()
-                response.status_code = 500
-                response._content = b'{"message": "injected: internal server error"}'
-                response.headers["Content-Type"] = "application/json"
-                response.request = request
-                response.url = request.url or ""
-                return response
-        return self.real.send(request, **kwargs)  # type: ignore[arg-type]
-
-    def close(self) -> None:
-        self.real.close()
-
-
-class FaultyReads:
-    """The reads seam's twin of ``FaultyTransport``: the errors unix_reads raises."""
-
-    def __init__(self, real: Reads, transport: FaultyTransport) -> None:
-        self.real = real
-        self.transport = transport
+                    raise EngineTimeout(f"{doing}: the Docker engine did not answer in time")
+                raise engine_error(500, f"{doing}: injected: internal server error")
 
     def get_json(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Any:
-        path = path_format.format(*args)
-        self.transport.seen.append(f"GET {path}")
-        for fault in self.transport.faults:
-            method, fragment, kind = fault
-            if method == "GET" and fragment in path:
-                self.transport.faults.remove(fault)
-                if kind == "timeout":
-                    raise EngineTimeout(f"{doing}: the Docker engine did not answer in time")
-                raise engine_error(500, f"{doing}: injected: internal server error")
+        self._fault(doing, "GET", path_format.format(*args))
         return self.real.get_json(doing, path_format, *args, params=params)
 
     def get_stream(
@@ -193,13 +167,37 @@ class FaultyReads:
     ) -> Generator[bytes, None, None]:
         return self.real.get_stream(doing, path_format, *args, params=params)
 
+    def send(
+        self,
+        doing: str,
+        method: str,
+        path_format: str,
+        *args: str,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+    ) -> bytes:
+        self._fault(doing, method, path_format.format(*args))
+        return self.real.send(
+            doing, method, path_format, *args, params=params, body=body, timeout=timeout
+        )
+
+    def send_archive(
+        self,
+        doing: str,
+        path_format: str,
+        *args: str,
+        params: Mapping[str, str],
+        chunks: Iterable[bytes],
+    ) -> None:
+        self.real.send_archive(doing, path_format, *args, params=params, chunks=chunks)
+
 
 @pytest.fixture
 def faulty(clean_engine: Engine) -> Iterator[tuple[RetryingEngine, FaultyTransport]]:
     engine = DockerEngine.connect(clean_engine.host)
-    transport = FaultyTransport(engine.client.get_adapter("http+docker://localhost"), [])
-    engine.client.mount("http+docker://", transport)
-    engine.reads = FaultyReads(engine.reads, transport)
+    transport = FaultyTransport(engine.transport)
+    engine.transport = transport
     yield RetryingEngine(engine, first_delay=0.01), transport
     engine.close()
 

@@ -1,8 +1,8 @@
 """An engine reached over TCP: every call, reads included, goes through docker-py.
 
-On a local socket volplan reads through the standard library (engine/unix_reads.py); any
-other endpoint sends the same reads through docker-py's requests session, and everything
-else through docker-py too. The private engine is put
+On a local socket volplan sends every request through the standard library
+(engine/unix_transport.py); any other endpoint sends the same requests through docker-py's
+requests session. The private engine is put
 behind a loopback TCP port (the counting proxy's TCP mode) so that path runs against a
 real engine too.
 """
@@ -20,8 +20,8 @@ from support.cli import RunCli
 from support.engine import Engine
 
 from benchmarks.request_counter import CountingProxy
-from reconciler.engine.adapter import DockerEngine, SdkReads
-from reconciler.engine.unix_reads import UnixSocketReads
+from reconciler.engine.adapter import DockerEngine, SdkTransport
+from reconciler.engine.unix_transport import UnixSocketTransport
 from reconciler.errors import EngineNotFound
 
 pytestmark = pytest.mark.engine
@@ -58,7 +58,7 @@ def test_reads_over_tcp_use_the_sdk_and_say_the_engine_is_remote(
     info = engine.info()
     volumes = engine.list_volumes()
 
-    assert isinstance(engine.reads, SdkReads)
+    assert isinstance(engine.transport, SdkTransport)
     assert not info.is_local
     assert info.daemon_id == clean_engine.client.info()["ID"]
     assert [(v.name, v.labels) for v in volumes] == [("data", {"team": "db"})]
@@ -77,7 +77,7 @@ def test_an_archive_streams_through_either_read_path(
     payload = bytes(range(256)) * 8192  # 2 MiB: more than one chunk
     clean_engine.client.put_archive(holder["Id"], "/tmp", _tar({"big": payload, "small": b"x"}))
     engine = DockerEngine.connect(remote if over_tcp else clean_engine.host)
-    assert isinstance(engine.reads, SdkReads if over_tcp else UnixSocketReads)
+    assert isinstance(engine.transport, SdkTransport if over_tcp else UnixSocketTransport)
 
     whole = b"".join(engine.get_archive("holder", "/tmp"))
     with tarfile.open(fileobj=io.BytesIO(whole)) as tar:

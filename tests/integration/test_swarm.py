@@ -167,9 +167,7 @@ def reports(swarm: Swarm, service: str) -> dict[str, dict[str, Any]]:
     return {node["node_id"]: node for node in document["nodes"]}
 
 
-def in_sync(
-    swarm: Swarm, service: str, *, since: dict[str, dict[str, Any]] | None = None
-) -> bool:
+def in_sync(swarm: Swarm, service: str, *, since: dict[str, dict[str, Any]] | None = None) -> bool:
     """Every node reports, in sync, and (with ``since``) reported anew after those."""
     now = reports(swarm, service)
     fresh = since is None or all(

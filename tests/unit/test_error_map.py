@@ -1,6 +1,6 @@
 """One mapping of failures for both clients: docker-py's and requests' exceptions, and the
 standard library's, become the same volplan errors. The real-socket cases are in
-test_unix_reads.py and the real-engine ones in tests/integration/test_engine_errors.py."""
+test_unix_transport.py and the real-engine ones in tests/integration/test_engine_errors.py."""
 
 from __future__ import annotations
 

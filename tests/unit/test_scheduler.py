@@ -167,8 +167,7 @@ def test_an_interrupted_apply_says_what_was_done_and_what_never_started() -> Non
         apply_plan(plan, engine, options=ApplyOptions(interruption=interruption))
     report = caught.value.report
     assert str(caught.value) == (
-        f"stopped by SIGTERM: of the plan's actions 1 done, {len(plan.actions) - 1} never "
-        "started"
+        f"stopped by SIGTERM: of the plan's actions 1 done, {len(plan.actions) - 1} never started"
     )
     assert report.failed is None
     assert [r.action for r in report.done] + list(report.not_done) == list(plan.actions)

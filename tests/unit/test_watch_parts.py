@@ -14,8 +14,8 @@ import pytest
 
 from reconciler.apply.applier import apply_plan
 from reconciler.engine.fake import FAKE_INFO, FakeEngine
-from reconciler.engine.reads import json_lines
 from reconciler.engine.records import EngineEvent, parse_event
+from reconciler.engine.transport import json_lines
 from reconciler.errors import AddressError, EngineUnreachable
 from reconciler.live.fleet_reports import NODE_ATTR, parse_line, status_report
 from reconciler.pipeline import Specs

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.engine.unix_reads import UnixSocketReads
+from reconciler.engine.unix_transport import UnixSocketTransport
 from reconciler.errors import (
     EngineError,
     EngineNotFound,
@@ -71,10 +71,10 @@ def canned(tmp_path: Path) -> Iterator[list[CannedEngine]]:
 
 def reads_answering(
     tmp_path: Path, canned: list[CannedEngine], answer: bytes | None, *, linger: bool = False
-) -> UnixSocketReads:
+) -> UnixSocketTransport:
     engine = CannedEngine(tmp_path / "engine.sock", answer, linger=linger)
     canned.append(engine)
-    return UnixSocketReads(str(engine.path), timeout=0.3)
+    return UnixSocketTransport(str(engine.path), timeout=0.3)
 
 
 def response(status: str, body: bytes, *, chunked: bool = False) -> bytes:
@@ -109,13 +109,25 @@ def test_a_json_answer_is_read_whole_chunked_or_not(
 def test_the_api_version_is_agreed_once_and_prefixes_every_later_read(
     tmp_path: Path, canned: list[CannedEngine]
 ) -> None:
-    reads = reads_answering(tmp_path, canned, response("200 OK", b'{"ApiVersion": "1.41"}'))
+    pong = b"HTTP/1.1 200 OK\r\nAPI-Version: 1.41\r\nContent-Length: 2\r\n\r\n{}"
+    reads = reads_answering(tmp_path, canned, pong)
 
     assert reads.negotiate("connecting") == "1.41"
     reads.get_json("inspecting image busybox:latest", "/images/{}/json", "library/busybox:1 x")
 
-    assert canned[0].requests[0].startswith(b"GET /version HTTP/1.1")
+    assert canned[0].requests[0].startswith(b"GET /_ping HTTP/1.1")
     assert canned[0].requests[1].startswith(b"GET /v1.41/images/library/busybox:1%20x/json ")
+
+
+def test_an_engine_whose_ping_names_no_version_is_asked_its_version(
+    tmp_path: Path, canned: list[CannedEngine]
+) -> None:
+    reads = reads_answering(tmp_path, canned, response("200 OK", b'{"ApiVersion": "1.40"}'))
+
+    assert reads.negotiate("connecting") == "1.40"
+
+    assert canned[0].requests[0].startswith(b"GET /_ping HTTP/1.1")
+    assert canned[0].requests[1].startswith(b"GET /version HTTP/1.1")
 
 
 @pytest.mark.parametrize(
@@ -139,7 +151,7 @@ def test_silence_is_a_timeout(tmp_path: Path, canned: list[CannedEngine]) -> Non
 
 
 def test_no_socket_is_unreachable(tmp_path: Path) -> None:
-    reads = UnixSocketReads(str(tmp_path / "missing.sock"), timeout=0.3)
+    reads = UnixSocketTransport(str(tmp_path / "missing.sock"), timeout=0.3)
 
     with pytest.raises(EngineUnreachable, match="No such file or directory"):
         reads.get_json("listing volumes", "/volumes")

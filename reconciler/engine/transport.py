@@ -1,11 +1,11 @@
-"""The engine's one read path: GETs answered with JSON, and the archive stream. Pure.
+"""The engine's one request path: JSON requests and answers, and the archive stream. Pure.
 
-Every read is built, checked and decoded here, whichever client carries it: the path and
-its quoting (``request_path``), an error status (``error_map.status_error``), the JSON
+Every request is built, checked and decoded here, whichever client carries it: the path
+and its quoting (``request_path``), an error status (``error_map.status_error``), the JSON
 (``json_answer``) and a stream's chunks (``mapped_chunks``). Two transports carry them: on
-a local ``unix://`` socket ``unix_reads.UnixSocketReads`` (``http.client``, so a check
-never loads docker-py), elsewhere the adapter's ``SdkReads`` (docker-py's requests
-session, which knows TLS and SSH).
+a local ``unix://`` socket ``unix_transport.UnixSocketTransport`` (``http.client``, so
+neither a check nor an apply loads docker-py), elsewhere the adapter's ``SdkTransport``
+(docker-py's requests session, which knows TLS and SSH).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ CHUNK_BYTES = 1 << 20
 """The most of a stream (a tar of a volume) read at a time: what has arrived, up to this."""
 
 
-class Reads(Protocol):
-    """A transport for the reads; ``doing`` names the call in errors."""
+class Transport(Protocol):
+    """Carries requests to the engine; ``doing`` names the call in errors."""
 
     def get_json(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
@@ -36,6 +36,32 @@ class Reads(Protocol):
         a reader may stop early (an emptiness check reads two tar entries)."""
         ...
 
+    def send(
+        self,
+        doing: str,
+        method: str,
+        path_format: str,
+        *args: str,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+    ) -> bytes:
+        """``method path_format`` with ``body`` as its JSON (None: no body); the answer's
+        body once its status is checked. ``timeout`` replaces the transport's own for a
+        call that may take longer (a stop waits for the container)."""
+        ...
+
+    def send_archive(
+        self,
+        doing: str,
+        path_format: str,
+        *args: str,
+        params: Mapping[str, str],
+        chunks: Iterable[bytes],
+    ) -> None:
+        """``PUT path_format`` with a tar streamed from ``chunks`` as its body (chunked)."""
+        ...
+
 
 def request_path(
     prefix: str, path_format: str, args: tuple[str, ...], params: Mapping[str, str] | None
@@ -46,11 +72,19 @@ def request_path(
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def json_answer(status: int, body: bytes, doing: str) -> Any:
+def json_body(body: Any) -> bytes | None:
+    return None if body is None else json.dumps(body).encode()
+
+
+def checked_answer(status: int, body: bytes, doing: str) -> bytes:
     if status >= 400:
         raise status_error(status, body, doing)
+    return body
+
+
+def json_answer(status: int, body: bytes, doing: str) -> Any:
     try:
-        return json.loads(body)
+        return json.loads(checked_answer(status, body, doing))
     except ValueError as exc:
         raise EngineError(f"{doing}: the engine's answer is not JSON ({exc})") from exc
 
