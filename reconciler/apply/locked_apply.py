@@ -58,12 +58,14 @@ def apply_locked(
     lock_timeout: float = 0,
     parallelism: int | None = None,
     pull: PullPolicy | None = None,
+    interruption: Interruption | None = None,
 ) -> ApplyReport:
     """Plan, refuse, confirm and apply under the lock; an empty report when nothing is to do.
 
     The specs' images are pulled first, as their ``pull`` policies (or ``pull``) say, so
     the plan is made against the images the containers will be created from; a saved plan
-    is applied against the images it was made on.
+    is applied against the images it was made on. ``interruption`` is a thread's own stop
+    (see ``locked_plan``): a lock lost there stops that thread's apply, not the main one.
     """
     with locked_plan(
         target,
@@ -73,6 +75,7 @@ def apply_locked(
         lock_timeout=lock_timeout,
         parallelism=parallelism,
         pull=pull,
+        interruption=interruption,
     ) as ready:
         return apply_ready(ready, engine, prompts, listener)
 

@@ -25,6 +25,7 @@ from signal import SIGTERM
 
 from reconciler.apply.applier import ActionResult, ApplyListener
 from reconciler.apply.apply_target import ApplyTarget
+from reconciler.apply.interrupt import Interruption
 from reconciler.apply.lock import LockHolder
 from reconciler.apply.locked_apply import Prompts, apply_locked
 from reconciler.diff.drift import DriftReport, build_drift_report
@@ -286,7 +287,13 @@ class TargetWatch:
         listener = ApplyListener(on_result=self._tell_result)
         try:
             applied = apply_locked(
-                target, engine, prompts, listener, lock_timeout=0, parallelism=None
+                target,
+                engine,
+                prompts,
+                listener,
+                lock_timeout=0,
+                parallelism=None,
+                interruption=Interruption(),  # a lock lost stops this heal, not the watch
             )
         except LockError as error:
             if str(error) != self._busy:  # once per holder, not at every retry
