@@ -4,18 +4,18 @@ scripts/test runs the whole suite against dockerd, then ``-m portable`` against 
 Docker-compatible API (``VOLPLAN_TEST_ENGINE=podman``). Portable are the tests of the
 modules below: the core plan/apply cycle over every example, drift, status, prune,
 saved plans, anonymous volumes, mount flags, image-declared volumes (recreates killed
-midway included), container options, adoption, export, engine errors, locks, policies,
-and the pinned differences. Left out of them, with the reason (NOT_ON_PODMAN): the tests
-that meet a difference pinned in test_podman_differences.py, and four kill points of a
-recreate that hold alike on both engines (the time budget).
+at every call), container options, adoption, export, engine errors, locks, policies, an
+engine over TCP, graph, the CI examples, and the pinned differences. Left out of them,
+with the reason (NOT_ON_PODMAN): the tests that meet a difference pinned in
+test_podman_differences.py.
 Left out as modules: backup, restore and --migrate (test_backup_restore, test_migrate,
 the content tests of test_offline_engine and test_first_use: refused on Podman, whose
 archive reads cannot tell owners); ``service_healthy`` (test_depends_on_engine: the
 private Podman runs no healthcheck); the modules that start more engines or need dockerd
 itself (contexts, TLS, ssh, leases from another machine, crash injection, fleet, Swarm,
 watch, image pulls, Compose); and the modules that test volplan's own CLI more than the
-engine (first use, shell habits, hostile specs, graph, the CI examples), which would only
-spend the Podman pass's time budget.
+engine (first use, shell habits, hostile specs), which would only spend the Podman
+pass's time budget.
 """
 
 from __future__ import annotations
@@ -36,27 +36,25 @@ PORTABLE_MODULES = frozenset(
         "test_engine_errors.py",
         "test_lock_engine.py",
         "test_security_cli.py",
+        "test_remote_endpoint.py",
+        "test_graph_engine.py",
+        "test_ci_examples.py",
         "test_podman_differences.py",
     }
 )
 
 _QUOTA = "the driver-options example: a tmpfs size= option needs an XFS project quota"
-_BUDGET = (
-    "passes on Podman too (run by hand); kept to dockerd for the Podman pass's time budget "
-    "(the kill points right after the rename and after the create run on both)"
-)
 _DAEMON_ID = "it compares daemon_id with /info's ID, which Podman makes anew on every call"
 NOT_ON_PODMAN = {
     "test_core.py::test_every_example_applies_and_a_second_plan_is_empty[driver-options]": _QUOTA,
     "test_core.py::test_a_volume_change_is_refused_without_opt_in_and_nothing_changes": _QUOTA,
-    "test_image_volumes.py::test_a_recreate_killed_midway_converges_with_the_data[1]": _BUDGET,
-    "test_image_volumes.py::test_a_recreate_killed_midway_converges_with_the_data[2]": _BUDGET,
-    "test_image_volumes.py::test_a_recreate_killed_midway_converges_with_the_data[5]": _BUDGET,
-    "test_image_volumes.py::test_a_recreate_killed_midway_converges_with_the_data[6]": _BUDGET,
     "test_mount_flags.py::test_z_and_Z_reach_the_engine_and_converge": (
         "Podman reports a bind's mode and z/Z differently in Mounts[].Mode"
     ),
     "test_saved_plan_engine.py::test_plan_json_is_clean_deterministic_and_matches_the_schema": (
+        _DAEMON_ID
+    ),
+    "test_remote_endpoint.py::test_reads_over_tcp_use_the_sdk_and_say_the_engine_is_remote": (
         _DAEMON_ID
     ),
     "test_options_engine.py::"
