@@ -319,26 +319,20 @@ class DockerEngine:
         return True
 
     def pull_image(self, image: str, progress: Callable[[str], None]) -> None:
-        from docker.utils import parse_repository_tag
-
-        repository, tag = parse_repository_tag(image)
+        repository, tag = _repository_and_tag(image)
         with engine_errors(f"pulling image {image}"):
-            for event in self.client.pull(
-                repository, tag=tag or "latest", stream=True, decode=True
-            ):
+            for event in self.client.pull(repository, tag=tag, stream=True, decode=True):
                 if "error" in event:
                     raise EngineError(f"pulling image {image}: {event['error']}")
                 progress(" ".join(str(event.get(k, "")) for k in ("status", "progress")).strip())
 
     def import_image(self, image: str, archive: bytes, changes: tuple[str, ...]) -> None:
-        from docker.utils import parse_repository_tag
-
-        repository, tag = parse_repository_tag(image)
+        repository, tag = _repository_and_tag(image)
         with engine_errors(f"importing image {image}"):
             # The tag goes in ``repo`` (the API allows it there): Podman (4.3) ignores a
             # ``tag`` parameter on import and would move ``:latest`` instead.
             self.client.import_image_from_data(
-                archive, repository=f"{repository}:{tag or 'latest'}", changes=list(changes)
+                archive, repository=f"{repository}:{tag}", changes=list(changes)
             )
 
     def get_archive(self, ref: str, path: str) -> Generator[bytes, None, None]:
@@ -421,6 +415,17 @@ def load_sdk() -> None:
         import docker.utils  # noqa: F401
 
         _client_type()
+
+
+def _repository_and_tag(image: str) -> tuple[str, str]:
+    """docker-py's split of a reference (``latest`` when it names no tag), with docker-py
+    loaded first by ``load_sdk``: a fleet's targets import the lock's helper image at
+    once, and an import of ``docker.utils`` of their own would race."""
+    load_sdk()
+    from docker.utils import parse_repository_tag
+
+    repository, tag = parse_repository_tag(image)
+    return repository, tag or "latest"
 
 
 @functools.cache

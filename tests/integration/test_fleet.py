@@ -95,7 +95,9 @@ def test_three_targets_one_unreachable_in_every_format(
     drifts = {f: fleet("drift", "--format", f) for f in ("json", "markdown", "junit")}
 
     assert text.exit_code == 1, text.stderr
-    assert summary_rows(text) == {"here": "changes", "edge": "changes", "gone": "failed"}
+    assert summary_rows(text) == {"here": "changes", "edge": "changes", "gone": "failed"}, (
+        text.stdout + text.stderr
+    )
     assert "=== target gone (unix://" in text.stdout
     assert "the Docker engine did not answer" in text.stdout
     assert "Not for this target (labels: (none)), by their targets: labels: project fl1-edge" in (
@@ -114,7 +116,9 @@ def test_three_targets_one_unreachable_in_every_format(
     assert "did not answer" in targets["gone"]["error"]
 
     assert applied.exit_code == 1, applied.stderr
-    assert summary_rows(applied) == {"here": "applied", "edge": "applied", "gone": "failed"}
+    assert summary_rows(applied) == {"here": "applied", "edge": "applied", "gone": "failed"}, (
+        applied.stdout + applied.stderr
+    )
     assert "[edge] + create volume.fl1-edge-cache: done" in applied.stderr
     assert clean_engine.volume_names() == {"fl1-web-data"}
     assert "fl1-edge-cache" in edge.volume_names()
