@@ -61,15 +61,14 @@ def _engine_error(status: int | None, doing: str, message: str) -> EngineError:
 
 
 def _sdk_error(exc: Exception, doing: str) -> EngineError | None:
-    docker_errors: Any = sys.modules.get("docker.errors")
-    if docker_errors is None:
-        return None
-    requests_exceptions: Any = sys.modules["requests.exceptions"]  # docker.errors imports it
-    if isinstance(exc, docker_errors.APIError):
+    api_error = _loaded("docker.errors", "APIError")
+    if api_error is not None and isinstance(exc, api_error):
         return _engine_error(exc.status_code, doing, _explanation(exc))
-    if isinstance(exc, requests_exceptions.Timeout):
+    if _is(exc, "requests.exceptions", "Timeout"):
         return _timeout(doing)
-    if isinstance(exc, (requests_exceptions.RequestException, docker_errors.DockerException)):
+    if _is(exc, "requests.exceptions", "RequestException") or _is(
+        exc, "docker.errors", "DockerException"
+    ):
         reason = _innermost_ssl_error(exc)
         return _unreachable(doing, exc) if reason is None else _tls_refused(doing, reason)
     return None
@@ -78,11 +77,10 @@ def _sdk_error(exc: Exception, doing: str) -> EngineError | None:
 def _ssh_error(exc: Exception, doing: str) -> EngineError | None:
     """paramiko's refusals on an ``ssh://`` endpoint: an unknown or changed host key
     (docker-py's ``RejectPolicy`` against ``~/.ssh/known_hosts``), a key not accepted."""
-    paramiko: Any = sys.modules.get("paramiko")
-    if paramiko is None or not isinstance(exc, paramiko.SSHException):
+    if not _is(exc, "paramiko", "SSHException"):
         return None
     hint = ""
-    if isinstance(exc, paramiko.BadHostKeyException) or "known_hosts" in str(exc):
+    if _is(exc, "paramiko", "BadHostKeyException") or "known_hosts" in str(exc):
         hint = (
             " (host keys are checked against ~/.ssh/known_hosts: add the server's key "
             "there once you have checked its fingerprint, e.g. by logging in with ssh)"
@@ -95,10 +93,22 @@ def _stdlib_error(exc: Exception, doing: str) -> EngineError | None:
         return _timeout(doing)
     if isinstance(exc, OSError):  # no socket, refused, reset: RemoteDisconnected too
         return _unreachable(doing, exc)
-    http_client: Any = sys.modules.get("http.client")
-    if http_client is not None and isinstance(exc, http_client.HTTPException):
+    if _is(exc, "http.client", "HTTPException"):
         return EngineError(f"{doing}: the engine's answer is not HTTP ({exc!r})")
     return None
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    kind = _loaded(module, name)
+    return kind is not None and isinstance(exc, kind)
+
+
+def _loaded(module: str, name: str) -> Any:
+    """``module.name`` if that module is loaded and has it, else None. A module that
+    another thread is importing right now is in ``sys.modules`` half made: what it does not
+    define yet, nothing can have raised (a fleet's target mapped its failure while another
+    imported docker-py and paramiko, and met a paramiko without ``SSHException``)."""
+    return getattr(sys.modules.get(module), name, None)
 
 
 def _tls_refused(doing: str, reason: BaseException) -> EngineUnreachable:
@@ -117,12 +127,11 @@ def _tls_refused(doing: str, reason: BaseException) -> EngineUnreachable:
 
 def _innermost_ssl_error(exc: BaseException) -> BaseException | None:
     """The ``ssl.SSLError`` under requests' and urllib3's wrappers, if there is one."""
-    ssl: Any = sys.modules.get("ssl")
-    current: Any = exc
+    current: BaseException | None = exc
     for _ in range(8):
-        if current is None or (ssl is not None and isinstance(current, ssl.SSLError)):
+        if current is None or _is(current, "ssl", "SSLError"):
             return current
-        inner = getattr(current, "reason", None)
+        inner: Any = getattr(current, "reason", None)
         if not isinstance(inner, BaseException) and current.args:
             inner = current.args[0]
         current = inner if isinstance(inner, BaseException) else current.__cause__

@@ -5,6 +5,8 @@ test_unix_transport.py and the real-engine ones in tests/integration/test_engine
 from __future__ import annotations
 
 import http.client
+import sys
+import types
 
 import docker.errors
 import pytest
@@ -66,3 +68,16 @@ def test_podmans_taken_name_is_a_conflict_on_the_socket_path_too() -> None:
     body += b' is already in use by 1f. ...: that name is already in use", "response": 500}'
     assert isinstance(status_error(500, body, "creating container a"), EngineConflict)
     assert isinstance(status_error(500, b'{"message": "in use"}', "x"), EngineServerError)
+
+
+@pytest.mark.parametrize("module", ["paramiko", "docker.errors", "requests.exceptions"])
+def test_a_client_module_another_thread_is_still_importing_is_no_failure_of_its(
+    module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module half imported is in ``sys.modules`` without its exceptions yet: a failure
+    meanwhile is mapped as if that client were not loaded (a fleet's unreachable target
+    crashed the run while another target imported docker-py and paramiko)."""
+    monkeypatch.setitem(sys.modules, module, types.ModuleType(module))
+
+    with pytest.raises(EngineUnreachable, match="did not answer"), engine_errors("connecting"):
+        raise FileNotFoundError(2, "No such file or directory")
