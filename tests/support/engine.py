@@ -95,9 +95,26 @@ class Engine:
     def reset(self) -> None:
         """Remove every container and volume, so that a test starts from an empty engine."""
         for container in self.client.containers(all=True):
-            self.client.remove_container(container["Id"], force=True)
+            self._remove_forcibly(container["Id"])
         for name in self.volume_names():
             self.client.remove_volume(name, force=True)
+
+
+    def _remove_forcibly(self, container_id: str) -> None:
+        """``docker rm -f``, again while the engine is still busy stopping it: Podman (4.3)
+        answers a force-remove of a container that is stopping right then with a 500
+        (``could not be stopped: ... container state improper``)."""
+        for attempt in range(STOPPING_RETRIES):
+            try:
+                self.client.remove_container(container_id, force=True)
+                return
+            except docker.errors.APIError as error:
+                if error.status_code != 500 or attempt == STOPPING_RETRIES - 1:
+                    raise
+                time.sleep(0.2)
+
+
+STOPPING_RETRIES = 10
 
 
 def _engine_sh(
