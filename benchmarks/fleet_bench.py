@@ -10,7 +10,8 @@ after another (their times summed). Each engine has a counting proxy of its own 
 The engines share this machine's CPUs with volplan and the proxies, which engines of a real
 fleet, each on its host, do not. So each row's note also gives the CPU time the fleet's run
 took, volplan's, the engines' (dockerd and its children) and the proxies', and what that
-bounds: no schedule on this machine ends before that CPU time divided by its CPUs.
+bounds: no schedule on this machine ends before that CPU time divided by its CPUs, nor
+before volplan's own CPU time (one interpreter runs its Python a thread at a time).
 """
 
 from __future__ import annotations
@@ -59,14 +60,15 @@ class _Cpu:
         return self.volplan + self.engines + self.proxies
 
     def bound(self) -> float:
-        """The least wall time this much CPU takes on this machine's CPUs."""
-        return self.total / (os.cpu_count() or 1)
+        """The least wall time this much CPU takes on this machine's CPUs: all of it spread
+        over them, and volplan's own, which one interpreter runs a thread at a time."""
+        return max(self.total / (os.cpu_count() or 1), self.volplan)
 
     def __str__(self) -> str:
         return (
             f"{self.total:.2f} s CPU (volplan {self.volplan:.2f}, engines {self.engines:.2f}, "
             f"proxies {self.proxies:.2f}), so at least {self.bound():.3f} s on "
-            f"{os.cpu_count()} CPUs"
+            f"{os.cpu_count()} CPUs and one interpreter"
         )
 
 
