@@ -34,13 +34,12 @@ from reconciler.engine.options_body import (
 from reconciler.engine.records import ContainerInspect, DiskUsage, EngineEvent, ImageDefaults
 from reconciler.engine.transport import (
     CHUNK_BYTES,
+    Request,
     Transport,
     checked_answer,
     json_answer,
-    json_body,
     json_lines,
     mapped_chunks,
-    request_path,
 )
 from reconciler.errors import EngineError, EngineNotFound
 from reconciler.model import (
@@ -69,49 +68,19 @@ class SdkTransport:
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Any:
         with engine_errors(doing):
-            response = self._request("GET", path_format, args, params, stream=False)
+            response = self._request(Request("GET", path_format, args, params), stream=False)
         return json_answer(response.status_code, response.content, doing)
 
-    def send(
-        self,
-        doing: str,
-        method: str,
-        path_format: str,
-        *args: str,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        timeout: float | None = None,
-    ) -> bytes:
+    def send(self, doing: str, request: Request, *, timeout: float | None = None) -> bytes:
         with engine_errors(doing):
-            response = self._request(
-                method, path_format, args, params, stream=False, body=body, timeout=timeout
-            )
+            response = self._request(request, stream=False, timeout=timeout)
         return checked_answer(response.status_code, response.content, doing)
-
-    def send_archive(
-        self,
-        doing: str,
-        path_format: str,
-        *args: str,
-        params: Mapping[str, str],
-        chunks: Iterable[bytes],
-    ) -> None:
-        client = self._client
-        path = request_path(f"/v{client.api_version}", path_format, args, params)
-        with engine_errors(doing):
-            response = client.put(
-                client.base_url + path,
-                data=iter(chunks),
-                timeout=client.timeout,
-                headers={"Content-Type": "application/x-tar"},
-            )
-        checked_answer(response.status_code, response.content, doing)
 
     def get_stream(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Generator[bytes, None, None]:
         with engine_errors(doing):
-            response = self._request("GET", path_format, args, params, stream=True)
+            response = self._request(Request("GET", path_format, args, params), stream=True)
         try:
             if response.status_code >= 400:
                 raise status_error(response.status_code, response.content, doing)
@@ -121,25 +90,18 @@ class SdkTransport:
             response.close()
 
     def _request(
-        self,
-        method: str,
-        path_format: str,
-        args: tuple[str, ...],
-        params: Mapping[str, str] | None,
-        *,
-        stream: bool,
-        body: Any = None,
-        timeout: float | None = None,
+        self, request: Request, *, stream: bool, timeout: float | None = None
     ) -> requests.Response:
+        """requests sends an iterator body (a tar's chunks) with chunked encoding."""
         client = self._client
-        path = request_path(f"/v{client.api_version}", path_format, args, params)
         headers = {"Accept-Encoding": "identity"}
+        body = request.body()
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = request.content_type
         return client.request(
-            method,
-            client.base_url + path,
-            data=json_body(body),
+            request.method,
+            client.base_url + request.path(f"/v{client.api_version}"),
+            data=body,
             stream=stream,
             timeout=timeout or client.timeout,
             headers=headers,
@@ -247,35 +209,31 @@ class DockerEngine:
     def create_volume(self, request: VolumeCreate) -> None:
         self.transport.send(
             f"creating volume {request.name}",
-            "POST",
-            "/volumes/create",
-            body=volume_create_body(request),
+            Request("POST", "/volumes/create", json=volume_create_body(request)),
         )
 
     def remove_volume(self, name: str) -> None:
-        self.transport.send(f"removing volume {name}", "DELETE", "/volumes/{}", name)
+        self.transport.send(f"removing volume {name}", Request("DELETE", "/volumes/{}", (name,)))
 
     def create_container(self, request: ContainerCreate) -> str:
         doing = f"creating container {request.name}"
-        answer = self.transport.send(
-            doing,
+        create = Request(
             "POST",
             "/containers/create",
             params={"name": request.name},
-            body=container_create_body(request),
+            json=container_create_body(request),
         )
+        answer = self.transport.send(doing, create)
         container_id = str(json_answer(200, answer, doing)["Id"])
         try:
             for network in request.options.networks[1:]:
+                endpoint = {
+                    "Container": container_id,
+                    "EndpointConfig": endpoint_config(network.aliases),
+                }
                 self.transport.send(
                     f"{doing}: connecting it to network {network.name}",
-                    "POST",
-                    "/networks/{}/connect",
-                    network.name,
-                    body={
-                        "Container": container_id,
-                        "EndpointConfig": endpoint_config(network.aliases),
-                    },
+                    Request("POST", "/networks/{}/connect", (network.name,), json=endpoint),
                 )
         except EngineError:
             self.remove_container(container_id)
@@ -283,33 +241,32 @@ class DockerEngine:
         return container_id
 
     def start_container(self, ref: str) -> None:
-        self.transport.send(f"starting container {ref}", "POST", "/containers/{}/start", ref)
+        self.transport.send(
+            f"starting container {ref}", Request("POST", "/containers/{}/start", (ref,))
+        )
 
     def stop_container(self, ref: str, timeout: int | None) -> None:
         """The engine answers once the container has stopped, up to ``timeout`` seconds
         (None: the container's own stop timeout) after the signal; the request waits as
         long, on top of its own timeout, as docker-py's ``stop`` does."""
+        params = {"t": str(timeout)} if timeout is not None else None
         self.transport.send(
             f"stopping container {ref}",
-            "POST",
-            "/containers/{}/stop",
-            ref,
-            params={"t": str(timeout)} if timeout is not None else None,
+            Request("POST", "/containers/{}/stop", (ref,), params),
             timeout=REQUEST_TIMEOUT_SECONDS + (timeout or 0),
         )
 
     def rename_container(self, ref: str, new_name: str) -> None:
         self.transport.send(
             f"renaming container {ref} to {new_name}",
-            "POST",
-            "/containers/{}/rename",
-            ref,
-            params={"name": new_name},
+            Request("POST", "/containers/{}/rename", (ref,), {"name": new_name}),
         )
 
     def remove_container(self, ref: str) -> None:
         """Its anonymous volumes are kept (``v`` unset): volplan never deletes data."""
-        self.transport.send(f"removing container {ref}", "DELETE", "/containers/{}", ref)
+        self.transport.send(
+            f"removing container {ref}", Request("DELETE", "/containers/{}", (ref,))
+        )
 
     def image_present(self, image: str) -> bool:
         try:
@@ -357,12 +314,9 @@ class DockerEngine:
         return b"".join(chunks)
 
     def put_archive(self, ref: str, path: str, chunks: Iterable[bytes]) -> None:
-        self.transport.send_archive(
+        self.transport.send(
             f"writing into {path} of container {ref}",
-            "/containers/{}/archive",
-            ref,
-            params={"path": path},
-            chunks=chunks,
+            Request("PUT", "/containers/{}/archive", (ref,), {"path": path}, chunks=chunks),
         )
 
     def put_file(self, ref: str, path: str, content: bytes) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
@@ -36,31 +37,37 @@ class Transport(Protocol):
         a reader may stop early (an emptiness check reads two tar entries)."""
         ...
 
-    def send(
-        self,
-        doing: str,
-        method: str,
-        path_format: str,
-        *args: str,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        timeout: float | None = None,
-    ) -> bytes:
-        """``method path_format`` with ``body`` as its JSON (None: no body); the answer's
-        body once its status is checked. ``timeout`` replaces the transport's own for a
-        call that may take longer (a stop waits for the container)."""
+    def send(self, doing: str, request: Request, *, timeout: float | None = None) -> bytes:
+        """``request``, its answer's body once the status is checked. ``timeout`` replaces
+        the transport's own for a call that may take longer (a stop waits for the
+        container)."""
         ...
 
-    def send_archive(
-        self,
-        doing: str,
-        path_format: str,
-        *args: str,
-        params: Mapping[str, str],
-        chunks: Iterable[bytes],
-    ) -> None:
-        """``PUT path_format`` with a tar streamed from ``chunks`` as its body (chunked)."""
-        ...
+
+@dataclass(frozen=True)
+class Request:
+    """One request to the engine: ``method path_format`` with ``args`` quoted into
+    it and ``params`` as the query (``request_path``), and its body: ``json``, or a tar
+    streamed from ``chunks`` (chunked), or none."""
+
+    method: str
+    path_format: str
+    args: tuple[str, ...] = ()
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    chunks: Iterable[bytes] | None = None
+
+    def path(self, prefix: str) -> str:
+        return request_path(prefix, self.path_format, self.args, self.params)
+
+    def body(self) -> bytes | Iterator[bytes] | None:
+        if self.chunks is not None:
+            return iter(self.chunks)
+        return None if self.json is None else json.dumps(self.json).encode()
+
+    @property
+    def content_type(self) -> str:
+        return "application/x-tar" if self.chunks is not None else "application/json"
 
 
 def request_path(
@@ -70,10 +77,6 @@ def request_path(
     image reference keeps its ``/`` and ``:``), and ``params`` as the query."""
     path = prefix + path_format.format(*(quote(a, safe="/:") for a in args))
     return f"{path}?{urlencode(params)}" if params else path
-
-
-def json_body(body: Any) -> bytes | None:
-    return None if body is None else json.dumps(body).encode()
 
 
 def checked_answer(status: int, body: bytes, doing: str) -> bytes:

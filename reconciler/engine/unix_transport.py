@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import http.client
 import socket
-from collections.abc import Generator, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Generator, Mapping
 from typing import Any
 
 from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.engine.transport import (
     CHUNK_BYTES,
+    Request,
     checked_answer,
     json_answer,
-    json_body,
     mapped_chunks,
-    request_path,
 )
 
 
@@ -72,13 +70,7 @@ class UnixSocketTransport:
         return version
 
     def _pinged_version(self, doing: str) -> str | None:
-        connection = UnixConnection(self._socket_path, self._timeout)
-        try:
-            with engine_errors(doing):
-                response = self._send(connection, _Request("GET", "/_ping", (), None))
-                response.read()
-        finally:
-            connection.close()
+        response, _ = self._exchange(doing, Request("GET", "/_ping"))
         version = response.getheader("API-Version")
         return version if response.status < 400 and version else None
 
@@ -86,22 +78,12 @@ class UnixSocketTransport:
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Any:
         """``GET path_format``; ``doing`` names the call in errors."""
-        status, body = self._exchange(doing, _Request("GET", path_format, args, params))
-        return json_answer(status, body, doing)
+        response, body = self._exchange(doing, Request("GET", path_format, args, params))
+        return json_answer(response.status, body, doing)
 
-    def send(
-        self,
-        doing: str,
-        method: str,
-        path_format: str,
-        *args: str,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        timeout: float | None = None,
-    ) -> bytes:
-        request = _Request(method, path_format, args, params, json_body(body))
-        status, answer = self._exchange(doing, request, timeout)
-        return checked_answer(status, answer, doing)
+    def send(self, doing: str, request: Request, *, timeout: float | None = None) -> bytes:
+        response, body = self._exchange(doing, request, timeout)
+        return checked_answer(response.status, body, doing)
 
     def get_stream(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
@@ -111,54 +93,30 @@ class UnixSocketTransport:
         connection = UnixConnection(self._socket_path, self._timeout)
         try:
             with engine_errors(doing):
-                response = self._send(connection, _Request("GET", path_format, args, params))
+                response = self._send(connection, Request("GET", path_format, args, params))
                 if response.status >= 400:
                     raise status_error(response.status, response.read(), doing)
             yield from mapped_chunks(doing, lambda: response.read1(CHUNK_BYTES))
         finally:
             connection.close()
 
-    def send_archive(
-        self,
-        doing: str,
-        path_format: str,
-        *args: str,
-        params: Mapping[str, str],
-        chunks: Iterable[bytes],
-    ) -> None:
-        request = _Request("PUT", path_format, args, params, iter(chunks), TAR)
-        checked_answer(*self._exchange(doing, request), doing)
-
     def _exchange(
-        self, doing: str, request: _Request, timeout: float | None = None
-    ) -> tuple[int, bytes]:
-        """One request on a connection of its own: the answer's status and whole body."""
+        self, doing: str, request: Request, timeout: float | None = None
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        """One request on a connection of its own: the answer, and its whole body."""
         connection = UnixConnection(self._socket_path, timeout or self._timeout)
         try:
             with engine_errors(doing):
                 response = self._send(connection, request)
-                return response.status, response.read()
+                return response, response.read()
         finally:
             connection.close()
 
-    def _send(self, connection: UnixConnection, request: _Request) -> http.client.HTTPResponse:
-        url = request_path(self.api_prefix, request.path_format, request.args, request.params)
+    def _send(self, connection: UnixConnection, request: Request) -> http.client.HTTPResponse:
+        """``http.client`` sends an iterator body (a tar's chunks) with chunked encoding."""
         headers = {"Connection": "close"}
-        if request.body is not None:
+        body = request.body()
+        if body is not None:
             headers["Content-Type"] = request.content_type
-        connection.request(request.method, url, body=request.body, headers=headers)
+        connection.request(request.method, request.path(self.api_prefix), body, headers)
         return connection.getresponse()
-
-
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    path_format: str
-    args: tuple[str, ...]
-    params: Mapping[str, str] | None
-    body: bytes | Iterator[bytes] | None = None
-    """JSON, or a tar's chunks: ``http.client`` sends an iterator with chunked encoding."""
-    content_type: str = "application/json"
-
-
-TAR = "application/x-tar"

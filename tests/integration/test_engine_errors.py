@@ -14,7 +14,7 @@ import gc
 import shutil
 import tempfile
 import warnings
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from support.engine import IMAGE, Engine, start_engine, stop_engine
 from reconciler.apply.applier import ActionResult, ApplyListener, ApplyOptions, apply_plan
 from reconciler.engine.adapter import DockerEngine
 from reconciler.engine.retry import RetryingEngine
-from reconciler.engine.transport import Transport
+from reconciler.engine.transport import Request, Transport
 from reconciler.errors import ApplyError, EngineTimeout, engine_error
 from reconciler.pipeline import load, plan
 from reconciler.plan.actions import describe
@@ -167,30 +167,9 @@ class FaultyTransport:
     ) -> Generator[bytes, None, None]:
         return self.real.get_stream(doing, path_format, *args, params=params)
 
-    def send(
-        self,
-        doing: str,
-        method: str,
-        path_format: str,
-        *args: str,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        timeout: float | None = None,
-    ) -> bytes:
-        self._fault(doing, method, path_format.format(*args))
-        return self.real.send(
-            doing, method, path_format, *args, params=params, body=body, timeout=timeout
-        )
-
-    def send_archive(
-        self,
-        doing: str,
-        path_format: str,
-        *args: str,
-        params: Mapping[str, str],
-        chunks: Iterable[bytes],
-    ) -> None:
-        self.real.send_archive(doing, path_format, *args, params=params, chunks=chunks)
+    def send(self, doing: str, request: Request, *, timeout: float | None = None) -> bytes:
+        self._fault(doing, request.method, request.path_format.format(*request.args))
+        return self.real.send(doing, request, timeout=timeout)
 
 
 @pytest.fixture

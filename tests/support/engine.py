@@ -99,7 +99,6 @@ class Engine:
         for name in self.volume_names():
             self.client.remove_volume(name, force=True)
 
-
     def _remove_forcibly(self, container_id: str) -> None:
         """``docker rm -f``, again while the engine is still busy stopping it: Podman (4.3)
         answers a force-remove of a container that is stopping right then with a 500
