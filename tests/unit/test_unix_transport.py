@@ -7,6 +7,7 @@ and a stream its reader stops early.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -47,7 +48,7 @@ class CannedEngine:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            self.requests.append(client.recv(65536))
+            self.requests.append(_whole_request(client))
             if self.answer is None:
                 self._held.append(client)  # silent: the reader must time out
                 continue
@@ -60,6 +61,20 @@ class CannedEngine:
         self._listener.close()
         for held in self._held:
             held.close()
+
+
+def _whole_request(client: socket.socket) -> bytes:
+    """The request's head and its Content-Length body, however the client's sends cut it
+    (``http.client`` sends a body apart from the head): answering before it is all in
+    would make the client's last send fail with a broken pipe."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := client.recv(65536)):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length: *(\d+)", head)
+    while length and len(body) < int(length[1]) and (chunk := client.recv(65536)):
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 @pytest.fixture
