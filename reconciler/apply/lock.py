@@ -216,11 +216,14 @@ def engine_lock(
     In a thread, where no signal arrives, the stop the main thread asks (``interruption``,
     interrupt.py) ends a wait for a lock; the caller's block unwinds on its own. There, a
     lock lost while held stops ``interruption`` (the thread's own) instead of the main
-    thread, and the block's error is replaced by the ``LockError`` saying so.
+    thread. Whenever the lock turns out lost at release (a holder frozen past its lease
+    may fail on what the run that took over changed before its renewal notices), the
+    block's error is replaced by the ``LockError`` saying so.
     """
     lease = lease_seconds()
     ensure_image(engine, image, lambda status: None)
     renewals: list[_Renewal] = []
+    failure: KeyboardInterrupt | VolplanError | None = None
     with _terminate_gracefully():
         try:
             for project in sorted(set(projects)):
@@ -244,13 +247,14 @@ def engine_lock(
                 )
                 renewals[-1].start()
             yield
-        except (KeyboardInterrupt, VolplanError):
-            if not any(r.lost for r in renewals):
-                raise
+        except (KeyboardInterrupt, VolplanError) as error:
+            failure = error  # reported as is, unless the lock turns out lost (below)
         finally:
             lost = _release_all(engine, renewals)
         if lost:
-            raise LockError(_lost_message(lost, lease))
+            raise LockError(_lost_message(lost, lease)) from failure
+        if failure is not None:
+            raise failure
 
 
 def _held(

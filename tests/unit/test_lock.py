@@ -12,11 +12,12 @@ from collections.abc import Callable
 import pytest
 
 from reconciler.apply import lock
+from reconciler.apply.applier import ApplyReport
 from reconciler.apply.interrupt import Interruption
 from reconciler.apply.lock import LockHolder, engine_lock, read_holder, unlock
 from reconciler.engine.base import DEFAULT_HELPER_IMAGE, ContainerCreate, ensure_image
 from reconciler.engine.fake import FakeEngine
-from reconciler.errors import Interrupted, LockError
+from reconciler.errors import ApplyError, Interrupted, LockError
 
 real_sleep = time.sleep
 
@@ -393,3 +394,24 @@ def test_volplans_helper_image_is_imported_and_any_other_pulled() -> None:
         ("import_image", DEFAULT_HELPER_IMAGE),
         ("pull_image", "busybox:latest"),
     ]
+
+
+def test_a_failure_after_the_lock_was_taken_over_is_reported_as_the_lost_lock() -> None:
+    """A holder frozen past its lease fails on what the run that took over changed, before
+    its renewal (30 s here) notices: the release finds the lock gone and says so."""
+    engine = FakeEngine(images=set(IMAGES))
+
+    with (
+        pytest.raises(LockError, match="lost the lock on project shop") as raised,
+        engine_lock(
+            engine, ["shop"], image=LOCK_IMAGE, operation="apply", timeout=0, on_wait=print
+        ),
+    ):
+        _fail_after_a_takeover(engine)
+
+    assert isinstance(raised.value.__cause__, ApplyError)
+
+
+def _fail_after_a_takeover(engine: FakeEngine) -> None:
+    engine.remove_container("volplan-lock-shop")
+    raise ApplyError("renaming container app: no such container", ApplyReport())
