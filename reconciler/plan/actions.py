@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from reconciler.container_options import Dependency
 from reconciler.errors import Position
@@ -241,9 +242,9 @@ def action_key(action: Action) -> ActionKey:
     return describe(action).key
 
 
-@dataclass(frozen=True)
-class Noop:
-    """A declared resource the plan leaves alone, and why."""
+class Noop(NamedTuple):
+    """A declared resource the plan leaves alone, and why. (A tuple: a converged engine's
+    plan holds one for each of its resources.)"""
 
     address: Address
     reason: str

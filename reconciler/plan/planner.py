@@ -73,27 +73,28 @@ def make_plan(
     if options is not None and options.prune:
         pruned, notes = prune_actions(desired, live, actions)
         actions += pruned
-    touched = {action_key(a).address for a in actions}
-    untouched = [
-        d for d in (*diff.volumes.values(), *diff.containers.values()) if d.address not in touched
-    ]
-    return Plan(
-        actions=tuple(actions),
-        unchanged=tuple(Noop(d.address, d.reason) for d in untouched if not _adopted(d)),
-        notes=tuple(notes),
-        adopted=tuple(Noop(d.address, d.reason) for d in untouched if _adopted(d)),
-    )
+    unchanged, adopted = _untouched(diff, {action_key(a).address for a in actions})
+    return Plan(actions=tuple(actions), unchanged=unchanged, notes=tuple(notes), adopted=adopted)
 
 
-def _adopted(diff: ResourceDiff) -> bool:
-    return diff.status is Status.ADOPTED
+def _untouched(diff: Diff, touched: set[Address]) -> tuple[tuple[Noop, ...], tuple[Noop, ...]]:
+    """The resources no action touches: those left as they are, and the adopted ones."""
+    unchanged: list[Noop] = []
+    adopted: list[Noop] = []
+    for resource in (*diff.volumes.values(), *diff.containers.values()):
+        address = resource.address
+        if address not in touched:
+            kept = adopted if resource.status is Status.ADOPTED else unchanged
+            kept.append(Noop(address, resource.reason))
+    return tuple(unchanged), tuple(adopted)
+
+
+_BLOCKING = frozenset({Status.CONFLICT, Status.EXTERNAL_MISSING})
 
 
 def _raise_conflicts(diff: Diff) -> None:
     blocking = [
-        d
-        for d in (*diff.volumes.values(), *diff.containers.values())
-        if d.status in {Status.CONFLICT, Status.EXTERNAL_MISSING}
+        d for d in (*diff.volumes.values(), *diff.containers.values()) if d.status in _BLOCKING
     ]
     if blocking:
         lines = [f"{d.address}: {d.reason}" for d in blocking]
@@ -109,6 +110,8 @@ def _raise_conflicts(diff: Diff) -> None:
 def _volume_actions(desired: DesiredState, diff: Diff) -> list[Action]:
     actions: list[Action] = []
     for name, volume_diff in diff.volumes.items():
+        if volume_diff.status is Status.IN_SYNC:
+            continue
         volume = desired.volumes[name]
         if volume_diff.status is Status.MISSING:
             actions.append(
@@ -171,7 +174,6 @@ def _container_actions(
 def _container_action(
     container: DesiredContainer, diff: ResourceDiff, live: LiveState, freed_volume: str | None
 ) -> Action | None:
-    anonymous = resolve_anonymous(container, live)
     origin, changes = container.origin, diff.changes
     waits = _waits(container)
     if freed_volume is not None or diff.status is Status.MISSING:
@@ -181,7 +183,11 @@ def _container_action(
             else f"created again after being removed to free volume {freed_volume}"
         ) + waits
         return CreateContainer(
-            container=container, anonymous=anonymous, reason=reason, origin=origin, changes=changes
+            container=container,
+            anonymous=resolve_anonymous(container, live),
+            reason=reason,
+            origin=origin,
+            changes=changes,
         )
     if diff.status in {Status.CHANGED, Status.UNMANAGED}:
         old = live.containers[container.name]
@@ -189,7 +195,7 @@ def _container_action(
             container=container,
             old_id=old.id,
             was_running=old.running,
-            anonymous=anonymous,
+            anonymous=resolve_anonymous(container, live),
             reason=diff.reason + waits,
             origin=origin,
             changes=changes,
@@ -234,17 +240,21 @@ def dependency_order(containers: Mapping[str, DesiredContainer]) -> list[str]:
         name: {vf.container for vf in c.volumes_from} | {d.container for d in c.options.depends_on}
         for name, c in containers.items()
     }
+    dependents: dict[str, list[str]] = {}
+    for name, sources in waiting_on.items():
+        for source in sources:
+            dependents.setdefault(source, []).append(name)
     ready = [name for name, sources in waiting_on.items() if not sources]
     heapq.heapify(ready)
     ordered: list[str] = []
     while ready:
         name = heapq.heappop(ready)
         ordered.append(name)
-        for other, sources in waiting_on.items():
-            if name in sources:
-                sources.discard(name)
-                if not sources:
-                    heapq.heappush(ready, other)
+        for other in dependents.get(name, ()):
+            sources = waiting_on[other]
+            sources.discard(name)
+            if not sources:
+                heapq.heappush(ready, other)
     return ordered
 
 
