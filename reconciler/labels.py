@@ -141,13 +141,19 @@ def volume_labels(volume: DesiredVolume) -> dict[str, str]:
 
 
 def container_labels(container: DesiredContainer) -> dict[str, str]:
-    config = container_config(container)
     return {
         **container.labels,
         PROJECT: container.project,
-        CONFIG: canonical_json(config),
-        CONFIG_HASH: json_hash(config),
+        CONFIG: config_label(container),
+        CONFIG_HASH: json_hash(container_config(container)),
     }
+
+
+@by_identity
+def config_label(container: DesiredContainer) -> str:
+    """The ``CONFIG`` label's text: a container whose label reads exactly this was made
+    from this config, which the differ can tell without parsing the label."""
+    return canonical_json(container_config(container))
 
 
 def anonymous_volume_name(project: str, container: str, target: str) -> str:

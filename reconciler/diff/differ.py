@@ -10,9 +10,9 @@ was changed or recreated by hand is caught even though its labels still look rig
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler import labels
 from reconciler.fieldpath import format_path
@@ -47,8 +47,10 @@ class Status(StrEnum):
     EXTERNAL_MISSING = "external-missing"
 
 
-@dataclass(frozen=True)
-class ResourceDiff:
+class ResourceDiff(NamedTuple):
+    """One declared resource against the engine. (A tuple, as ``Address``: every diff
+    makes one for each declared resource.)"""
+
     kind: ResourceKind
     name: str
     status: Status
@@ -119,10 +121,12 @@ def diff_volume(desired: DesiredVolume, live: LiveVolume | None) -> ResourceDiff
 
 
 def live_volume_config(live: LiveVolume) -> dict[str, Any]:
+    """The live side of ``labels.volume_config``, unsorted: dicts compare equal in any
+    order, and a change names the key that differs, not the whole mapping."""
     return {
         "driver": live.driver,
-        "driver_opts": dict(sorted(live.driver_opts.items())),
-        "labels": dict(sorted(labels.user_labels(live.labels).items())),
+        "driver_opts": live.driver_opts,
+        "labels": labels.user_labels(live.labels),
     }
 
 
@@ -149,9 +153,7 @@ def diff_container(
             "image volumes carried over" + ("" if listed else _UNCOMPARED),
             listed + state_change,
         )
-    changes = _merge(
-        field_changes(recorded_config(live), labels.container_config(desired)), mount_changes
-    )
+    changes = _merge(_config_changes(desired, live), mount_changes)
     moved = image_change(desired, state.image_ids.get(desired.image), live, changes)
     if moved and not changes:
         return result(
@@ -174,6 +176,14 @@ def diff_container(
             state_change,
         )
     return result(Status.IN_SYNC, "container matches the spec")
+
+
+def _config_changes(desired: DesiredContainer, live: LiveContainer) -> tuple[Change, ...]:
+    """The recorded config against the spec's; the label is parsed only when its text is
+    not the one this spec would record."""
+    if live.labels.get(labels.CONFIG) == labels.config_label(desired):
+        return ()
+    return field_changes(recorded_config(live), labels.container_config(desired))
 
 
 def _made_by(resource_labels: Mapping[str, str]) -> str:
@@ -280,9 +290,9 @@ def _merge(config: tuple[Change, ...], mounts: tuple[Change, ...]) -> tuple[Chan
     return (*config, *(m for m in mounts if m.path not in explained))
 
 
-@dataclass(frozen=True, order=True)
-class _MountView:
-    """A mount reduced to what both the spec and the engine's Mounts list can say."""
+class _MountView(NamedTuple):
+    """A mount reduced to what both the spec and the engine's Mounts list can say; a
+    tuple, since every container's every mount makes one on each side, every plan."""
 
     type: str
     source: str
@@ -300,24 +310,23 @@ def expected_mounts(
     container: DesiredContainer, state: DesiredState, live: LiveState
 ) -> dict[str, _MountView]:
     """Every mount the container should show, its own and those inherited via volumes_from."""
-    anonymous = {a.target: a.name for a in resolve_anonymous(container, live)}
     views: dict[str, _MountView] = {}
     for source in container.volumes_from:
         inherited = expected_mounts(state.containers[source.container], state, live)
         for target, view in inherited.items():
-            views[target] = _MountView(
-                view.type, view.source, view.read_only or source.read_only, view.propagation
-            )
+            views[target] = view._replace(read_only=True) if source.read_only else view
+    anonymous: dict[str, str] | None = None
     for mount in container.mounts:
         if mount.kind is MountKind.BIND:
             view = _MountView(
                 "bind", str(mount.source), mount.read_only, mount.propagation or "rprivate"
             )
+        elif mount.kind is MountKind.ANONYMOUS:
+            if anonymous is None:
+                anonymous = {a.target: a.name for a in resolve_anonymous(container, live)}
+            view = _MountView("volume", anonymous[mount.target], mount.read_only, "")
         else:
-            name = (
-                anonymous[mount.target] if mount.kind is MountKind.ANONYMOUS else str(mount.source)
-            )
-            view = _MountView("volume", name, mount.read_only, "")
+            view = _MountView("volume", str(mount.source), mount.read_only, "")
         views[mount.target] = view
     return views
 
@@ -346,7 +355,7 @@ def _inherited_binds(
         binds = _inherited_binds(state.containers[source.container], state, live)
         binds |= {m.target: _live_view(m) for m in live_source.mounts if m.type == "bind"}
         for target, view in binds.items():
-            views[target] = replace(view, read_only=view.read_only or source.read_only)
+            views[target] = view._replace(read_only=view.read_only or source.read_only)
     return views
 
 
