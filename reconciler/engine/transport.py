@@ -5,16 +5,18 @@ and its quoting (``request_path``), an error status (``error_map.status_error``)
 (``json_answer``) and a stream's chunks (``mapped_chunks``). Two transports carry them: on
 a local ``unix://`` socket ``unix_transport.UnixSocketTransport`` (``http.client``, so
 neither a check nor an apply loads docker-py), elsewhere the adapter's ``SdkTransport``
-(docker-py's requests session, which knows TLS and SSH).
+(docker-py's requests session, which knows TLS and SSH). JSON goes through orjson both
+ways: a fleet's plan decodes every engine's list answers on one interpreter.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
+
+import orjson
 
 from reconciler.engine.error_map import engine_errors, status_error
 from reconciler.errors import EngineError
@@ -63,7 +65,7 @@ class Request:
     def body(self) -> bytes | Iterator[bytes] | None:
         if self.chunks is not None:
             return iter(self.chunks)
-        return None if self.json is None else json.dumps(self.json).encode()
+        return None if self.json is None else orjson.dumps(self.json)
 
     @property
     def content_type(self) -> str:
@@ -87,7 +89,7 @@ def checked_answer(status: int, body: bytes, doing: str) -> bytes:
 
 def json_answer(status: int, body: bytes, doing: str) -> Any:
     try:
-        return json.loads(checked_answer(status, body, doing))
+        return orjson.loads(checked_answer(status, body, doing))
     except ValueError as exc:
         raise EngineError(f"{doing}: the engine's answer is not JSON ({exc})") from exc
 

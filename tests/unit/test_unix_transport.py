@@ -249,7 +249,7 @@ def test_a_change_sends_its_json_body(tmp_path: Path, canned: list[CannedEngine]
     sent = canned[0].requests[0]
     assert sent.startswith(b"POST /containers/create?name=app HTTP/1.1\r\n")
     assert b"\r\nContent-Type: application/json\r\n" in sent
-    assert sent.endswith(b'\r\n\r\n{"Image": "busybox"}')
+    assert sent.endswith(b'\r\n\r\n{"Image":"busybox"}')
 
 
 def test_a_tar_is_a_body_of_chunks_and_json_is_encoded_once() -> None:
@@ -264,4 +264,4 @@ def test_a_tar_is_a_body_of_chunks_and_json_is_encoded_once() -> None:
     assert tar.content_type == "application/x-tar"
     assert tar.path("/v1.41") == "/v1.41/containers/a/archive?path=%2Fd"
     assert plain.body() is None
-    assert Request("POST", "/x", json={"A": 1}).body() == b'{"A": 1}'
+    assert Request("POST", "/x", json={"A": 1}).body() == b'{"A":1}'
