@@ -102,13 +102,25 @@ def load_and_read(
     A spec error is raised first, as if the engine had not been asked: only when the specs
     load does an engine error (from ``connect`` or the reads) come out.
     """
-    live = Background(lambda: _connect_and_read(connect), name="volplan-read-live")
+    live = Background(lambda: connect_and_read(connect), name="volplan-read-live")
     specs = load(directory)
     engine, observed = live.result()
     if policy is not None:
         enforce_policy(specs.desired, policy, observed.engine.endpoint)
+    return with_engine(engine, specs, observed)
+
+
+def connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]:
+    """The engine, and its live state read now."""
+    engine = connect()
+    return engine, read_live_state(engine)
+
+
+def with_engine(engine: Engine, specs: Specs, live: LiveState) -> tuple[Specs, LiveState]:
+    """``specs`` for a plan on ``engine``, whose state ``live`` is: the networks they join
+    checked there (networks.py), then completed by what its images say (``with_images``)."""
     check_networks(specs.desired, engine)
-    return with_images(engine, specs, observed)
+    return with_images(engine, specs, live)
 
 
 def read_with_images(engine: Engine, specs: Specs) -> tuple[Specs, LiveState]:
@@ -142,11 +154,6 @@ def placed(specs: Specs, labels: Mapping[str, str]) -> Specs:
     return replace(specs, desired=place(specs.desired, labels))
 
 
-def _connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]:
-    engine = connect()
-    return engine, read_live_state(engine)
-
-
 def _desired_state(sources: Sequence[SpecSource], variables: Mapping[str, str]) -> DesiredState:
     """What ``sources`` declare: from the cache of validated specs when they are unchanged
     (spec/cache.py); else validated, and then cached. The loader, and with it pydantic and
@@ -171,8 +178,7 @@ def plan(specs: Specs, live: Engine | LiveState, options: PlanOptions | None = N
     leftovers are cleared (recovery.py), then the data-safety rewrites are applied.
     """
     if not isinstance(live, LiveState):
-        check_networks(specs.desired, live)
-        specs, live = read_with_images(live, specs)
+        specs, live = with_engine(live, specs, read_live_state(live))
     elif not specs.completed:
         raise ValueError("plan() takes specs completed against the live state (complete())")
     observed = live

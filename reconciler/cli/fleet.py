@@ -4,7 +4,8 @@ Targets run at once, at most ``--parallel-targets`` of them; each takes its own 
 lock (apply/lock.py). One unreachable or failing target never stops the others: its error
 is its result, and the run's exit code is 1 if any target failed, else 2 if any has changes
 or drift, else 0 (render/fleet.py). The specs are loaded once for all the targets (once per
-set of a target's ``variables:``); spec errors stop the run before any engine is asked.
+set of a target's ``variables:``), while the engines are read; a spec error stops the run
+with that one error, whatever the engines answered.
 
 A fleet's saved plan is all or nothing: every target's plan is checked again under its
 engine's lock, and all locks are held until every target has passed, so one stale or
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from reconciler.apply.locked_apply import Prompts, Ready
     from reconciler.engine.base import Engine
     from reconciler.engine.contexts import Endpoint
+    from reconciler.live.background import Background
     from reconciler.pipeline import Specs
     from reconciler.plan.planner import PlanOptions
     from reconciler.plan.saved_plan import SavedPlan
@@ -94,23 +97,44 @@ class Fleet:
             raise SpecError(problems)
         return cls(targets, parallel)
 
-    def each(self, work: Callable[[Target], T]) -> list[T | VolplanError]:
-        """``work`` on every target, at most ``parallel`` at once, in the file's order; a
-        target whose work raises a volplan error has that error as its result."""
-        from concurrent.futures import ThreadPoolExecutor
+    def start(self, work: Callable[[Target], T]) -> list[Background[T | VolplanError]]:
+        """``work`` begun on every target, at most ``parallel`` at once; a target whose
+        work raises a volplan error has that error as its result. On daemon threads
+        (background.py), so a run that ends before their results ends at once."""
+        from reconciler.live.background import Background
 
-        with ThreadPoolExecutor(
-            max_workers=min(self.parallel, len(self.targets)), thread_name_prefix="volplan-target"
-        ) as pool:
-            futures = [pool.submit(_guarded, work, target) for target in self.targets]
-            return [future.result() for future in futures]
+        slots = threading.Semaphore(self.parallel)
+        return [
+            Background(partial(_guarded, work, target), name=f"volplan-{target.name}", slots=slots)
+            for target in self.targets
+        ]
+
+    def each(self, work: Callable[[Target], T]) -> list[T | VolplanError]:
+        """``work`` on every target (``start``), its results in the file's order."""
+        return finished(self.start(work))
 
     def results(self, work: Callable[[Target], TargetResult]) -> list[TargetResult]:
         """``each``, with a target's error as its ``TargetResult``."""
+        return self.as_results(self.start(work))
+
+    def as_results(
+        self, started: list[Background[TargetResult | VolplanError]]
+    ) -> list[TargetResult]:
+        """The results of ``started``, a target's error as its ``TargetResult``."""
         return [
             failed(target, outcome) if isinstance(outcome, VolplanError) else outcome
-            for target, outcome in zip(self.targets, self.each(work), strict=True)
+            for target, outcome in zip(self.targets, finished(started), strict=True)
         ]
+
+
+def finished(started: list[Background[T]]) -> list[T]:
+    """Every result, in order. Each thread is waited for also when waiting is cut short:
+    an apply's are never left running while the run ends."""
+    try:
+        return [work.result() for work in started]
+    finally:
+        for work in started:
+            work.wait()
 
 
 def _guarded(work: Callable[[Target], T], target: Target) -> T | VolplanError:
@@ -197,7 +221,7 @@ def target_endpoint(target: Target) -> Endpoint:
 
 class SpecsByVariables:
     """The specs loaded once per distinct set of target ``variables:`` (no variables: once,
-    from the spec cache), before any engine is asked."""
+    from the spec cache), before any target is planned."""
 
     def __init__(self, directory: Path, targets: Sequence[Target]) -> None:
         from reconciler.pipeline import load
@@ -213,6 +237,16 @@ class SpecsByVariables:
 
     def all(self) -> list[Specs]:
         return list(self._loaded.values())
+
+
+def specs_loading(directory: Path, targets: Sequence[Target]) -> Background[SpecsByVariables]:
+    """The specs loading while the targets' engines are read: a plan or drift check reads
+    every engine at once, each in its own process, and that work overlaps the loading
+    here instead of following it. A spec error still ends the run with that one error,
+    whatever the engines answered: only GET requests have gone out."""
+    from reconciler.live.background import Background
+
+    return Background(lambda: SpecsByVariables(directory, targets), name="volplan-load-specs")
 
 
 def _key(target: Target) -> tuple[tuple[str, str], ...]:
@@ -237,20 +271,24 @@ def fleet_plan(
     allow_empty: bool,
 ) -> None:
     """Plan every target; exit 1 if any failed, 2 if any has changes, else 0."""
-    from reconciler.pipeline import enforce_policy, plan
+    from reconciler.pipeline import connect_and_read, enforce_policy, plan, with_engine
     from reconciler.render.fleet import TargetResult, exit_code
 
-    specs = SpecsByVariables(directory, fleet.targets)
-    check_not_empty(specs, directory, allow_empty=allow_empty)
+    loading = specs_loading(directory, fleet.targets)
 
     def plan_one(target: Target) -> TargetResult:
-        enforce_policy(specs[target].desired, policy, target.host or "")
-        planned = plan(specs[target], connect_target(target), options)
+        engine, live = connect_and_read(partial(connect_target, target))
+        specs = loading.result()[target]
+        enforce_policy(specs.desired, policy, target.host or "")
+        planned = plan(*with_engine(engine, specs, live), options)
         return TargetResult(
             target.name, target.endpoint, planned.observed.engine.labels, planned=planned
         )
 
-    results = fleet.results(plan_one)
+    planning = fleet.start(plan_one)
+    specs = loading.result()
+    check_not_empty(specs, directory, allow_empty=allow_empty)
+    results = fleet.as_results(planning)
     _print(results, "plan" if json_output else None, allow_data_loss=options.allow_data_loss)
     if out_file is not None:
         _save(fleet, results, specs, directory, out_file)
@@ -308,20 +346,23 @@ def fleet_drift(
     """Drift of every target; exit 1 if any failed, 2 if any drifted, else 0."""
     from reconciler.diff.differ import diff_states
     from reconciler.diff.drift import build_drift_report
-    from reconciler.pipeline import enforce_policy, read_with_images
+    from reconciler.pipeline import connect_and_read, enforce_policy, with_images
     from reconciler.render.fleet import TargetResult, exit_code
 
-    specs = SpecsByVariables(directory, fleet.targets)
-    check_not_empty(specs, directory, allow_empty=allow_empty)
+    loading = specs_loading(directory, fleet.targets)
 
     def drift_one(target: Target) -> TargetResult:
-        enforce_policy(specs[target].desired, policy, target.host or "")
-        loaded, live = read_with_images(connect_target(target), specs[target])
+        engine, live = connect_and_read(partial(connect_target, target))
+        specs = loading.result()[target]
+        enforce_policy(specs.desired, policy, target.host or "")
+        loaded, live = with_images(engine, specs, live)
         diff = diff_states(loaded.desired, live)
         report = build_drift_report(loaded.desired, live, diff, include_unclaimed=include_unclaimed)
         return TargetResult(target.name, target.endpoint, live.engine.labels, drift=report)
 
-    results = fleet.results(drift_one)
+    drifting = fleet.start(drift_one)
+    check_not_empty(loading.result(), directory, allow_empty=allow_empty)
+    results = fleet.as_results(drifting)
     if output is not None:
         from reconciler.cli.output_file import write_output
         from reconciler.render.fleet import render_fleet_summary
@@ -338,16 +379,16 @@ def fleet_drift(
 
 def _drift_report(results: list[TargetResult], output_format: str, directory: Path) -> str:
     from reconciler.plan.document import dumps
-    from reconciler.render import fleet
+    from reconciler.render import fleet, fleet_drift
 
     match output_format:
         case "json":
             return dumps(fleet.fleet_document(results, "drift"))
         case "markdown":
             hint = f"volplan drift {directory} --targets ... --format json"
-            return fleet.render_fleet_drift_markdown(results, json_hint=hint)
+            return fleet_drift.render_fleet_drift_markdown(results, json_hint=hint)
         case "junit":
-            return fleet.render_fleet_drift_junit(results)
+            return fleet_drift.render_fleet_drift_junit(results)
         case _:
             return fleet.render_fleet(results).plain
 

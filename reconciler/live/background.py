@@ -16,10 +16,17 @@ T = TypeVar("T")
 
 
 class Background(Generic[T]):
-    """``work()`` started on a daemon thread; ``result()`` waits for it, raising what it raised."""
+    """``work()`` started on a daemon thread; ``result()`` waits for it, raising what it raised.
 
-    def __init__(self, work: Callable[[], T], *, name: str) -> None:
+    With ``slots``, the work waits for one of them first: that is how a fleet bounds how
+    many targets run at once (``--parallel-targets``).
+    """
+
+    def __init__(
+        self, work: Callable[[], T], *, name: str, slots: threading.Semaphore | None = None
+    ) -> None:
         self._work = work
+        self._slots = slots
         self._value: T | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -27,12 +34,19 @@ class Background(Generic[T]):
 
     def _run(self) -> None:
         try:
-            self._value = self._work()
+            if self._slots is None:
+                self._value = self._work()
+            else:
+                with self._slots:
+                    self._value = self._work()
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
 
-    def result(self) -> T:
+    def wait(self) -> None:
         self._thread.join()
+
+    def result(self) -> T:
+        self.wait()
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import CliResult, cli_runner
+from support.cli import NO_ENGINE_HOST, CliResult, cli_runner
 from support.docker_cli import DockerCli
 from support.engine import Engine
 from support.gitops import validate, write_specs, write_targets
@@ -229,3 +231,27 @@ def test_a_bad_targets_file_is_one_error_and_no_engine_is_asked(tmp_path: Path) 
     assert result.stderr.splitlines()[0].startswith(
         "targets.yaml:4:11: error: targets.here.host: 'htp://here:2375' is not an engine address"
     )
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_a_spec_error_is_one_error_at_once_while_an_engine_never_answers(
+    tmp_path: Path, command: str
+) -> None:
+    """The engines are read while the specs load; a spec error ends the run with that one
+    error, without waiting for an engine that takes requests and never answers them."""
+    write_specs(tmp_path, WEB.format(prefix="fl4", sleep="300") + "    nonsense: 1\n")
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.bind(str(tmp_path / "silent.sock"))
+    silent.listen(16)
+    write_targets(tmp_path, {"silent": {"host": f"unix://{tmp_path}/silent.sock"}})
+    started = time.monotonic()
+
+    with silent:
+        result = cli_runner(NO_ENGINE_HOST)(
+            command, "specs", "--targets", "targets.yaml", cwd=tmp_path
+        )
+
+    assert result.exit_code == 1, result.stderr
+    assert result.stdout == ""
+    assert re.match(r"specs/shop\.yaml:\d+:\d+: error: .*nonsense", result.stderr), result.stderr
+    assert time.monotonic() - started < 30, "the run waited for the silent engine"
