@@ -5,29 +5,29 @@ applied plan, or the error that stopped it; one target's error never hides the o
 results. Every format says the same: text (sections, then the summary table), JSON (a
 ``targets`` map of the single-engine documents, reconciler/schemas/fleet.schema.json),
 Markdown (under the forge's comment limit, shared between the targets) and JUnit (one
-suite per target).
+suite per target), which drift alone writes (fleet_drift.py).
+
+A plan's text report is what a fleet prints most, and what it renders is all it imports:
+drift's and the JSON document's renderers are imported where they are used.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from reconciler import __version__
-from reconciler.diff.drift import DriftReport
 from reconciler.identity import VERBS
-from reconciler.plan.document import FLEET_FORMAT_VERSION, PlanRecord, plan_document
-from reconciler.render.drift_text import render_drift
-from reconciler.render.json import drift_document
-from reconciler.render.junit import drift_suite, junit_text
-from reconciler.render.markdown import MAX_CHARS, cell, render_drift_markdown
 from reconciler.render.text import ApplyOutcome, render_plan, render_report
 from reconciler.render.words import counted
 from reconciler.spec.placement import shown_labels
+
+if TYPE_CHECKING:
+    from reconciler.diff.drift import DriftReport
+    from reconciler.plan.document import PlanRecord
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,8 @@ def render_fleet(results: Sequence[TargetResult], *, allow_data_loss: bool = Fal
 
 def _section(result: TargetResult, *, allow_data_loss: bool) -> Text:
     if result.drift is not None:
+        from reconciler.render.drift_text import render_drift
+
         return render_drift(result.drift)
     text = Text()
     if result.planned is not None:
@@ -152,6 +154,8 @@ STATUSES = {
 
 def fleet_document(results: Sequence[TargetResult], kind: str) -> dict[str, Any]:
     """``kind`` is ``plan`` or ``drift``; the JSON has a ``targets`` map."""
+    from reconciler.plan.document import FLEET_FORMAT_VERSION
+
     statuses = [r.status() for r in results]
     return {
         "format_version": FLEET_FORMAT_VERSION,
@@ -174,8 +178,12 @@ def _target_document(result: TargetResult) -> dict[str, Any]:
         "elsewhere": list(result.elsewhere),
     }
     if result.drift is not None:
+        from reconciler.render.json import drift_document
+
         document["drift"] = drift_document(result.drift)
     elif result.planned is not None:
+        from reconciler.plan.document import plan_document
+
         document["plan"] = plan_document(result.planned)
     if result.applied is not None:
         document["applied"] = {
@@ -184,56 +192,3 @@ def _target_document(result: TargetResult) -> dict[str, Any]:
             "not_done": len(result.applied.not_done),
         }
     return document
-
-
-def render_fleet_drift_markdown(results: Sequence[TargetResult], *, json_hint: str) -> str:
-    """The summary table, then each target's drift report in an equal share of the limit."""
-    drifted = sum(r.pending for r in results)
-    failed = sum(r.failed for r in results)
-    head = (
-        f"## volplan drift: {counted(len(results), 'target')}, {drifted} drifted, "
-        f"{failed} failed\n\n| Target | Engine | Status | Details |\n|---|---|---|---|\n"
-    )
-    head += "".join(
-        f"| {cell(r.name)} | {cell(r.endpoint)} | {r.status()} | {cell(r.detail())} |\n"
-        for r in results
-    )
-    share = (MAX_CHARS - len(head)) // max(len(results), 1)
-    sections = []
-    for result in results:
-        if result.drift is None:
-            continue
-        sections.append(
-            render_drift_markdown(
-                result.drift,
-                json_hint=json_hint,
-                title=f"### {cell(result.name)}",
-                max_chars=share,
-            )
-        )
-    return head + "\n" + "\n".join(sections)
-
-
-def render_fleet_drift_junit(results: Sequence[TargetResult]) -> str:
-    """One suite per target: its resources as cases, drift as failures, its error as one."""
-    suites = ET.Element("testsuites", name="volplan drift")
-    tests = failures = errors = 0
-    for result in results:
-        name = f"volplan drift: {result.name}"
-        if result.drift is not None:
-            suite = drift_suite(suites, name, result.drift)
-        else:
-            suite = ET.SubElement(
-                suites, "testsuite", name=name, tests="1", failures="0", errors="1", skipped="0"
-            )
-            case = ET.SubElement(suite, "testcase", classname="volplan.target", name=result.name)
-            ET.SubElement(
-                case, "error", type="target-failed", message=result.error or ""
-            ).text = result.error
-        tests += int(suite.get("tests", "0"))
-        failures += int(suite.get("failures", "0"))
-        errors += int(suite.get("errors", "0"))
-    suites.set("tests", str(tests))
-    suites.set("failures", str(failures))
-    suites.set("errors", str(errors))
-    return junit_text(suites)

@@ -11,7 +11,8 @@ from reconciler.diff.drift import DriftEntry, DriftReport, DriftStatus
 from reconciler.engine.fake import FAKE_INFO
 from reconciler.errors import SpecError
 from reconciler.identity import ResourceKind
-from reconciler.render.fleet import TargetResult, exit_code, render_fleet_drift_markdown
+from reconciler.render.fleet import TargetResult, exit_code
+from reconciler.render.fleet_drift import render_fleet_drift_markdown
 from reconciler.render.markdown import MAX_CHARS
 
 
