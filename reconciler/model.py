@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.container_options import ContainerOptions
 from reconciler.errors import Position
@@ -214,9 +214,9 @@ class EngineInfo:
         return self.daemon_id.startswith("podman:")
 
 
-@dataclass(frozen=True)
-class LiveMount:
-    """A mount point as the engine reports it (``docker inspect`` → Mounts)."""
+class LiveMount(NamedTuple):
+    """A mount point as the engine reports it (``docker inspect`` → Mounts). A tuple, as
+    ``LiveVolume``: every plan reads one for each mount of every container."""
 
     target: str
     type: str
@@ -226,8 +226,9 @@ class LiveMount:
     propagation: str
 
 
-@dataclass(frozen=True)
-class LiveVolume:
+class LiveVolume(NamedTuple):
+    """A volume as the engine lists it."""
+
     name: str
     driver: str
     driver_opts: Mapping[str, str]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
 from typing import Any
 
 from reconciler import labels
@@ -91,5 +90,5 @@ def _container_print(container: LiveContainer) -> dict[str, Any]:
         "image": container.image,
         "running": container.running,
         "labels": dict(container.labels),
-        "mounts": [asdict(m) for m in container.mounts],
+        "mounts": [m._asdict() for m in container.mounts],
     }
