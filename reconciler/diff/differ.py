@@ -19,6 +19,7 @@ from reconciler.fieldpath import format_path
 from reconciler.gc_paused import gc_paused
 from reconciler.identity import Address, ResourceKind
 from reconciler.live.queries import recorded_config, resolve_anonymous
+from reconciler.memo import by_identity
 from reconciler.model import (
     Change,
     DesiredContainer,
@@ -315,20 +316,34 @@ def expected_mounts(
         inherited = expected_mounts(state.containers[source.container], state, live)
         for target, view in inherited.items():
             views[target] = view._replace(read_only=True) if source.read_only else view
-    anonymous: dict[str, str] | None = None
+    declared, anonymous = _own_mounts(container)
+    views |= declared
+    if anonymous:
+        names = {a.target: a.name for a in resolve_anonymous(container, live)}
+        for target, read_only in anonymous:
+            views[target] = _MountView("volume", names[target], read_only, "")
+    return views
+
+
+@by_identity
+def _own_mounts(
+    container: DesiredContainer,
+) -> tuple[dict[str, _MountView], tuple[tuple[str, bool], ...]]:
+    """The container's binds and named volumes as any engine shows them, and the targets
+    (with read_only) of its anonymous volumes, whose names depend on the engine: the
+    first are the same on every engine, so a fleet works them out once."""
+    declared: dict[str, _MountView] = {}
+    anonymous: list[tuple[str, bool]] = []
     for mount in container.mounts:
         if mount.kind is MountKind.BIND:
-            view = _MountView(
+            declared[mount.target] = _MountView(
                 "bind", str(mount.source), mount.read_only, mount.propagation or "rprivate"
             )
         elif mount.kind is MountKind.ANONYMOUS:
-            if anonymous is None:
-                anonymous = {a.target: a.name for a in resolve_anonymous(container, live)}
-            view = _MountView("volume", anonymous[mount.target], mount.read_only, "")
+            anonymous.append((mount.target, mount.read_only))
         else:
-            view = _MountView("volume", str(mount.source), mount.read_only, "")
-        views[mount.target] = view
-    return views
+            declared[mount.target] = _MountView("volume", str(mount.source), mount.read_only, "")
+    return declared, tuple(anonymous)
 
 
 def _live_view(mount: LiveMount) -> _MountView:
@@ -367,6 +382,8 @@ def _mount_changes(
     actual = {m.target: _live_view(m) for m in live.mounts}
     if live_state.engine.is_podman:
         actual = _inherited_binds(desired, state, live_state) | actual
+    if actual == expected:
+        return ()
     return tuple(
         Change(
             ("mounts", target),
