@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from reconciler.errors import Position, Problem
+from reconciler.memo import by_identity
 from reconciler.model import (
     DesiredContainer,
     DesiredState,
@@ -109,22 +110,31 @@ def check_policy(
 ) -> list[Problem]:
     """Every policy violation in ``desired``; ``resolve`` follows host symlinks when given."""
     problems = [
-        problem for bind in host_binds(desired) for problem in _bind_problems(bind, policy, resolve)
+        problem for bind in _all_binds(desired) for problem in _bind_problems(bind, policy, resolve)
     ]
     for volume in desired.volumes.values():
         if not volume.external:
             problems += _volume_problems(volume, policy)
     for container in desired.containers.values():
-        problems += _missing_labels(
-            container.labels,
-            policy.required_container_labels,
-            container.origin,
-            f"containers.{container.name}",
-            policy,
-        )
-        problems += _capability_problems(container, policy)
+        if policy.required_container_labels:
+            problems += _missing_labels(
+                container.labels,
+                policy.required_container_labels,
+                container.origin,
+                f"containers.{container.name}",
+                policy,
+            )
+        if container.options.cap_add:
+            problems += _capability_problems(container, policy)
     problems += _variable_problems(desired.variables, policy)
     return sorted(problems, key=lambda problem: (problem.position, problem.path))
+
+
+@by_identity
+def _all_binds(desired: DesiredState) -> tuple[HostBind, ...]:
+    """``host_binds``, found once per desired state: a fleet checks one against the policy
+    of each target's engine."""
+    return tuple(host_binds(desired))
 
 
 def host_binds(desired: DesiredState) -> Iterator[HostBind]:
@@ -277,6 +287,13 @@ def _with_resolved(rules: tuple[Rule, ...], resolve: Resolve) -> tuple[Rule, ...
 
 
 def _volume_problems(volume: DesiredVolume, policy: Policy) -> list[Problem]:
+    allowed_options = policy.driver_options.get(volume.driver)
+    if (
+        volume.driver in policy.volume_drivers
+        and (allowed_options is None or allowed_options.issuperset(volume.driver_opts))
+        and not policy.required_volume_labels
+    ):
+        return []
     address = f"volumes.{volume.name}"
     if volume.driver not in policy.volume_drivers:
         allowed = ", ".join(sorted(policy.volume_drivers)) or "none"
@@ -290,7 +307,6 @@ def _volume_problems(volume: DesiredVolume, policy: Policy) -> list[Problem]:
             )
         ]
     problems = []
-    allowed_options = policy.driver_options.get(volume.driver)
     if allowed_options is not None:
         problems += [
             Problem(
