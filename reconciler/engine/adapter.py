@@ -22,6 +22,7 @@ from reconciler.engine import records
 from reconciler.engine.base import (
     MAX_CONCURRENT_CALLS,
     ContainerCreate,
+    EngineLists,
     VolumeCreate,
 )
 from reconciler.engine.contexts import Endpoint, TlsMaterial
@@ -67,8 +68,19 @@ class SdkTransport:
     def get_json(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Any:
+        return self._get_json(doing, Request("GET", path_format, args, params))
+
+    def get_json_all(self, calls: Sequence[tuple[str, Request]]) -> list[Any]:
+        """On threads of docker-py's session, so a remote engine's round trips overlap."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(calls), thread_name_prefix="volplan-read") as pool:
+            answers = [pool.submit(self._get_json, doing, request) for doing, request in calls]
+            return [answer.result() for answer in answers]
+
+    def _get_json(self, doing: str, request: Request) -> Any:
         with engine_errors(doing):
-            response = self._request(Request("GET", path_format, args, params), stream=False)
+            response = self._request(request, stream=False)
         return json_answer(response.status_code, response.content, doing)
 
     def send(self, doing: str, request: Request, *, timeout: float | None = None) -> bytes:
@@ -159,22 +171,40 @@ class DockerEngine:
             self._client.close()
 
     def info(self) -> EngineInfo:
-        answer = self.transport.get_json("reading engine info", "/info")
-        return records.parse_info(answer, endpoint=self.endpoint, api_version=self.api_version)
+        return self._parse_info(self._get(_INFO))
 
     def list_volumes(self) -> list[LiveVolume]:
-        return records.parse_volume_list(self.transport.get_json("listing volumes", "/volumes"))
+        return records.parse_volume_list(self._get(_VOLUMES))
 
     def list_containers(self) -> list[LiveContainer]:
-        answer = self.transport.get_json("listing containers", "/containers/json", params=ALL)
-        return records.parse_container_list(answer)
+        return records.parse_container_list(self._get(_CONTAINERS))
+
+    def list_all(self) -> EngineLists:
+        info, volumes, containers, images = self.transport.get_json_all(
+            (_INFO, _VOLUMES, _CONTAINERS, _IMAGES)
+        )
+        return EngineLists(
+            self._parse_info(info),
+            records.parse_volume_list(volumes),
+            records.parse_container_list(containers),
+            records.parse_image_list(images),
+        )
+
+    def _get(self, call: tuple[str, Request]) -> Any:
+        doing, request = call
+        return self.transport.get_json(
+            doing, request.path_format, *request.args, params=request.params
+        )
+
+    def _parse_info(self, answer: Any) -> EngineInfo:
+        return records.parse_info(answer, endpoint=self.endpoint, api_version=self.api_version)
 
     def inspect_container(self, ref: str) -> ContainerInspect:
         answer = self.transport.get_json(f"inspecting container {ref}", "/containers/{}/json", ref)
         return records.parse_container_inspect(answer)
 
     def list_images(self) -> list[LiveImage]:
-        return records.parse_image_list(self.transport.get_json("listing images", "/images/json"))
+        return records.parse_image_list(self._get(_IMAGES))
 
     def inspect_image(self, ref: str) -> ImageConfig:
         answer = self.transport.get_json(f"inspecting image {ref}", "/images/{}/json", ref)
@@ -327,6 +357,10 @@ class DockerEngine:
 
 
 ALL = {"all": "1"}
+_INFO = ("reading engine info", Request("GET", "/info"))
+_VOLUMES = ("listing volumes", Request("GET", "/volumes"))
+_CONTAINERS = ("listing containers", Request("GET", "/containers/json", params=ALL))
+_IMAGES = ("listing images", Request("GET", "/images/json"))
 """``/containers/json`` lists only running containers unless asked for all."""
 SERVICE_LOGS = {"stdout": "1", "details": "1", "timestamps": "1", "tail": "100"}
 """Each task's last 100 stdout lines (``tail`` counts per task): an agent's stdout holds

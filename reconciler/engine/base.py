@@ -72,12 +72,26 @@ class ContainerCreate:
     options: ContainerOptions = field(default_factory=ContainerOptions)
 
 
+@dataclass(frozen=True)
+class EngineLists:
+    """What describes the whole engine: its info and the volume, container and image lists."""
+
+    info: EngineInfo
+    volumes: list[LiveVolume]
+    containers: list[LiveContainer]
+    images: list[LiveImage]
+
+
 class Engine(Protocol):
     def info(self) -> EngineInfo: ...
 
     def list_volumes(self) -> list[LiveVolume]: ...
 
     def list_containers(self) -> list[LiveContainer]: ...
+
+    def list_all(self) -> EngineLists:
+        """``info`` and the three lists, asked at once: the engine works on them together."""
+        ...
 
     def list_images(self) -> list[LiveImage]:
         """``GET /images/json``: every image's ID with the tags and digests that name it."""
@@ -162,6 +176,7 @@ READS = frozenset(
         "info",
         "list_volumes",
         "list_containers",
+        "list_all",
         "inspect_container",
         "list_images",
         "inspect_image",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine import records
-from reconciler.engine.base import READS, ContainerCreate, VolumeCreate
+from reconciler.engine.base import READS, ContainerCreate, EngineLists, VolumeCreate
 from reconciler.engine.one_file_tar import tar_of_file
 from reconciler.engine.options_body import (
     config_fields,
@@ -106,6 +106,11 @@ class FakeEngine:
     def list_containers(self) -> list[LiveContainer]:
         self._record("list_containers", mutating=False)
         return records.parse_container_list(list(self.containers.values()))
+
+    def list_all(self) -> EngineLists:
+        return EngineLists(
+            self.info(), self.list_volumes(), self.list_containers(), self.list_images()
+        )
 
     def list_images(self) -> list[LiveImage]:
         self._record("list_images", mutating=False)

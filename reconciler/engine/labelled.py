@@ -1,8 +1,8 @@
 """A target's labels over an engine's own: what a targets file's ``labels:`` means.
 
-Wrapped around the engine, the overlay is in ``info()``, so every stage that matches
-specs to engines (placement.py) sees the target's labels and nothing else changes; no
-request is added.
+Wrapped around the engine, the overlay is in ``info()`` (and in ``list_all()``'s), so
+every stage that matches specs to engines (placement.py) sees the target's labels and
+nothing else changes; no request is added.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, cast
 
-from reconciler.engine.base import Engine
+from reconciler.engine.base import Engine, EngineLists
 from reconciler.model import EngineInfo
 
 
@@ -21,7 +21,13 @@ class _Labelled:
         self._labels = dict(labels)
 
     def info(self) -> EngineInfo:
-        info = self._engine.info()
+        return self._overlaid(self._engine.info())
+
+    def list_all(self) -> EngineLists:
+        lists = self._engine.list_all()
+        return replace(lists, info=self._overlaid(lists.info))
+
+    def _overlaid(self, info: EngineInfo) -> EngineInfo:
         return replace(info, labels={**info.labels, **self._labels})
 
     def __getattr__(self, name: str) -> Any:

@@ -11,7 +11,7 @@ ways: a fleet's plan decodes every engine's list answers on one interpreter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
@@ -31,6 +31,11 @@ class Transport(Protocol):
     def get_json(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None
     ) -> Any: ...
+
+    def get_json_all(self, calls: Sequence[tuple[str, Request]]) -> list[Any]:
+        """The answers of GET requests (each with its ``doing``) the engine works on at
+        once, in their order."""
+        ...
 
     def get_stream(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None

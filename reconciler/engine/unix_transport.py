@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import http.client
 import socket
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 from reconciler.engine.error_map import engine_errors, status_error
@@ -81,6 +81,31 @@ class UnixSocketTransport:
         response, body = self._exchange(doing, Request("GET", path_format, args, params))
         return json_answer(response.status, body, doing)
 
+    def get_json_all(self, calls: Sequence[tuple[str, Request]]) -> list[Any]:
+        """Every request sent first, each on its own connection, then the answers read in
+        order: the engine works on them all at once, and no thread waits here for each
+        (a fleet's targets would be five threads each, taking turns at the interpreter)."""
+        connections: list[UnixConnection] = []
+        try:
+            for doing, request in calls:
+                connection = UnixConnection(self._socket_path, self._timeout)
+                connections.append(connection)
+                with engine_errors(doing):
+                    self._request(connection, request)
+            return [
+                self._answer(doing, connection)
+                for (doing, _), connection in zip(calls, connections, strict=True)
+            ]
+        finally:
+            for connection in connections:
+                connection.close()
+
+    def _answer(self, doing: str, connection: UnixConnection) -> Any:
+        with engine_errors(doing):
+            response = connection.getresponse()
+            body = response.read()
+        return json_answer(response.status, body, doing)
+
     def send(self, doing: str, request: Request, *, timeout: float | None = None) -> bytes:
         response, body = self._exchange(doing, request, timeout)
         return checked_answer(response.status, body, doing)
@@ -113,10 +138,13 @@ class UnixSocketTransport:
             connection.close()
 
     def _send(self, connection: UnixConnection, request: Request) -> http.client.HTTPResponse:
+        self._request(connection, request)
+        return connection.getresponse()
+
+    def _request(self, connection: UnixConnection, request: Request) -> None:
         """``http.client`` sends an iterator body (a tar's chunks) with chunked encoding."""
         headers = {"Connection": "close"}
         body = request.body()
         if body is not None:
             headers["Content-Type"] = request.content_type
         connection.request(request.method, request.path(self.api_prefix), body, headers)
-        return connection.getresponse()

@@ -9,21 +9,14 @@ The engine layer parses the answers into typed records (``engine/records.py``);
 from __future__ import annotations
 
 from reconciler.engine.base import Engine
-from reconciler.live.background import Background
 from reconciler.model import EngineInfo, LiveContainer, LiveImage, LiveState, LiveVolume
 
 
 def read_live_state(engine: Engine) -> LiveState:
-    """The four calls go out at once, so a plan waits for the slowest, not for their sum.
-
-    On plain threads (``Background``), not an executor: ``concurrent.futures`` imports
-    ``logging``, which would be a tenth of a check's start-up spent on nothing it uses.
-    """
-    info = Background(engine.info, name="volplan-list-info")
-    volumes = Background(engine.list_volumes, name="volplan-list-volumes")
-    containers = Background(engine.list_containers, name="volplan-list-containers")
-    images = Background(engine.list_images, name="volplan-list-images")
-    return normalise(info.result(), volumes.result(), containers.result(), images.result())
+    """The four calls go out at once (``Engine.list_all``), so a plan waits for the
+    slowest, not for their sum."""
+    lists = engine.list_all()
+    return normalise(lists.info, lists.volumes, lists.containers, lists.images)
 
 
 def normalise(

@@ -14,7 +14,7 @@ import gc
 import shutil
 import tempfile
 import warnings
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,11 @@ class FaultyTransport:
     ) -> Any:
         self._fault(doing, "GET", path_format.format(*args))
         return self.real.get_json(doing, path_format, *args, params=params)
+
+    def get_json_all(self, calls: Sequence[tuple[str, Request]]) -> list[Any]:
+        for doing, request in calls:
+            self._fault(doing, "GET", request.path_format.format(*request.args))
+        return self.real.get_json_all(calls)
 
     def get_stream(
         self, doing: str, path_format: str, *args: str, params: Mapping[str, str] | None = None

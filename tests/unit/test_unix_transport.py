@@ -265,3 +265,61 @@ def test_a_tar_is_a_body_of_chunks_and_json_is_encoded_once() -> None:
     assert tar.path("/v1.41") == "/v1.41/containers/a/archive?path=%2Fd"
     assert plain.body() is None
     assert Request("POST", "/x", json={"A": 1}).body() == b'{"A":1}'
+
+
+class AllAtOnceEngine:
+    """Answers nothing until ``expected`` requests are in, each on its own connection; then
+    each with its path as a JSON string, or with a 500 for a path in ``failing``."""
+
+    def __init__(self, path: Path, expected: int, failing: tuple[str, ...] = ()) -> None:
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(str(path))
+        self._listener.listen(8)
+        self.expected = expected
+        self.failing = failing
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        waiting: list[tuple[socket.socket, str]] = []
+        while len(waiting) < self.expected:
+            client, _ = self._listener.accept()
+            path = _whole_request(client).split(b" ")[1].decode()
+            waiting.append((client, path))
+        for client, path in waiting:
+            if any(fragment in path for fragment in self.failing):
+                client.sendall(response("500 Internal Server Error", b'{"message": "boom"}'))
+            else:
+                client.sendall(response("200 OK", b'"%s"' % path.encode()))
+            client.close()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+CALLS = [
+    ("reading engine info", Request("GET", "/info")),
+    ("listing volumes", Request("GET", "/volumes")),
+    ("listing containers", Request("GET", "/containers/json", params={"all": "1"})),
+]
+
+
+def test_get_json_all_sends_every_request_before_it_reads_an_answer(tmp_path: Path) -> None:
+    engine = AllAtOnceEngine(tmp_path / "engine.sock", expected=len(CALLS))
+    reads = UnixSocketTransport(str(tmp_path / "engine.sock"), timeout=2)
+    reads.api_prefix = "/v1.41"
+    try:
+        answers = reads.get_json_all(CALLS)
+    finally:
+        engine.close()
+
+    assert answers == ["/v1.41/info", "/v1.41/volumes", "/v1.41/containers/json?all=1"]
+
+
+def test_get_json_all_raises_the_failing_calls_error(tmp_path: Path) -> None:
+    engine = AllAtOnceEngine(tmp_path / "engine.sock", len(CALLS), failing=("/volumes",))
+    reads = UnixSocketTransport(str(tmp_path / "engine.sock"), timeout=2)
+    try:
+        with pytest.raises(EngineServerError, match=r"^listing volumes: .*boom"):
+            reads.get_json_all(CALLS)
+    finally:
+        engine.close()
