@@ -27,7 +27,8 @@ from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
 from reconciler.plan.data_safety import helper_image, make_safe
 from reconciler.plan.image_notes import pull_notes, released_volume_notes
-from reconciler.plan.planner import PlanOptions, make_plan
+from reconciler.plan.options import PlanOptions
+from reconciler.plan.planner import make_plan
 from reconciler.plan.preflight import check_bind_sources
 from reconciler.plan.recovery import plan_recovery
 from reconciler.policy.rules import Policy, check_policy

@@ -16,7 +16,7 @@ from reconciler.errors import RefusedError
 from reconciler.model import DesiredState
 from reconciler.pipeline import Planned, Specs, load, placed, plan
 from reconciler.plan.data_safety import helper_image
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 from reconciler.spec.files import SPEC_SUFFIXES
 
 if TYPE_CHECKING:  # a saved plan's modules (and pydantic with them) load only for one

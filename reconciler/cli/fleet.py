@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from reconciler.engine.contexts import Endpoint
     from reconciler.live.background import Background
     from reconciler.pipeline import Specs
-    from reconciler.plan.planner import PlanOptions
+    from reconciler.plan.options import PlanOptions
     from reconciler.plan.saved_plan import SavedPlan
     from reconciler.policy.rules import Policy
     from reconciler.render.fleet import TargetResult
@@ -607,7 +607,7 @@ def apply_fleet(
 
 def _saved_fleet(path: Path, options: PlanOptions) -> list[tuple[Target, SavedPlan]]:
     from reconciler.plan.fleet_plan import read_fleet_plan
-    from reconciler.plan.planner import PlanOptions
+    from reconciler.plan.options import PlanOptions
 
     if options != PlanOptions():
         raise RefusedError(

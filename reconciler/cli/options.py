@@ -23,7 +23,7 @@ from reconciler.engine.crash_hook import with_crash_hook
 from reconciler.engine.retry import RetryingEngine
 from reconciler.errors import AddressError, SpecPathError
 from reconciler.model import DesiredState, EngineInfo
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 from reconciler.spec.placement import shown_labels
 
 NO_COLOR = bool(os.environ.get("NO_COLOR"))

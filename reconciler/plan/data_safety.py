@@ -23,7 +23,7 @@ from reconciler.plan.actions import (
     action_key,
 )
 from reconciler.plan.migration import MigrationOptions, plan_migrations
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 from reconciler.plan.recovery import Recovery
 
 

@@ -22,7 +22,7 @@ from reconciler.identity import VERBS, Address
 from reconciler.live.fingerprint import live_digest
 from reconciler.model import Change, DesiredState, EngineInfo, LiveState
 from reconciler.plan.actions import Action, Plan, Safety, describe
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 
 FLEET_FORMAT_VERSION = "1.0"
 """Of the fleet documents (render/fleet.py, fleet_plan.py); each target's own document

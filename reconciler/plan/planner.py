@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from reconciler.container_options import Dependency
 from reconciler.diff.differ import Diff, ResourceDiff, Status
@@ -34,24 +34,9 @@ from reconciler.plan.actions import (
     StopContainer,
     action_key,
 )
+from reconciler.plan.options import PlanOptions
 from reconciler.plan.protection import refuse_protected_replacements
 from reconciler.plan.prune import prune_actions
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    """How a plan is made. ``allow_data_loss`` is checked before applying, not here, but it
-    belongs to the plan: a saved plan records both options and is applied with them."""
-
-    prune: bool = False
-    allow_data_loss: bool = False
-    migrate: bool = False
-    """Replace volumes without losing their content (migration.py)."""
-    backup_dir: str | None = None
-    """Back up each volume to this folder before replacing or removing it (data_safety.py)."""
-    helper_image: str | None = None
-    """Image of the helper containers that move volume content; None: the spec's, else
-    volplan's own empty one."""
 
 
 def make_plan(

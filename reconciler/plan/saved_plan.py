@@ -21,7 +21,7 @@ from reconciler.errors import PlanFileError
 from reconciler.identity import Address
 from reconciler.live.fingerprint import spec_digest
 from reconciler.plan.document import PLAN_FORMAT_VERSION, PlanRecord, dumps, plan_document
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 from reconciler.spec.files import SpecSource
 
 SAVED_ONLY_KEYS = ("timestamp", "spec_dir", "sources")

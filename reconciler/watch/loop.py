@@ -35,7 +35,7 @@ from reconciler.errors import EngineError, LockError, VolplanError
 from reconciler.identity import Address
 from reconciler.pipeline import Planned, Specs, plan
 from reconciler.plan.actions import Action, describe
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 from reconciler.plan.unattended import split_unattended
 from reconciler.watch.events import Disconnected, EventFollower, Interest, Message
 from reconciler.watch.metrics import WatchMetrics

@@ -29,7 +29,7 @@ from reconciler.live.reader import normalise
 from reconciler.model import LiveState
 from reconciler.pipeline import Planned, complete, load, plan
 from reconciler.plan.document import dumps, plan_document
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 from reconciler.policy.rules import DEFAULT_POLICY
 from reconciler.render.text import render_plan
 from reconciler.spec.files import SpecSource

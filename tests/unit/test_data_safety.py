@@ -32,7 +32,7 @@ from reconciler.plan.actions import BackupVolume, Plan, ReplaceVolume, action_ke
 from reconciler.plan.data_safety import plan_backups
 from reconciler.plan.document import dumps, plan_document
 from reconciler.plan.migration import MigrationOptions, plan_migrations
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 from specs import ALLOW_DATA_LOSS, desired_from, key_of, requires_of
 
 V1 = """

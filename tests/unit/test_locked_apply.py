@@ -14,7 +14,7 @@ from reconciler.apply.locked_apply import Prompts, apply_locked
 from reconciler.engine.fake import FakeEngine
 from reconciler.errors import RefusedError
 from reconciler.pipeline import Planned
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 
 
 def _apply(

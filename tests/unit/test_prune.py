@@ -13,7 +13,8 @@ from reconciler.errors import PlanError
 from reconciler.live.reader import read_live_state
 from reconciler.model import DesiredState, Mount, MountKind
 from reconciler.plan.actions import RemoveVolume
-from reconciler.plan.planner import PlanOptions, make_plan
+from reconciler.plan.options import PlanOptions
+from reconciler.plan.planner import make_plan
 from specs import ALLOW_DATA_LOSS, desired_from, key_of, requires_of
 
 BEFORE = """

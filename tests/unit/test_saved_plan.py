@@ -18,7 +18,7 @@ from reconciler.engine.fake import FAKE_INFO, FakeEngine
 from reconciler.errors import PlanFileError, RefusedError, StalePlanError
 from reconciler.pipeline import Planned, load, plan
 from reconciler.plan.document import dumps, plan_document
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.options import PlanOptions
 from reconciler.plan.saved_plan import SavedPlan, read_saved_plan, saved_plan_text
 from specs import ALLOW_DATA_LOSS
 
