@@ -22,7 +22,7 @@ from reconciler.live.fingerprint import live_fingerprints, spec_digest
 from reconciler.live.image_volumes import with_image_volumes
 from reconciler.live.images import read_image_configs, with_image_ids
 from reconciler.live.networks import check_networks
-from reconciler.live.reader import read_live_state
+from reconciler.live.reader import connect_and_read, read_live_state
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.actions import Plan
 from reconciler.plan.data_safety import helper_image, make_safe
@@ -109,12 +109,6 @@ def load_and_read(
     if policy is not None:
         enforce_policy(specs.desired, policy, observed.engine.endpoint)
     return with_engine(engine, specs, observed)
-
-
-def connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]:
-    """The engine, and its live state read now."""
-    engine = connect()
-    return engine, read_live_state(engine)
 
 
 def with_engine(engine: Engine, specs: Specs, live: LiveState) -> tuple[Specs, LiveState]:

@@ -239,14 +239,30 @@ class SpecsByVariables:
         return list(self._loaded.values())
 
 
-def specs_loading(directory: Path, targets: Sequence[Target]) -> Background[SpecsByVariables]:
-    """The specs loading while the targets' engines are read: a plan or drift check reads
-    every engine at once, each in its own process, and that work overlaps the loading
-    here instead of following it. A spec error still ends the run with that one error,
-    whatever the engines answered: only GET requests have gone out."""
+@dataclass(frozen=True)
+class Checks:
+    """What a fleet's plan or drift check holds every target to: the policy and the specs."""
+
+    policy: Policy
+    specs: SpecsByVariables
+
+
+def checks_loading(
+    directory: Path, targets: Sequence[Target], policy_file: Path | None
+) -> Background[Checks]:
+    """The policy and the specs, loading while the targets' engines are read: every engine
+    builds its answers in its own process, and that work overlaps the loading here (and
+    the stages' imports) instead of following it. A policy or spec error still ends the
+    run with that one error, whatever the engines answered: only GET requests went out."""
     from reconciler.live.background import Background
 
-    return Background(lambda: SpecsByVariables(directory, targets), name="volplan-load-specs")
+    def load() -> Checks:
+        from reconciler.policy.selection import load_policy
+
+        policy = load_policy(policy_file, spec_dir=directory)
+        return Checks(policy, SpecsByVariables(directory, targets))
+
+    return Background(load, name="volplan-load-specs")
 
 
 def _key(target: Target) -> tuple[tuple[str, str], ...]:
@@ -264,34 +280,40 @@ def fleet_plan(
     fleet: Fleet,
     directory: Path,
     options: PlanOptions,
-    policy: Policy,
+    policy_file: Path | None,
     *,
     json_output: bool,
     out_file: Path | None,
     allow_empty: bool,
 ) -> None:
-    """Plan every target; exit 1 if any failed, 2 if any has changes, else 0."""
-    from reconciler.pipeline import connect_and_read, enforce_policy, plan, with_engine
-    from reconciler.render.fleet import TargetResult, exit_code
+    """Plan every target; exit 1 if any failed, 2 if any has changes, else 0. The engines
+    are asked first, and the stages (pipeline, render) load while they answer."""
+    from reconciler.live.reader import connect_and_read
 
-    loading = specs_loading(directory, fleet.targets)
+    loading = checks_loading(directory, fleet.targets, policy_file)
 
     def plan_one(target: Target) -> TargetResult:
         engine, live = connect_and_read(partial(connect_target, target))
-        specs = loading.result()[target]
-        enforce_policy(specs.desired, policy, target.host or "")
+        from reconciler.pipeline import enforce_policy, plan, with_engine
+        from reconciler.render.fleet import TargetResult
+
+        checks = loading.result()
+        specs = checks.specs[target]
+        enforce_policy(specs.desired, checks.policy, target.host or "")
         planned = plan(*with_engine(engine, specs, live), options)
         return TargetResult(
             target.name, target.endpoint, planned.observed.engine.labels, planned=planned
         )
 
     planning = fleet.start(plan_one)
-    specs = loading.result()
-    check_not_empty(specs, directory, allow_empty=allow_empty)
+    checks = loading.result()
+    check_not_empty(checks.specs, directory, allow_empty=allow_empty)
+    from reconciler.render.fleet import exit_code
+
     results = fleet.as_results(planning)
     _print(results, "plan" if json_output else None, allow_data_loss=options.allow_data_loss)
     if out_file is not None:
-        _save(fleet, results, specs, directory, out_file)
+        _save(fleet, results, checks.specs, directory, out_file)
     raise typer.Exit(exit_code(results))
 
 
@@ -336,32 +358,38 @@ def _save(
 def fleet_drift(
     fleet: Fleet,
     directory: Path,
-    policy: Policy,
+    policy_file: Path | None,
     *,
     output_format: str,
     output: Path | None,
     include_unclaimed: bool,
     allow_empty: bool,
 ) -> None:
-    """Drift of every target; exit 1 if any failed, 2 if any drifted, else 0."""
-    from reconciler.diff.differ import diff_states
-    from reconciler.diff.drift import build_drift_report
-    from reconciler.pipeline import connect_and_read, enforce_policy, with_images
-    from reconciler.render.fleet import TargetResult, exit_code
+    """Drift of every target; exit 1 if any failed, 2 if any drifted, else 0. The engines
+    are asked first, as in ``fleet_plan``."""
+    from reconciler.live.reader import connect_and_read
 
-    loading = specs_loading(directory, fleet.targets)
+    loading = checks_loading(directory, fleet.targets, policy_file)
 
     def drift_one(target: Target) -> TargetResult:
         engine, live = connect_and_read(partial(connect_target, target))
-        specs = loading.result()[target]
-        enforce_policy(specs.desired, policy, target.host or "")
+        from reconciler.diff.differ import diff_states
+        from reconciler.diff.drift import build_drift_report
+        from reconciler.pipeline import enforce_policy, with_images
+        from reconciler.render.fleet import TargetResult
+
+        checks = loading.result()
+        specs = checks.specs[target]
+        enforce_policy(specs.desired, checks.policy, target.host or "")
         loaded, live = with_images(engine, specs, live)
         diff = diff_states(loaded.desired, live)
         report = build_drift_report(loaded.desired, live, diff, include_unclaimed=include_unclaimed)
         return TargetResult(target.name, target.endpoint, live.engine.labels, drift=report)
 
     drifting = fleet.start(drift_one)
-    check_not_empty(loading.result(), directory, allow_empty=allow_empty)
+    check_not_empty(loading.result().specs, directory, allow_empty=allow_empty)
+    from reconciler.render.fleet import exit_code
+
     results = fleet.as_results(drifting)
     if output is not None:
         from reconciler.cli.output_file import write_output
@@ -577,17 +605,17 @@ def apply_fleet(
         raise RefusedError(
             f"{source} is a saved plan, which names its engines itself: apply it without --targets"
         )
-    policy = load_policy(policy_file, spec_dir=source)
     if dry_run:
         fleet_plan(
             fleet,
             source,
             options,
-            policy,
+            policy_file,
             json_output=False,
             out_file=None,
             allow_empty=allow_empty,
         )
+    policy = load_policy(policy_file, spec_dir=source)
     if not yes:
         raise RefusedError(
             "a fleet's apply asks no question: re-run with --yes, or save the plan with "

@@ -115,13 +115,6 @@ def drift(
     --targets, on every engine of the targets file at once, with one report (exit 1 if any
     target failed, else 2 if any drifted).
     """
-    from reconciler.cli.output_file import write_output
-    from reconciler.diff.differ import diff_states
-    from reconciler.diff.drift import build_drift_report
-    from reconciler.pipeline import load_and_read
-    from reconciler.policy.selection import load_policy
-    from reconciler.render.drift_text import render_drift, render_drift_summary
-
     fleet = fleet_of(targets, target_names, parallel_targets, host, context)
     if fleet is not None:
         from reconciler.cli.fleet import fleet_drift
@@ -129,12 +122,19 @@ def drift(
         fleet_drift(
             fleet,
             directory,
-            load_policy(policy, spec_dir=directory),
+            policy,
             output_format=output_format.value,
             output=output,
             include_unclaimed=include_unclaimed,
             allow_empty=allow_empty,
         )
+    from reconciler.cli.output_file import write_output
+    from reconciler.diff.differ import diff_states
+    from reconciler.diff.drift import build_drift_report
+    from reconciler.pipeline import load_and_read
+    from reconciler.policy.selection import load_policy
+    from reconciler.render.drift_text import render_drift, render_drift_summary
+
     specs, live = load_and_read(
         directory, lambda: connect(host, context), policy=load_policy(policy, spec_dir=directory)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,8 +27,10 @@ from reconciler.cli.reconcile import reconcile
 from reconciler.cli.swarm import swarm
 from reconciler.cli.watch import watch_app
 from reconciler.errors import ApplyError, SpecError, VolplanError
-from reconciler.render.text import ApplyOutcome, render_report
 from reconciler.render.words import counted
+
+if TYPE_CHECKING:
+    from reconciler.render.text import ApplyOutcome
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -122,6 +124,8 @@ def _report_error(exc: VolplanError) -> None:
         return
     err.print(f"error: {exc}", markup=False, style="bold red")
     if isinstance(exc, ApplyError) and not _engine_gone(exc.report):
+        from reconciler.render.text import render_report
+
         show(err, render_report(exc.report))
 
 

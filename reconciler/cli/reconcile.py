@@ -11,7 +11,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -48,11 +48,10 @@ from reconciler.cli.options import (
 from reconciler.engine.base import MAX_CONCURRENT_CALLS
 from reconciler.errors import RefusedError
 from reconciler.model import PullPolicy
-from reconciler.pipeline import Planned, enforce_policy, load, load_and_read
-from reconciler.pipeline import plan as make_plan
-from reconciler.policy.selection import load_policy
-from reconciler.render.text import render_plan
 from reconciler.render.words import counted
+
+if TYPE_CHECKING:
+    from reconciler.pipeline import Planned
 
 EXIT_CHANGES = 2
 
@@ -83,6 +82,9 @@ def validate(
     ] = False,
 ) -> None:
     """Load and validate the specs, and check them against the policy; needs no engine."""
+    from reconciler.pipeline import load
+    from reconciler.policy.selection import load_policy
+
     enforced = load_policy(policy, spec_dir=directory)
     specs = load(directory, policy=enforced, endpoint=engine_endpoint(None, None).host)
     desired = specs.desired
@@ -151,7 +153,6 @@ def plan(
     exits 1 if any target failed, else 2 if any has changes, else 0.
     """
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
-    enforced = load_policy(policy, spec_dir=directory)
     fleet = fleet_of(targets, target_names, parallel_targets, host, context)
     if fleet is not None:
         from reconciler.cli.fleet import fleet_plan
@@ -161,11 +162,16 @@ def plan(
             fleet,
             directory,
             options,
-            enforced,
+            policy,
             json_output=json_output,
             out_file=out_file,
             allow_empty=allow_empty,
         )
+    from reconciler.pipeline import load_and_read
+    from reconciler.pipeline import plan as make_plan
+    from reconciler.policy.selection import load_policy
+
+    enforced = load_policy(policy, spec_dir=directory)
     engine = connect(host, context)
     planned = make_plan(*load_and_read(directory, lambda: engine, policy=enforced), options)
     require_projects(planned.desired, directory, allow_empty=allow_empty)
@@ -254,6 +260,8 @@ def apply(
     from reconciler.apply.applier import ApplyListener
     from reconciler.apply.apply_target import ApplyTarget
     from reconciler.apply.locked_apply import Prompts, apply_locked
+    from reconciler.pipeline import enforce_policy
+    from reconciler.policy.selection import load_policy
     from reconciler.render.text import render_result
 
     options = plan_options(prune, allow_data_loss, migrate, backup_dir, helper_image)
@@ -305,6 +313,8 @@ def apply(
 
 
 def _show_plan(planned: Planned) -> None:
+    from reconciler.render.text import render_plan
+
     note_elsewhere(planned.desired, planned.observed.engine)
     allowed = planned.options.allow_data_loss
     show(out, render_plan(planned.plan, planned.observed.engine, allow_data_loss=allowed))

@@ -8,6 +8,8 @@ The engine layer parses the answers into typed records (``engine/records.py``);
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reconciler.engine.base import Engine
 from reconciler.model import EngineInfo, LiveContainer, LiveImage, LiveState, LiveVolume
 
@@ -17,6 +19,12 @@ def read_live_state(engine: Engine) -> LiveState:
     slowest, not for their sum."""
     lists = engine.list_all()
     return normalise(lists.info, lists.volumes, lists.containers, lists.images)
+
+
+def connect_and_read(connect: Callable[[], Engine]) -> tuple[Engine, LiveState]:
+    """The engine, and its live state read now."""
+    engine = connect()
+    return engine, read_live_state(engine)
 
 
 def normalise(
