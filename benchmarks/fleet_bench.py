@@ -10,8 +10,10 @@ after another (their times summed). Each engine has a counting proxy of its own 
 The engines share this machine's CPUs with volplan and the proxies, which engines of a real
 fleet, each on its host, do not. So each row's note also gives the CPU time the fleet's run
 took, volplan's, the engines' (dockerd and its children) and the proxies', and what that
-bounds: no schedule on this machine ends before that CPU time divided by its CPUs, nor
-before volplan's own CPU time (one interpreter runs its Python a thread at a time).
+bounds. Until its first request volplan starts up alone (the engines have nothing to do
+before they are asked); from then on, the rest of its CPU time and all of the engines'
+and proxies' share the machine's CPUs, and volplan's own runs on one interpreter (a thread
+at a time). No schedule on this machine ends before that.
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ ENGINE_SH = Path(__file__).resolve().parents[1] / "scripts" / "engine.sh"
 
 @dataclass(frozen=True)
 class _FleetRun:
-    """One fleet command: its wall time, the requests each engine got, the CPU it took."""
+    """One fleet command: its wall time, the requests each engine got, the CPU it took, and
+    how long after its start its first request reached an engine."""
 
     seconds: float
     requests: list[int]
     cpu: _Cpu
+    first_request: float
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,20 @@ class _Cpu:
     def total(self) -> float:
         return self.volplan + self.engines + self.proxies
 
-    def bound(self) -> float:
-        """The least wall time this much CPU takes on this machine's CPUs: all of it spread
-        over them, and volplan's own, which one interpreter runs a thread at a time."""
-        return max(self.total / (os.cpu_count() or 1), self.volplan)
+    def bound(self, first_request: float) -> float:
+        """The least wall time this much CPU takes on this machine's CPUs when volplan sends
+        its first request ``first_request`` seconds in: it is alone until then (its start-up
+        runs on one interpreter, so it spent at most that much CPU), and after it the rest
+        of its CPU and all the others' are spread over the CPUs, its own a thread at a time."""
+        after = max(self.volplan - first_request, 0.0)
+        shared = (after + self.engines + self.proxies) / (os.cpu_count() or 1)
+        return first_request + max(shared, after)
 
-    def __str__(self) -> str:
+    def described(self, first_request: float) -> str:
         return (
             f"{self.total:.2f} s CPU (volplan {self.volplan:.2f}, engines {self.engines:.2f}, "
-            f"proxies {self.proxies:.2f}), so at least {self.bound():.3f} s on "
+            f"proxies {self.proxies:.2f}); its first request reached an engine "
+            f"{first_request:.3f} s in, so at least {self.bound(first_request):.3f} s on "
             f"{os.cpu_count()} CPUs and one interpreter"
         )
 
@@ -116,8 +125,9 @@ class _Fleet:
             self.engines.cpu_seconds() - engines_before,
             _own_cpu_seconds() - proxies_before,
         )
-        counts = [measured.count, *(len(p.take()) for p in self.proxies[1:])]
-        return _FleetRun(measured.seconds, counts, cpu)
+        requests = [list(measured.requests), *(p.take() for p in self.proxies[1:])]
+        first = min(r.at for rs in requests for r in rs) - measured.started
+        return _FleetRun(measured.seconds, [len(rs) for rs in requests], cpu, first)
 
 
 def _fleet_apply(fleet: _Fleet, directory: Path, n: int, notes: list[str]) -> Row:
@@ -189,9 +199,11 @@ def _row(
 
 
 def _bound_note(workload: str, run: _FleetRun, floor: float, floor_is: str) -> str:
+    bound = run.cpu.bound(run.first_request)
     return (
-        f"{workload}: {run.seconds:.3f} s, which took {run.cpu}: a ratio of at least "
-        f"{run.cpu.bound() / floor:.2f} against {floor_is} ({floor:.3f} s) on this machine"
+        f"{workload}: {run.seconds:.3f} s, which took {run.cpu.described(run.first_request)}: "
+        f"a ratio of at least {bound / floor:.2f} against {floor_is} ({floor:.3f} s) on this "
+        "machine"
     )
 
 

@@ -12,6 +12,7 @@ import contextlib
 import socket
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ _CHUNK = 65536
 class Request:
     method: str
     path: str
+    at: float = 0.0
+    """When the proxy read it, on ``time.perf_counter``'s clock."""
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -152,7 +155,7 @@ class _RequestStream:
             name.strip().lower(): value.strip()
             for name, _, value in (line.partition(":") for line in lines[1:] if line)
         }
-        self.record(Request(method, path))
+        self.record(Request(method, path, time.perf_counter()))
         if "upgrade" in headers.get("connection", "").lower():
             _pipe(self.client, self.upstream, self.buffer)
             return False

@@ -24,6 +24,8 @@ class Measured:
     stdout: str
     cpu_seconds: float = 0.0
     """The command's own CPU time, user and system, all its threads."""
+    started: float = 0.0
+    """When it was started, on ``time.perf_counter``'s clock (as ``Request.at``)."""
 
     @property
     def count(self) -> int:
@@ -54,7 +56,7 @@ def measure(argv: Sequence[str], proxy: CountingProxy) -> Measured:
         out.seek(0)
         stdout = out.read().decode()
     cpu = usage.ru_utime + usage.ru_stime
-    return Measured(seconds, None, tuple(proxy.take()), stdout, cpu)
+    return Measured(seconds, None, tuple(proxy.take()), stdout, cpu, started)
 
 
 def peak_rss_mb(argv: Sequence[str], proxy: CountingProxy) -> float:
