@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from reconciler.engine.base import Engine
     from reconciler.engine.contexts import Endpoint
     from reconciler.live.background import Background
+    from reconciler.model import LiveState
     from reconciler.pipeline import Specs
     from reconciler.plan.options import PlanOptions
     from reconciler.plan.saved_plan import SavedPlan
@@ -288,33 +289,54 @@ def fleet_plan(
 ) -> None:
     """Plan every target; exit 1 if any failed, 2 if any has changes, else 0. The engines
     are asked first, and the stages (pipeline, render) load while they answer."""
-    from reconciler.live.reader import connect_and_read
-
     loading = checks_loading(directory, fleet.targets, policy_file)
 
     def plan_one(target: Target) -> TargetResult:
-        engine, live = connect_and_read(partial(connect_target, target))
-        from reconciler.pipeline import enforce_policy, plan, with_engine
+        engine, live, specs = _read_and_check(target, loading)
+        from reconciler.pipeline import plan, with_engine
         from reconciler.render.fleet import TargetResult
 
-        checks = loading.result()
-        specs = checks.specs[target]
-        enforce_policy(specs.desired, checks.policy, target.host or "")
         planned = plan(*with_engine(engine, specs, live), options)
         return TargetResult(
             target.name, target.endpoint, planned.observed.engine.labels, planned=planned
         )
 
-    planning = fleet.start(plan_one)
-    checks = loading.result()
-    check_not_empty(checks.specs, directory, allow_empty=allow_empty)
+    results = _checked_results(fleet, plan_one, loading, directory, allow_empty=allow_empty)
     from reconciler.render.fleet import exit_code
 
-    results = fleet.as_results(planning)
     _print(results, "plan" if json_output else None, allow_data_loss=options.allow_data_loss)
     if out_file is not None:
-        _save(fleet, results, checks.specs, directory, out_file)
+        _save(fleet, results, loading.result().specs, directory, out_file)
     raise typer.Exit(exit_code(results))
+
+
+def _read_and_check(target: Target, loading: Background[Checks]) -> tuple[Engine, LiveState, Specs]:
+    """The target's engine and live state, read first; then its specs, held to the policy
+    against this engine (``enforce_policy``)."""
+    from reconciler.live.reader import connect_and_read
+
+    engine, live = connect_and_read(partial(connect_target, target))
+    from reconciler.pipeline import enforce_policy
+
+    checks = loading.result()
+    specs = checks.specs[target]
+    enforce_policy(specs.desired, checks.policy, target.host or "")
+    return engine, live, specs
+
+
+def _checked_results(
+    fleet: Fleet,
+    work: Callable[[Target], TargetResult],
+    loading: Background[Checks],
+    directory: Path,
+    *,
+    allow_empty: bool,
+) -> list[TargetResult]:
+    """``work`` begun on every target, the loaded specs refused here if they declare no
+    project (the one error of the run), then every target's result."""
+    started = fleet.start(work)
+    check_not_empty(loading.result().specs, directory, allow_empty=allow_empty)
+    return fleet.as_results(started)
 
 
 def _save(
@@ -367,30 +389,23 @@ def fleet_drift(
 ) -> None:
     """Drift of every target; exit 1 if any failed, 2 if any drifted, else 0. The engines
     are asked first, as in ``fleet_plan``."""
-    from reconciler.live.reader import connect_and_read
-
     loading = checks_loading(directory, fleet.targets, policy_file)
 
     def drift_one(target: Target) -> TargetResult:
-        engine, live = connect_and_read(partial(connect_target, target))
+        engine, live, specs = _read_and_check(target, loading)
         from reconciler.diff.differ import diff_states
         from reconciler.diff.drift import build_drift_report
-        from reconciler.pipeline import enforce_policy, with_images
+        from reconciler.pipeline import with_images
         from reconciler.render.fleet import TargetResult
 
-        checks = loading.result()
-        specs = checks.specs[target]
-        enforce_policy(specs.desired, checks.policy, target.host or "")
         loaded, live = with_images(engine, specs, live)
         diff = diff_states(loaded.desired, live)
         report = build_drift_report(loaded.desired, live, diff, include_unclaimed=include_unclaimed)
         return TargetResult(target.name, target.endpoint, live.engine.labels, drift=report)
 
-    drifting = fleet.start(drift_one)
-    check_not_empty(loading.result().specs, directory, allow_empty=allow_empty)
+    results = _checked_results(fleet, drift_one, loading, directory, allow_empty=allow_empty)
     from reconciler.render.fleet import exit_code
 
-    results = fleet.as_results(drifting)
     if output is not None:
         from reconciler.cli.output_file import write_output
         from reconciler.render.fleet import render_fleet_summary
